@@ -1,0 +1,684 @@
+"""Read call exports (CSV, Parquet, JSONL), validate every row, and quarantine what is bad.
+
+`read_inputs` is the one entry point. It reads each file as text first, then validates and
+casts row by row, so one bad row never costs the rest of its file. Every row read ends up in
+exactly one place:
+
+* `calls`: valid rows, first occurrence of each `call_id` (files in sorted path order, then rows);
+* `quarantine` with `kind="invalid"`: rows that break a rule, with the reason;
+* `quarantine` with `kind="duplicate"`: later rows whose `call_id` was already kept.
+
+so `rows_read == len(calls) + invalid + duplicates` (see `IngestResult.accounting`). A whole
+file that cannot be used (a required column missing, an unreadable Parquet file) is raised as
+`InputError` when `strict`, and otherwise recorded as one `quarantine` row with `kind="file"`
+and `source_row=0`; its rows are not counted as read.
+
+Quarantine is stored, so its `value`, `reason` and `record` hold only redacted text.
+
+Row numbers (`source_row`) are 1-based data rows: for CSV the header is row 0 and blank lines
+are skipped (a quoted newline does not start a new row); for JSONL they are line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from contact_reasons.config import IngestSettings, Settings
+from contact_reasons.errors import ConfigError, InputError
+from contact_reasons.redact import redact_text
+
+Format = Literal["csv", "parquet", "jsonl"]
+
+SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
+"""File suffixes read, and the format each one means."""
+
+CALLS_SCHEMA: dict[str, pl.DataType] = {
+    "call_id": pl.String(),
+    "started_at": pl.Datetime("us", "UTC"),
+    "summary": pl.String(),
+    "transcript": pl.String(),
+    "language": pl.String(),
+    "channel": pl.String(),
+    "queue": pl.String(),
+    "customer_type": pl.String(),
+    "answered": pl.Boolean(),
+    "duration_seconds": pl.Float64(),
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+}
+"""Columns and types of `IngestResult.calls` (docs/ARCHITECTURE.md)."""
+
+QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "kind": pl.String(),
+    "column": pl.String(),
+    "value": pl.String(),
+    "reason": pl.String(),
+    "record": pl.String(),
+}
+"""Columns and types of `IngestResult.quarantine`; `kind` is `invalid`, `duplicate` or `file`."""
+
+FILES_SCHEMA: dict[str, pl.DataType] = {
+    "path": pl.String(),
+    "format": pl.String(),
+    "encoding": pl.String(),
+    "rows_read": pl.Int64(),
+    "sha256": pl.String(),
+    "extra_columns": pl.List(pl.String()),
+    "error": pl.String(),
+}
+"""Columns and types of `IngestResult.files`: one row per file read."""
+
+REQUIRED_COLUMNS = ("call_id", "started_at")
+TEXT_COLUMNS = ("summary", "transcript")
+OPTIONAL_TEXT_COLUMNS = ("language", "channel", "queue", "customer_type")
+KNOWN_COLUMNS = frozenset(
+    (*REQUIRED_COLUMNS, *TEXT_COLUMNS, *OPTIONAL_TEXT_COLUMNS, "answered", "duration_seconds")
+)
+
+TRUE_WORDS = frozenset({"true", "1", "ja", "j", "yes", "y", "t"})
+FALSE_WORDS = frozenset({"false", "0", "nej", "nei", "n", "no", "f"})
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+_REASON_VALUE_CHARS = 80
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What `read_inputs` found: valid calls, quarantined rows, and the files read.
+
+    Attributes:
+        calls: valid, de-duplicated calls (`CALLS_SCHEMA`); text is not yet redacted.
+        quarantine: rejected rows and files (`QUARANTINE_SCHEMA`); redacted.
+        files: one row per file (`FILES_SCHEMA`): path, format, encoding, rows read, sha256.
+        rows_read: data rows read from all files.
+        duplicates: rows dropped because their `call_id` was seen before.
+    """
+
+    calls: pl.DataFrame
+    quarantine: pl.DataFrame
+    files: pl.DataFrame
+    rows_read: int
+    duplicates: int
+
+    @property
+    def encodings(self) -> dict[str, str | None]:
+        """The text encoding detected per file path (None for Parquet)."""
+        return dict(
+            zip(self.files["path"].to_list(), self.files["encoding"].to_list(), strict=True)
+        )
+
+    def accounting(self) -> dict[str, int]:
+        """Where every row read went.
+
+        Returns:
+            `read`, `stored` (in `calls`), `quarantined` (invalid rows), `duplicates`, and
+            `files_rejected`; `read == stored + quarantined + duplicates` always holds.
+        """
+        kinds = self.quarantine["kind"]
+        return {
+            "read": self.rows_read,
+            "stored": self.calls.height,
+            "quarantined": int((kinds == "invalid").sum()),
+            "duplicates": self.duplicates,
+            "files_rejected": int((kinds == "file").sum()),
+        }
+
+
+# --- reading files into raw string rows --------------------------------------------------------
+
+
+@dataclass
+class _RawRow:
+    row: int
+    values: dict[str, str | None] | None
+    """Column -> raw text; None when the row itself could not be parsed."""
+    problem: str | None = None
+    fields: list[str] | None = None
+    """A CSV row that could not be parsed: its fields."""
+    line: str | None = None
+    """A JSONL line that could not be parsed."""
+
+
+@dataclass
+class _RawFile:
+    path: Path
+    format: Format
+    encoding: str | None
+    sha256: str
+    columns: list[str]
+    rows: list[_RawRow] = field(default_factory=list)
+    error: str | None = None
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    found: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.update(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUFFIXES)
+        elif path.is_file():
+            if path.suffix.lower() not in SUFFIXES:
+                raise InputError(
+                    f"{path}: unknown file type {path.suffix!r} "
+                    f"(expected one of: {', '.join(SUFFIXES)})"
+                )
+            found.add(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return sorted(found)
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Nordic exports that are not UTF-8 are nearly always Windows-1252 (Excel) or Latin-1.
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    return data.decode("latin-1"), "latin-1"
+
+
+def _normalise_column(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").strip().lower())
+
+
+def _sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _check_columns(path: Path, columns: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for c in columns:
+        if c in seen and c in KNOWN_COLUMNS:
+            return f"{path}: column {c!r} appears twice (found: {', '.join(columns)})"
+        seen.add(c)
+    for c in REQUIRED_COLUMNS:
+        if c not in seen:
+            return f"{path}: missing required column {c!r} (found: {', '.join(columns)})"
+    if not any(c in seen for c in TEXT_COLUMNS):
+        return (
+            f"{path}: missing required column 'summary' or 'transcript' "
+            f"(found: {', '.join(columns)})"
+        )
+    return None
+
+
+def _read_csv(path: Path, data: bytes, digest: str) -> _RawFile:
+    text, encoding = _decode(data)
+    result = _RawFile(path, "csv", encoding, digest, [])
+    if not text.strip():
+        return result
+    delimiter = _sniff_delimiter(text)
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header: list[str] | None = None
+        row_number = 0
+        for fields in reader:
+            if not fields or (len(fields) == 1 and not fields[0].strip()):
+                continue  # a blank line is no row
+            if header is None:
+                header = [_normalise_column(c) for c in fields]
+                result.columns = header
+                result.error = _check_columns(path, header)
+                if result.error:
+                    return result
+                continue
+            row_number += 1
+            if len(fields) != len(header):
+                result.rows.append(
+                    _RawRow(
+                        row_number,
+                        None,
+                        f"has {len(fields)} fields, the header has {len(header)}",
+                        fields=fields,
+                    )
+                )
+                continue
+            result.rows.append(_RawRow(row_number, dict(zip(header, fields, strict=True))))
+    finally:
+        csv.field_size_limit(previous_limit)
+    return result
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        return repr(value) if isinstance(value, float) else str(value)
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _read_jsonl(path: Path, data: bytes, digest: str) -> _RawFile:
+    text, encoding = _decode(data)
+    result = _RawFile(path, "jsonl", encoding, digest, [])
+    columns: dict[str, None] = {}
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            result.rows.append(
+                _RawRow(line_number, None, f"is not valid JSON ({exc.msg})", line=line)
+            )
+            continue
+        if not isinstance(obj, dict):
+            result.rows.append(
+                _RawRow(
+                    line_number, None, f"is a JSON {type(obj).__name__}, not an object", line=line
+                )
+            )
+            continue
+        values = {_normalise_column(str(k)): _as_text(v) for k, v in obj.items()}
+        columns.update(dict.fromkeys(values))
+        result.rows.append(_RawRow(line_number, values))
+    result.columns = list(columns)
+    if result.rows and any(r.values is not None for r in result.rows):
+        result.error = _check_columns(path, result.columns)
+    if result.error:
+        result.rows = []
+    return result
+
+
+def _read_parquet(path: Path, data: bytes, digest: str) -> _RawFile:
+    result = _RawFile(path, "parquet", None, digest, [])
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as exc:  # any reader failure means the same thing: unreadable
+        result.error = f"{path}: cannot read Parquet file: {exc}"
+        return result
+    originals = frame.columns
+    result.columns = [_normalise_column(c) for c in originals]
+    result.error = _check_columns(path, result.columns)
+    if result.error:
+        return result
+    frame = frame.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC")
+        for c, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+    for number, row in enumerate(frame.iter_rows(), start=1):
+        values = {name: _as_text(v) for name, v in zip(result.columns, row, strict=True)}
+        result.rows.append(_RawRow(number, values))
+    return result
+
+
+_READERS = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}
+
+
+def _read_file(path: Path) -> _RawFile:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    return _READERS[SUFFIXES[path.suffix.lower()]](path, data, digest)
+
+
+# --- validating one row ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Problem:
+    column: str | None
+    value: str | None
+    message: str
+
+
+def _shown(value: str) -> str:
+    clean = redact_text(value)
+    if len(clean) > _REASON_VALUE_CHARS:
+        clean = clean[: _REASON_VALUE_CHARS - 1] + "…"
+    return clean
+
+
+def parse_timestamp(value: str, zone: ZoneInfo) -> datetime | None:
+    """Parse an ISO 8601 timestamp to UTC; a naive one is read in `zone`.
+
+    Args:
+        value: e.g. `2026-09-01 08:15`, `2026-09-01T08:15:00+02:00`, `2026-09-01T06:15:00Z`.
+        zone: the time zone of timestamps that carry none.
+
+    Returns:
+        The moment in UTC, or None when `value` is not an ISO 8601 timestamp.
+    """
+    text = value.strip()
+    if not text or not text[0].isdigit():
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    try:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        moment = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return moment
+
+
+def parse_bool(value: str) -> bool | None:
+    """Read a yes/no cell (`true/false/1/0/ja/nej/nei/yes/no/j/n/y`); None if it is none of them."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def parse_seconds(value: str) -> float | None:
+    """Read a non-negative number of seconds; decimal commas (`123,5`) and `1.234,5` work.
+
+    Returns:
+        The number, or None when `value` is not a finite non-negative number.
+    """
+    text = value.strip().replace("\u00a0", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number) or number < 0:
+        return None
+    return number
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def _validate(
+    values: Mapping[str, str | None], zone: ZoneInfo
+) -> tuple[dict[str, Any], list[_Problem]]:
+    problems: list[_Problem] = []
+    out: dict[str, Any] = {}
+
+    call_id = values.get("call_id")
+    if _blank(call_id):
+        problems.append(_Problem("call_id", call_id, "column 'call_id' is empty"))
+    else:
+        assert call_id is not None
+        out["call_id"] = call_id.strip()
+
+    started = values.get("started_at")
+    if _blank(started):
+        problems.append(_Problem("started_at", started, "column 'started_at' is empty"))
+    else:
+        assert started is not None
+        moment = parse_timestamp(started, zone)
+        if moment is None:
+            problems.append(
+                _Problem(
+                    "started_at",
+                    started,
+                    f"column 'started_at' = '{_shown(started)}' is not a timestamp "
+                    "(expected ISO 8601)",
+                )
+            )
+        elif not EARLIEST <= moment < LATEST:
+            problems.append(
+                _Problem(
+                    "started_at",
+                    started,
+                    f"column 'started_at' = '{_shown(started)}' is outside 1970-2099",
+                )
+            )
+        out["started_at"] = moment
+
+    for column in TEXT_COLUMNS:
+        text = values.get(column)
+        out[column] = None if _blank(text) else text
+    if out["summary"] is None and out["transcript"] is None:
+        problems.append(
+            _Problem("summary", None, "columns 'summary' and 'transcript' are both empty")
+        )
+
+    for column in OPTIONAL_TEXT_COLUMNS:
+        text = values.get(column)
+        out[column] = text.strip() if text is not None and text.strip() else None
+
+    answered = values.get("answered")
+    out["answered"] = None
+    if not _blank(answered):
+        assert answered is not None
+        out["answered"] = parse_bool(answered)
+        if out["answered"] is None:
+            problems.append(
+                _Problem(
+                    "answered",
+                    answered,
+                    f"column 'answered' = '{_shown(answered)}' is not yes/no "
+                    f"(expected one of: {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))})",
+                )
+            )
+
+    duration = values.get("duration_seconds")
+    out["duration_seconds"] = None
+    if not _blank(duration):
+        assert duration is not None
+        out["duration_seconds"] = parse_seconds(duration)
+        if out["duration_seconds"] is None:
+            problems.append(
+                _Problem(
+                    "duration_seconds",
+                    duration,
+                    f"column 'duration_seconds' = '{_shown(duration)}' is not a number of "
+                    "seconds >= 0",
+                )
+            )
+    return out, problems
+
+
+def _record(values: Mapping[str, str | None]) -> str:
+    return json.dumps(
+        {k: None if v is None else redact_text(v) for k, v in values.items()}, ensure_ascii=False
+    )
+
+
+def _quarantine_row(
+    source: str,
+    row: int,
+    kind: str,
+    column: str | None,
+    value: str | None,
+    reason: str,
+    record: str,
+) -> dict[str, Any]:
+    return {
+        "source_file": source,
+        "source_row": row,
+        "kind": kind,
+        "column": column,
+        "value": None if value is None else redact_text(value),
+        "reason": reason,
+        "record": record,
+    }
+
+
+def _unparsed_row(source: str, item: _RawRow, reason: str) -> dict[str, Any]:
+    if item.fields is not None:
+        record = json.dumps([redact_text(f) for f in item.fields], ensure_ascii=False)
+        return _quarantine_row(source, item.row, "invalid", None, None, reason, record)
+    # Undo JSON escapes first: in `\n12345678` the phone number would hide behind the `n`.
+    line = re.sub(r"\\[nrtbf/\"\\]", " ", item.line or "")
+    record = json.dumps({"line": redact_text(line)}, ensure_ascii=False)
+    return _quarantine_row(source, item.row, "invalid", None, line, reason, record)
+
+
+# --- the entry point ---------------------------------------------------------------------------
+
+
+def _resolve_settings(settings: IngestSettings | Settings | None) -> IngestSettings:
+    if settings is None:
+        return IngestSettings()
+    if isinstance(settings, Settings):
+        return settings.ingest
+    return settings
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"ingest.timezone = {name!r} is not a known time zone") from exc
+
+
+def read_inputs(
+    paths: Sequence[Path],
+    *,
+    settings: IngestSettings | Settings | None = None,
+    strict: bool | None = None,
+) -> IngestResult:
+    """Read call files and folders, validate every row, and quarantine what is bad.
+
+    Args:
+        paths: files (`.csv`, `.parquet`, `.jsonl`, `.ndjson`) or folders searched recursively
+            for them; all files are read in sorted path order.
+        settings: ingest settings (or full `Settings`); defaults when None. `timezone` is used
+            for timestamps without one; `strict` says what a file missing a column does.
+        strict: overrides `settings.strict`: True raises on a file that cannot be used, False
+            records it in quarantine and goes on with the other files.
+
+    Returns:
+        The valid calls (not yet redacted), the quarantine (redacted), and one row per file.
+
+    Raises:
+        InputError: a path does not exist or has an unknown suffix; in strict mode, a file that
+            misses a required column or cannot be read.
+        ConfigError: the configured time zone is unknown.
+    """
+    config = _resolve_settings(settings)
+    is_strict = config.strict if strict is None else strict
+    zone = _zone(config.timezone)
+
+    calls: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    files: list[dict[str, Any]] = []
+    first_seen: dict[str, str] = {}
+    rows_read = 0
+    duplicates = 0
+
+    for path in _expand(paths):
+        raw = _read_file(path)
+        source = str(path)
+        if raw.error and is_strict:
+            raise InputError(raw.error)
+        extra = list(dict.fromkeys(c for c in raw.columns if c not in KNOWN_COLUMNS))
+        rows = [] if raw.error else raw.rows
+        files.append(
+            {
+                "path": source,
+                "format": raw.format,
+                "encoding": raw.encoding,
+                "rows_read": len(rows),
+                "sha256": raw.sha256,
+                "extra_columns": extra,
+                "error": raw.error,
+            }
+        )
+        if raw.error:
+            quarantine.append(
+                _quarantine_row(
+                    source, 0, "file", None, None, raw.error, json.dumps({"columns": raw.columns})
+                )
+            )
+            continue
+        rows_read += len(rows)
+        for item in rows:
+            where = f"{source} {'line' if raw.format == 'jsonl' else 'row'} {item.row}"
+            if item.values is None:
+                quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
+                continue
+            values, problems = _validate(item.values, zone)
+            if problems:
+                first = problems[0]
+                quarantine.append(
+                    _quarantine_row(
+                        source,
+                        item.row,
+                        "invalid",
+                        first.column,
+                        first.value,
+                        f"{where}: " + "; ".join(p.message for p in problems),
+                        _record(item.values),
+                    )
+                )
+                continue
+            call_id = values["call_id"]
+            if call_id in first_seen:
+                duplicates += 1
+                quarantine.append(
+                    _quarantine_row(
+                        source,
+                        item.row,
+                        "duplicate",
+                        "call_id",
+                        call_id,
+                        f"{where}: duplicate call_id '{_shown(call_id)}' first seen in "
+                        f"{first_seen[call_id]}",
+                        _record(item.values),
+                    )
+                )
+                continue
+            first_seen[call_id] = where
+            calls.append({**values, "source_file": source, "source_row": item.row})
+
+    return IngestResult(
+        calls=pl.DataFrame(calls, schema=CALLS_SCHEMA),
+        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA),
+        files=pl.DataFrame(files, schema=FILES_SCHEMA),
+        rows_read=rows_read,
+        duplicates=duplicates,
+    )

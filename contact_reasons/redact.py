@@ -1,0 +1,616 @@
+"""Personal-data redaction: find Nordic identifiers in free text and replace them.
+
+Every identifier found is replaced by a typed placeholder (`[CPR]`, `[FNR]`, `[PHONE]`,
+`[EMAIL]`, `[CARD]`, `[IBAN]`, `[ACCOUNT]`) so that the words around it, which carry the
+contact reason, stay readable for embedding and topic naming.
+
+Matching runs in a fixed order and a later kind never takes characters an earlier kind took:
+
+1. e-mail addresses;
+2. IBANs (any country code, with or without spaces, mod-97 valid);
+3. payment cards (13-19 digits, plain or in space/dash groups, Luhn valid, first digit 2-6);
+4. phones with an international prefix (`+45`, `0045`, `+47`, `0047`, any other `+CC`);
+5. Norwegian fødselsnummer, D- and H-numbers (11 digits, valid date, both mod-11 checks), and
+   any 11 digits right after a cue such as "fødselsnummer" or "fnr";
+6. Danish CPR numbers (`DDMMYY-XXXX`, `DDMMYYXXXX`, `DDMMYY XXXX`, valid day and month; no
+   mod-11 check, since modern CPR numbers need not satisfy it), and any 10 digits after "cpr";
+7. Norwegian account numbers (`1234.56.78903`, `1234 56 78903`, or 11 plain digits that pass
+   the mod-11 check);
+8. Danish account numbers (4-digit reg.nr, a space or dash, 6-10 digits), and any digit group
+   of 7-24 characters right after "konto", "kontonummer", "reg.nr" or "account" (only
+   "er", "nr", ":" and the like may stand between);
+9. national phones written in a phone spelling: `12 34 56 78` (also with `.` or `-`),
+   `912 34 567`, `1234 5678`;
+10. bare 8-digit numbers, by the rule below.
+
+**The bare 8-digit rule.** A number of exactly 8 digits with no prefix and no grouping is
+ambiguous: it can be a phone or an order number, invoice number or amount. Look at the 40
+characters before it (widened to whole words) for keywords. If the nearest keyword is a
+*number word* ("kr", "kroner", "ordre", "faktura", "ordrenummer", "kundenummer", "order",
+"invoice", "reference", "#", ...), it is not a phone. If the nearest keyword is a *phone cue*
+("tlf", "telefon", "nummer", "ring", "mobil", "phone", "call me", "sms", ...), it is a phone.
+With no keyword before it, it is a phone when a phone cue follows within 20 characters
+("12345678 er mit mobilnummer"), or when it starts with 2-9 (Danish numbers start with 2-9,
+Norwegian mobiles with 4 or 9) unless it is followed by a currency word or reads as a date
+(`YYYYMMDD` or `DDMMYYYY` with a year in 1990-2039). So numbers starting with 0 or 1 survive
+unless a cue is near them. The aim: no phone leaks, few ordinary numbers eaten.
+
+Amounts (`2.340 kr`, `1.234,50`), dates (`12.03.2026`, `12/03/2026`, `2026-03-12`), times,
+postcodes and house numbers match none of the patterns and survive.
+
+`redact_text` applies the replacement until nothing more is found, so it is idempotent by
+construction: each round removes at least one digit or `@`, and placeholders hold neither.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from contact_reasons.errors import InputError
+
+Kind = Literal["CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT"]
+
+KINDS: tuple[Kind, ...] = ("CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT")
+"""Every kind of identifier; each is replaced by `[KIND]`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One identifier found in a text: its kind and where it lies (`text[start:end] == value`)."""
+
+    kind: Kind
+    start: int
+    end: int
+    value: str
+
+
+# --- patterns ----------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]*\w@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
+
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+
+# Digit groups joined by a single space or dash: candidate card numbers.
+_DIGIT_GROUPS = re.compile(r"(?<![\d])\d+(?:[ -]\d+)*(?![\d])")
+
+_PHONE_INTL_NORDIC = re.compile(
+    r"(?<![\w+])(?:\(?\+\s?|(?<!\d)00)(?:45|47)\)?[\s.-]?\d(?:[ .-]?\d){7}(?!\d)"
+)
+_PHONE_INTL_OTHER = re.compile(r"(?<![\w+])\+\s?\d{1,3}\)?(?:[ .-]?\d){6,12}(?![\d])")
+
+_FNR = re.compile(r"(?<![\d.,-])(\d{6})[ -]?(\d{5})(?![\d])(?![.,]\d)")
+_FNR_CUE = re.compile(
+    r"(?i)\b(?:fødselsnummer|fødselsnr|fnr|f\.nr|personnummer|personnr|d-nummer|d-nr)\b"
+    r"[^\d\n]{0,15}?(\d{6}[ -]?\d{5})(?!\d)"
+)
+_CPR = re.compile(r"(?<![\d.,/-])(\d{2})(\d{2})(\d{2})[ -]?(\d{4})(?![\d])(?![.,/-]\d)")
+_CPR_CUE = re.compile(
+    r"(?i)\b(?:cpr|cpr-nr|cpr-nummer|cprnr|personnummer|personnr)\b"
+    r"[^\d\n]{0,15}?(\d{6}[ -]?\d{4})(?!\d)"
+)
+
+_ACCOUNT_NO_GROUPED = re.compile(r"(?<![\d.,])\d{4}([. ])\d{2}\1\d{5}(?![\d])(?![.,]\d)")
+_ACCOUNT_NO_PLAIN = re.compile(r"(?<![\d.,-])\d{11}(?![\d])(?![.,]\d)")
+_ACCOUNT_DK = re.compile(r"(?<![\d.,-])\d{4}[ -]\d{6,10}(?![\d])(?![.,]\d)")
+# The cue must be followed closely ("konto: ", "kontonummer er ", "account no. "), so that
+# "a-konto. Saksnr. 3677977" does not make the case number an account.
+_ACCOUNT_CUE = re.compile(
+    r"(?i)(?<![\[-])\b(?:kontonummer|kontonr|konto|reg\.?\s?nr|reg|registreringsnummer|"
+    r"account(?:\s+number)?|acct|bankkonto|bankkontonummer)\b"
+    r"[\s:.#=-]{0,4}(?:(?:er|is|nr\.?|no\.?|number|nummer|mitt|mit|min)[\s:.#=-]{1,4}){0,3}"
+    r"(\d[\d .-]{5,22}\d)(?![\d])"
+)
+
+_PHONE_GROUPED = re.compile(
+    r"(?<![\d.,/-])(?:\d{2}([ .-])\d{2}\1\d{2}\1\d{2}|\d{3} \d{2} \d{3}|\d{4} \d{4})"
+    r"(?![\d])(?![.,/-]\d)"
+)
+_PHONE_BARE = re.compile(r"(?<![\w/@])(?<!\d[.,])\d{8}(?![\w])(?![.,]\d)")
+
+_NUMBER_WORD = re.compile(
+    r"(?i)(?:\bkr\b|\bkroner\b|\bkrone\b|\bdkk\b|\bnok\b|\beur\b|\bordre\w*|\bfaktura\w*|"
+    r"\bkundenummer\b|\bkundenr\b|\bkunde-?nr\b|\border\w*|\binvoice\w*|\breference\w*|"
+    r"\bref\b|\bsag\w*|\bcase\b|\bpakke\w*|\btracking\b|\bsporing\w*|\bvarenummer\b|"
+    r"\bvarenr\b|\bpostnummer\b|\bbeløb\w*|\bamount\b|#)"
+)
+_PHONE_CUE = re.compile(
+    r"(?i)(?:\btlf\w*|\btelefon\w*|\btelephone\b|\bnummer\b|\bnummeret\b|\bring\w*|"
+    r"\bmobil\w*|\bphone\w*|\bcall me\b|\bcall\b|\bsms\b|\bcell\b|\bcontact\b|\bkontakt\w*)"
+)
+_AMOUNT_AFTER = re.compile(r"(?i)\s?(?:kr\b|kroner\b|dkk\b|nok\b|eur\b|,-)")
+
+_PLACEHOLDER = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
+
+_CONTEXT_CHARS = 40
+
+
+# --- check digits ------------------------------------------------------------------------------
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _iban_valid(compact: str) -> bool:
+    if not 15 <= len(compact) <= 34 or not compact[2:4].isdigit():
+        return False
+    rearranged = compact[4:] + compact[:4]
+    number = "".join(str(int(ch, 36)) for ch in rearranged)
+    return int(number) % 97 == 1
+
+
+def _mod11_digit(digits: str, weights: Sequence[int]) -> int | None:
+    rest = sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
+    check = (11 - rest) % 11
+    return None if check == 10 else check
+
+
+_FNR_W1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+_FNR_W2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+_ACCOUNT_NO_W = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _valid_day_month(day: int, month: int) -> bool:
+    # Leap day allowed in every year: the two-digit year does not fix the century.
+    return 1 <= month <= 12 and 1 <= day <= (
+        29 if month == 2 else calendar.monthrange(2001, month)[1]
+    )
+
+
+def fnr_valid(number: str) -> bool:
+    """Whether 11 digits form a valid Norwegian fødselsnummer, D-number or H-number.
+
+    Args:
+        number: the 11 digits, without separators.
+
+    Returns:
+        True when the date part is a real day (D-numbers add 40 to the day, H-numbers 40 to the
+        month, test numbers 80 to the month) and both mod-11 check digits are right.
+    """
+    if len(number) != 11 or not number.isdigit():
+        return False
+    day, month = int(number[0:2]), int(number[2:4])
+    if day > 40:
+        day -= 40
+    if month > 80:
+        month -= 80
+    elif month > 40:
+        month -= 40
+    if not _valid_day_month(day, month):
+        return False
+    k1 = _mod11_digit(number[:9], _FNR_W1)
+    if k1 is None or k1 != int(number[9]):
+        return False
+    k2 = _mod11_digit(number[:10], _FNR_W2)
+    return k2 is not None and k2 == int(number[10])
+
+
+def cpr_date_valid(number: str) -> bool:
+    """Whether the first six of 10 digits are a real `DDMMYY` date (the CPR number rule).
+
+    Args:
+        number: the 10 digits, without separators.
+    """
+    if len(number) != 10 or not number.isdigit():
+        return False
+    return _valid_day_month(int(number[0:2]), int(number[2:4]))
+
+
+def no_account_valid(number: str) -> bool:
+    """Whether 11 digits form a Norwegian account number with a valid mod-11 check digit."""
+    if len(number) != 11 or not number.isdigit():
+        return False
+    check = _mod11_digit(number[:10], _ACCOUNT_NO_W)
+    return check is not None and check == int(number[10])
+
+
+def luhn_valid(number: str) -> bool:
+    """Whether a digit string passes the Luhn check (payment cards)."""
+    return number.isdigit() and _luhn_valid(number)
+
+
+def iban_valid(iban: str) -> bool:
+    """Whether a string, spaces ignored, is an IBAN with valid mod-97 check digits."""
+    compact = iban.replace(" ", "").upper()
+    return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", compact)) and _iban_valid(compact)
+
+
+# --- finders -----------------------------------------------------------------------------------
+
+_Finder = Callable[[str, "_Taken"], Iterator[tuple[int, int]]]
+
+
+class _Taken:
+    """Spans already claimed, so a later kind never takes an earlier kind's characters."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self.spans: list[tuple[int, int]] = sorted(spans)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e in self.spans)
+
+    def add(self, start: int, end: int) -> None:
+        self.spans.append((start, end))
+        self.spans.sort()
+
+
+def _spans(pattern: re.Pattern[str], group: int = 0) -> _Finder:
+    def find(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+        for m in pattern.finditer(text):
+            yield m.span(group)
+
+    return find
+
+
+def _find_iban(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _IBAN.finditer(text):
+        candidate = m.group()
+        # Longest valid prefix ending on a whole token; the regex may run into following words.
+        for cut in range(len(candidate), 14, -1):
+            if not candidate[cut - 1].isalnum():
+                continue
+            if cut < len(candidate) and candidate[cut].isalnum():
+                continue
+            if _iban_valid(candidate[:cut].replace(" ", "")):
+                yield m.start(), m.start() + cut
+                break
+
+
+def _find_card(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _DIGIT_GROUPS.finditer(text):
+        if m.end() - m.start() < 13:
+            continue
+        groups = list(re.finditer(r"\d+", m.group()))
+        base = m.start()
+        used_until = -1
+        for i in range(len(groups)):
+            if groups[i].start() < used_until:
+                continue
+            best: tuple[int, int] | None = None
+            digits = ""
+            for j in range(i, len(groups)):
+                digits += groups[j].group()
+                if len(digits) > 19:
+                    break
+                if len(digits) < 13 or digits[0] not in "23456":
+                    continue
+                # A 4-digit group then one long group is how Danish accounts are written.
+                if j == i + 1 and len(groups[i].group()) == 4 and len(groups[j].group()) >= 6:
+                    continue
+                if _luhn_valid(digits):
+                    best = (base + groups[i].start(), base + groups[j].end())
+            if best is not None:
+                used_until = best[1] - base
+                yield best
+
+
+def _find_fnr(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _FNR.finditer(text):
+        if fnr_valid(m.group(1) + m.group(2)):
+            yield m.span()
+
+
+def _find_cpr(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _CPR.finditer(text):
+        if _valid_day_month(int(m.group(1)), int(m.group(2))):
+            yield m.span()
+
+
+def _find_account_no(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    yield from (m.span() for m in _ACCOUNT_NO_GROUPED.finditer(text))
+    for m in _ACCOUNT_NO_PLAIN.finditer(text):
+        if no_account_valid(m.group()):
+            yield m.span()
+
+
+def _word_start(text: str, pos: int) -> int:
+    # Never cut a word in two: "kundenummer" cut to "nummer" would read as a phone cue.
+    while pos > 0 and not text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _context_before(text: str, start: int, taken: _Taken) -> str:
+    # The text before `start`, with claimed spans blanked out so a keyword inside an e-mail
+    # address or an account number does not count.
+    lo = _word_start(text, max(0, start - _CONTEXT_CHARS))
+    chars = list(text[lo:start])
+    for s, e in taken.spans:
+        for k in range(max(s, lo), min(e, start)):
+            chars[k - lo] = " "
+    return "".join(chars)
+
+
+def _real_date(year: int, month: int, day: int) -> bool:
+    return (
+        1990 <= year <= 2039
+        and 1 <= month <= 12
+        and 1 <= day <= calendar.monthrange(year, month)[1]
+    )
+
+
+def _looks_like_date(digits: str) -> bool:
+    year, month, day = int(digits[0:4]), int(digits[4:6]), int(digits[6:8])
+    if _real_date(year, month, day):
+        return True
+    return _real_date(int(digits[4:8]), int(digits[2:4]), int(digits[0:2]))
+
+
+def is_bare_phone(text: str, start: int, end: int, context: str | None = None) -> bool:
+    """Whether the bare 8-digit number at `text[start:end]` is a phone (see the module docs).
+
+    Args:
+        text: the whole text.
+        start: where the 8 digits begin.
+        end: where they end.
+        context: the text before the number to look for keywords in; by default the 40
+            characters before `start`, widened to whole words.
+    """
+    if context is None:
+        context = text[_word_start(text, max(0, start - _CONTEXT_CHARS)) : start]
+    before = context
+    last_number_word = max((m.end() for m in _NUMBER_WORD.finditer(before)), default=-1)
+    last_cue = max((m.end() for m in _PHONE_CUE.finditer(before)), default=-1)
+    if last_number_word > last_cue:
+        return False
+    if last_cue >= 0:
+        return True
+    after = text[end : end + _CONTEXT_CHARS // 2]
+    first_number_word = min((m.start() for m in _NUMBER_WORD.finditer(after)), default=None)
+    first_cue = min((m.start() for m in _PHONE_CUE.finditer(after)), default=None)
+    if first_cue is not None and (first_number_word is None or first_cue < first_number_word):
+        return True
+    digits = text[start:end]
+    if digits[0] in "01" or _AMOUNT_AFTER.match(text, end):
+        return False
+    return not _looks_like_date(digits)
+
+
+def _find_bare_phone(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _PHONE_BARE.finditer(text):
+        if taken.overlaps(*m.span()):
+            continue
+        if is_bare_phone(text, m.start(), m.end(), _context_before(text, m.start(), taken)):
+            yield m.span()
+
+
+_FINDERS: tuple[tuple[Kind, _Finder], ...] = (
+    ("EMAIL", _spans(_EMAIL)),
+    ("IBAN", _find_iban),
+    ("CARD", _find_card),
+    ("PHONE", _spans(_PHONE_INTL_NORDIC)),
+    ("PHONE", _spans(_PHONE_INTL_OTHER)),
+    ("FNR", _spans(_FNR_CUE, 1)),
+    ("FNR", _find_fnr),
+    ("CPR", _spans(_CPR_CUE, 1)),
+    ("CPR", _find_cpr),
+    ("ACCOUNT", _spans(_ACCOUNT_CUE, 1)),
+    ("ACCOUNT", _find_account_no),
+    ("ACCOUNT", _spans(_ACCOUNT_DK)),
+    ("PHONE", _spans(_PHONE_GROUPED)),
+    ("PHONE", _find_bare_phone),
+)
+
+
+_HOT = re.compile(r"[\d@]+")
+_REGION_MARGIN = 80
+"""No pattern, cue word or keyword window reaches further than this from a digit or `@`."""
+
+
+def _regions(text: str) -> list[tuple[int, int]]:
+    # Only the text around digits and `@` can hold an identifier; long transcripts are mostly
+    # words, so searching these regions alone is much faster. Each region starts and ends at
+    # whitespace (or the text's ends), so patterns see the same boundaries as in the whole text.
+    clusters: list[tuple[int, int]] = []
+    for m in _HOT.finditer(text):
+        if clusters and m.start() - clusters[-1][1] <= 2 * _REGION_MARGIN:
+            clusters[-1] = (clusters[-1][0], m.end())
+        else:
+            clusters.append(m.span())
+    regions: list[tuple[int, int]] = []
+    for start, end in clusters:
+        lo, hi = _widen(text, start, end)
+        if regions and lo <= regions[-1][1]:
+            regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
+        else:
+            regions.append((lo, hi))
+    return regions
+
+
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    lo = max(0, start - _REGION_MARGIN)
+    while lo > 0 and not text[lo - 1].isspace():
+        lo -= 1
+    hi = min(len(text), end + _REGION_MARGIN)
+    while hi < len(text) and not text[hi].isspace():
+        hi += 1
+    return lo, hi
+
+
+def _find_in(text: str) -> list[Match]:
+    taken = _Taken(m.span() for m in _PLACEHOLDER.finditer(text))
+    found: list[Match] = []
+    for kind, finder in _FINDERS:
+        for start, end in finder(text, taken):
+            if start >= end or taken.overlaps(start, end):
+                continue
+            taken.add(start, end)
+            found.append(Match(kind, start, end, text[start:end]))
+    return found
+
+
+def find_identifiers(text: str) -> list[Match]:
+    """Find personal identifiers in a text, in the order of the module docs.
+
+    Placeholders already in the text (`[PHONE]`, ...) are left alone. Matches never overlap.
+
+    Args:
+        text: any text.
+
+    Returns:
+        The matches, sorted by position.
+    """
+    found: list[Match] = []
+    for lo, hi in _regions(text):
+        found.extend(
+            Match(m.kind, m.start + lo, m.end + lo, m.value) for m in _find_in(text[lo:hi])
+        )
+    return sorted(found, key=lambda m: m.start)
+
+
+def _replace(text: str, matches: Sequence[Match]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for m in matches:
+        parts.append(text[pos : m.start])
+        parts.append(f"[{m.kind}]")
+        pos = m.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def redact_text(text: str) -> str:
+    """Replace every personal identifier in a text by its typed placeholder.
+
+    Applies `find_identifiers` until nothing more is found, so that redacting twice gives the
+    same text as redacting once (a placeholder can change what surrounds a number).
+
+    Args:
+        text: any text.
+
+    Returns:
+        The redacted text; the same text when it holds no identifier.
+
+    Example:
+        >>> redact_text("Ring på 12 34 56 78 om ordre 23456789")
+        'Ring på [PHONE] om ordre 23456789'
+    """
+    while True:
+        matches = find_identifiers(text)
+        if not matches:
+            return text
+        text = _replace(text, matches)
+
+
+def redact_calls(
+    calls: pl.DataFrame, columns: Sequence[str] = ("summary", "transcript")
+) -> pl.DataFrame:
+    """Return a new frame with personal identifiers in the text columns replaced.
+
+    Args:
+        calls: a frame such as `IngestResult.calls`; it is not changed.
+        columns: the string columns to redact; nulls stay null.
+
+    Returns:
+        A copy of `calls` with `columns` redacted.
+
+    Raises:
+        InputError: a named column is missing or is not a string column.
+    """
+    for column in columns:
+        if column not in calls.columns:
+            raise InputError(
+                f"redact_calls: no column {column!r} (found: {', '.join(calls.columns)})"
+            )
+        if calls.schema[column] != pl.String:
+            raise InputError(
+                f"redact_calls: column {column!r} is {calls.schema[column]}, expected String"
+            )
+    return calls.with_columns(
+        pl.Series(
+            column,
+            [None if v is None else redact_text(v) for v in calls[column].to_list()],
+            dtype=pl.String,
+        )
+        for column in columns
+    )
+
+
+def redaction_report(
+    calls: pl.DataFrame, planted: pl.DataFrame, ordinary: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    """Measure redaction against known truth: planted identifiers and ordinary numbers.
+
+    Args:
+        calls: `call_id` plus the text columns named in `planted["field"]`, unredacted.
+        planted: `call_id`, `field`, `kind`, `value`: identifiers planted in the calls.
+        ordinary: `call_id`, `field`, `value`: ordinary numbers (amounts, dates, order
+            numbers) that must survive.
+
+    Returns:
+        `planted` (values found in their field), `leaked` (still there after `redact_text`),
+        `leaked_values` (kind and value of each leak), `leaked_by_kind`, `ordinary`,
+        `false_redactions`, `false_redaction_rate` and `false_redacted_values`. Values that
+        are not in their field before redaction are counted in `planted_missing` and
+        `ordinary_missing` and left out of the rates.
+    """
+    texts: dict[tuple[str, str], str] = {}
+    fields = set(planted["field"].to_list())
+    if ordinary is not None:
+        fields |= set(ordinary["field"].to_list())
+    for column in sorted(fields & set(calls.columns)):
+        for call_id, text in zip(calls["call_id"].to_list(), calls[column].to_list(), strict=True):
+            if text is not None and (str(call_id), column) not in texts:
+                texts[(str(call_id), column)] = text
+    redacted: dict[tuple[str, str], str] = {}
+
+    def clean(key: tuple[str, str]) -> str:
+        if key not in redacted:
+            redacted[key] = redact_text(texts[key])
+        return redacted[key]
+
+    leaks: list[tuple[str, str]] = []
+    found = missing = 0
+    for row in planted.iter_rows(named=True):
+        key = (str(row["call_id"]), str(row["field"]))
+        value = str(row["value"])
+        if key not in texts or value not in texts[key]:
+            missing += 1
+            continue
+        found += 1
+        if value in clean(key):
+            leaks.append((str(row["kind"]), value))
+    by_kind: dict[str, int] = {}
+    for kind, _ in leaks:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    report: dict[str, Any] = {
+        "planted": found,
+        "planted_missing": missing,
+        "leaked": len(leaks),
+        "leaked_by_kind": by_kind,
+        "leaked_values": leaks,
+    }
+    if ordinary is not None:
+        eaten: list[str] = []
+        seen = absent = 0
+        for row in ordinary.iter_rows(named=True):
+            key = (str(row["call_id"]), str(row["field"]))
+            value = str(row["value"])
+            if key not in texts or value not in texts[key]:
+                absent += 1
+                continue
+            seen += 1
+            if value not in clean(key):
+                eaten.append(value)
+        report |= {
+            "ordinary": seen,
+            "ordinary_missing": absent,
+            "false_redactions": len(eaten),
+            "false_redaction_rate": len(eaten) / seen if seen else 0.0,
+            "false_redacted_values": eaten,
+        }
+    return report
