@@ -317,6 +317,13 @@ def _find_account_no(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
             yield m.span()
 
 
+#: What may stand between an amount/order word and its number: separators and a filler word.
+_ADJACENT_GAP = re.compile(
+    r"[\s:#.,\-]*((nr|no|nummer|number|er|is|var|was|lyder|på|of|på nr)\.?[\s:#.,\-]*){0,2}",
+    re.IGNORECASE,
+)
+
+
 def _word_start(text: str, pos: int) -> int:
     # Never cut a word in two: "kundenummer" cut to "nummer" would read as a phone cue.
     while pos > 0 and not text[pos - 1].isspace():
@@ -365,7 +372,10 @@ def is_bare_phone(text: str, start: int, end: int, context: str | None = None) -
     before = context
     last_number_word = max((m.end() for m in _NUMBER_WORD.finditer(before)), default=-1)
     last_cue = max((m.end() for m in _PHONE_CUE.finditer(before)), default=-1)
-    if last_number_word > last_cue:
+    # An amount or order word clears the number only when it stands right before it
+    # ("faktura 21345678", "ordrenr.: 21345678"); further away ("faktura, oplyste 21345678")
+    # the number may well be a phone, and a leak costs more than a redacted invoice number.
+    if last_number_word > last_cue and _ADJACENT_GAP.fullmatch(before[last_number_word:]):
         return False
     if last_cue >= 0:
         return True

@@ -427,3 +427,11 @@ def test_false_redaction_rate_on_ordinary_numbers():
     )
     assert report["ordinary"] > 0
     assert report["false_redaction_rate"] <= 0.05
+
+
+def test_regression_phone_after_distant_invoice_word_is_redacted():
+    # Found by the end-to-end leak test: "faktura" two words before a bare number hid a phone.
+    assert redact_text("Kunde ringede om faktura, oplyste 21345678 som reference.") == (
+        "Kunde ringede om faktura, oplyste [PHONE] som reference."
+    )
+    assert redact_text("faktura 21345678 er betalt") == "faktura 21345678 er betalt"
