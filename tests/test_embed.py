@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from contact_reasons.config import EmbeddingSettings
+from contact_reasons.embed import HashingEmbedder, embed_with_cache, load_embedder, text_hash
+from contact_reasons.errors import ConfigError
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__(32)
+        self.seen: list[str] = []
+
+    def embed(self, texts, kind="query"):
+        self.seen.extend(texts)
+        return super().embed(texts, kind)
+
+
+def test_cache_embeds_only_unseen_distinct_texts():
+    embedder = CountingEmbedder()
+    first = embed_with_cache(embedder, ["a b", "c d", "a b"], {})
+    assert embedder.seen == ["a b", "c d"]
+    assert first.vectors.shape == (3, 32)
+    np.testing.assert_allclose(first.vectors[0], first.vectors[2])
+    cache = dict(zip(first.new_hashes, first.new_vectors, strict=True))
+    embedder.seen.clear()
+    second = embed_with_cache(embedder, ["c d", "e f"], cache)
+    assert embedder.seen == ["e f"]
+    assert second.new_hashes == [text_hash("e f")]
+    np.testing.assert_allclose(second.vectors[0], first.vectors[1])
+
+
+def test_hashing_embedder_is_normalised_and_deterministic():
+    a = HashingEmbedder().embed(["Æbler og pærer", "Æbler og pærer", ""])
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(a[0], a[1])
+
+
+def test_missing_local_model_folder_explains_setup(tmp_path):
+    with pytest.raises(ConfigError, match="make setup"):
+        load_embedder(EmbeddingSettings(model=str(tmp_path / "nope")))
+
+
+def test_packaged_english_model_loads_offline_by_its_name():
+    embedder = load_embedder(EmbeddingSettings(model="sentence-transformers/all-MiniLM-L6-v2"))
+    assert embedder.model_id.startswith("all-MiniLM-L6-v2@")
+    vectors = embedder.embed(["my card was stolen", "I lost my card", "what time is it"])
+    assert vectors.shape == (3, 384)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
