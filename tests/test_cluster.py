@@ -1,0 +1,116 @@
+import inspect
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from contact_reasons.cluster import ClusterSettings, ReasonClusterer, discover_reasons
+from contact_reasons.embed import HashingEmbedder
+from contact_reasons.errors import InputError
+from contact_reasons.evaluate import score
+from contact_reasons.naming import reason_label
+
+TOPICS = [
+    ("adresseændring", "flytning", "ny adresse"),
+    ("faktura", "højere", "regning"),
+    ("card", "arrival", "delivery"),
+    ("måler", "aflæsning", "strøm"),
+]
+
+
+def _blobs(seed: int = 0, per_blob: int = 75, dim: int = 32):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(len(TOPICS), dim)) * 3.0
+    vectors, texts, truth = [], [], []
+    for k, words in enumerate(TOPICS):
+        points = centres[k] + rng.normal(scale=0.3, size=(per_blob, dim))
+        vectors.append(points)
+        for i in range(per_blob):
+            texts.append(f"{words[i % 3]} {words[(i + 1) % 3]} opkald nummer {i}")
+            truth.append(k)
+    order = rng.permutation(len(truth))
+    vectors_all = np.concatenate(vectors)[order].astype(np.float32)
+    return [texts[i] for i in order], vectors_all, np.asarray(truth)[order]
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    return _blobs()
+
+
+@pytest.fixture(scope="module")
+def discovery(blobs):
+    texts, vectors, _ = blobs
+    return discover_reasons(texts, vectors, ClusterSettings(), embedding_model=HashingEmbedder())
+
+
+def test_recovers_blobs(blobs, discovery):
+    _, _, truth = blobs
+    result = score(truth, discovery.labels)
+    assert result["reasons"] == len(TOPICS)
+    assert result["ari"] > 0.95
+    assert result["outlier_share"] <= 0.10
+
+
+def test_reasons_frame(discovery):
+    reasons = discovery.reasons
+    assert reasons.columns == ["reason_id", "label", "keywords", "size", "representative_idx"]
+    assert -1 not in reasons["reason_id"].to_list()
+    assert reasons["size"].sum() == int((discovery.labels != -1).sum())
+    for row in reasons.iter_rows(named=True):
+        assert row["label"]
+        assert row["keywords"]
+        assert all(discovery.labels[i] == row["reason_id"] for i in row["representative_idx"])
+
+
+def test_keywords_keep_danish_letters(discovery):
+    words = {w for kws in discovery.reasons["keywords"].to_list() for w in kws}
+    assert any(ch in w for w in words for ch in "æøå")
+    assert "opkald" not in words  # a Danish stop word
+
+
+def test_same_seed_same_reasons(blobs, discovery):
+    texts, vectors, _ = blobs
+    again = discover_reasons(texts, vectors, ClusterSettings())  # c-TF-IDF keywords only
+    np.testing.assert_array_equal(again.labels, discovery.labels)
+
+
+def test_never_receives_k():
+    assert "n_clusters" not in inspect.signature(discover_reasons).parameters
+    assert not any("n_clusters" in f or "nr_topics" in f for f in ClusterSettings.model_fields)
+    with pytest.raises(ValidationError):
+        ClusterSettings(n_clusters=4)  # type: ignore[call-arg]
+
+
+def test_min_cluster_size_scales_with_texts():
+    clusterer = ReasonClusterer(ClusterSettings())
+    assert clusterer.min_cluster_size(300) == 5
+    assert clusterer.min_cluster_size(3000) == 10
+    assert clusterer.min_cluster_size(30000) == 100
+
+
+def test_topic_model_predicts_new_texts(blobs, discovery):
+    texts, vectors, _ = blobs
+    clusterer = discovery.topic_model.hdbscan_model
+    predicted = clusterer.predict(vectors[:20])
+    assert (predicted >= 0).mean() > 0.9
+
+
+def test_bad_shapes_and_tiny_inputs_are_refused():
+    with pytest.raises(InputError, match=r"one row per text"):
+        discover_reasons(["a", "b"], np.zeros((3, 4)), ClusterSettings())
+    with pytest.raises(InputError, match="at least"):
+        discover_reasons(["a"] * 3, np.ones((3, 4)), ClusterSettings())
+
+
+@pytest.mark.parametrize(
+    ("keywords", "expected"),
+    [
+        (["arrival", "card arrival", "card delivery"], "Card arrival / card delivery"),
+        (["identity verify", "identity verification", "pin"], "Identity verify / pin"),
+        (["adresseændring", "flytning"], "Adresseændring / flytning"),
+        ([], ""),
+    ],
+)
+def test_reason_label(keywords, expected):
+    assert reason_label(keywords) == expected
