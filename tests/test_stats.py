@@ -1,0 +1,59 @@
+import polars as pl
+import pytest
+
+from contact_reasons.config import StatsSettings
+from contact_reasons.stats import weekly_reason_stats
+
+
+def _calls(per_week: dict[int, dict[int, int]]) -> pl.DataFrame:
+    rows = []
+    for week, counts in per_week.items():
+        for reason, n in counts.items():
+            rows += [
+                (f"{week}-{reason}-{i}", f"2026-W{week:02d}", reason, 1.0 - i / 100)
+                for i in range(n)
+            ]
+    return pl.DataFrame(rows, schema=["call_id", "week", "reason_id", "similarity"], orient="row")
+
+
+REASONS = pl.DataFrame({"reason_id": [1, 2], "label": ["Faktura", "Ny app"]})
+
+
+def test_counts_shares_and_examples():
+    table = weekly_reason_stats(
+        _calls({1: {1: 3, 2: 1}}), REASONS, StatsSettings(examples_per_reason=2)
+    )
+    row = table.filter(pl.col("reason_id") == 1).row(0, named=True)
+    assert row["calls"] == 3
+    assert row["share"] == pytest.approx(0.75)
+    assert row["example_call_ids"] == ["1-1-0", "1-1-1"]
+    assert row["baseline_calls"] is None
+    assert not row["is_emerging"]
+
+
+def test_new_growing_reason_is_emerging_and_steady_one_is_not():
+    weeks = {w: {1: 30} for w in range(1, 9)}
+    weeks.update({9: {1: 31, 2: 12}, 10: {1: 29, 2: 25}})
+    table = weekly_reason_stats(_calls(weeks), REASONS, StatsSettings())
+    emerging = table.filter(pl.col("is_emerging"))
+    assert set(emerging["reason_id"]) == {2}
+    assert set(emerging["week"]) == {"2026-W09", "2026-W10"}
+
+
+def test_small_bumps_are_not_emerging():
+    weeks = {w: {1: 20} for w in range(1, 6)}
+    weeks[6] = {1: 26}  # +30 %: noise, not an alert
+    table = weekly_reason_stats(_calls(weeks), REASONS, StatsSettings())
+    assert table.filter(pl.col("is_emerging")).height == 0
+
+
+def test_empty_input_gives_empty_table():
+    empty = pl.DataFrame(
+        schema={
+            "call_id": pl.String,
+            "week": pl.String,
+            "reason_id": pl.Int32,
+            "similarity": pl.Float64,
+        }
+    )
+    assert weekly_reason_stats(empty, REASONS, StatsSettings()).height == 0
