@@ -33,9 +33,14 @@ def test_unknown_table_is_refused(tmp_path: Path):
 def test_transaction_rolls_back_everything(tmp_path: Path):
     with Database(tmp_path / "cr.duckdb") as db:
         db.start_run("r1", [], "{}")
-        with pytest.raises(RuntimeError), db.transaction():
-            db._con.execute("DELETE FROM runs")
-            raise RuntimeError("killed mid-write")
+
+        def write_then_fail() -> None:
+            with db.transaction():
+                db._con.execute("DELETE FROM runs")
+                raise RuntimeError("killed mid-write")
+
+        with pytest.raises(RuntimeError):
+            write_then_fail()
         assert db.table("runs")["run_id"].to_list() == ["r1"]
 
 

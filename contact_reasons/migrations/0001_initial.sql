@@ -125,7 +125,8 @@ CREATE TABLE faq_recommendations (
     estimated_calls_saved  DOUBLE NOT NULL,    -- per week
     best_doc_id            VARCHAR,
     best_doc_title         VARCHAR,
-    similarity             DOUBLE,
+    similarity             DOUBLE,                -- cosine of reason centre and best page
+    margin                 DOUBLE,                -- that cosine minus the page's mean over reasons
     suggested_title        VARCHAR NOT NULL,
     customer_phrasings     VARCHAR[] NOT NULL
 );

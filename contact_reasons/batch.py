@@ -1,0 +1,107 @@
+"""Cluster or evaluate one file of texts without a database (`cluster` and `evaluate` commands).
+
+Same code path and default configuration as the weekly flow: redact, embed, `discover_reasons`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from contact_reasons.cluster import ReasonDiscovery, discover_reasons
+from contact_reasons.config import Settings
+from contact_reasons.embed import Embedder, load_embedder
+from contact_reasons.errors import InputError
+from contact_reasons.evaluate import score
+from contact_reasons.language import detect_languages
+from contact_reasons.redact import redact_text
+
+
+def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
+    """Read a CSV, Parquet or JSONL file as strings and check that `columns` exist.
+
+    Raises:
+        InputError: the file is missing, unreadable, or lacks a column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        if path.suffix.lower() == ".parquet":
+            frame = pl.read_parquet(path)
+        elif path.suffix.lower() in (".jsonl", ".ndjson"):
+            frame = pl.read_ndjson(path)
+        else:
+            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(repr(c) for c in missing)} "
+            f"(found: {', '.join(frame.columns)})"
+        )
+    return frame.select([pl.col(c).cast(pl.String) for c in columns])
+
+
+def discover(
+    texts: list[str], vectors: np.ndarray, settings: Settings, embedder: Embedder
+) -> ReasonDiscovery:
+    """Discover reasons in redacted texts with their vectors.
+
+    The step `cluster`, `evaluate` and the benchmarks share; languages are detected here, as the
+    weekly flow does per call.
+    """
+    return discover_reasons(
+        texts,
+        vectors,
+        settings.cluster,
+        embedding_model=embedder,
+        languages=detect_languages(texts),
+    )
+
+
+def cluster_texts(
+    texts: list[str], settings: Settings, embedder: Embedder | None = None
+) -> tuple[np.ndarray, dict[int, str], dict[str, float]]:
+    """Redact, embed and cluster texts; return labels, reason labels and timings."""
+    embedder = embedder or load_embedder(settings.embedding)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    clean = [redact_text(t or "") for t in texts]
+    vectors = embedder.embed(clean)
+    timings["embed_seconds"] = round(time.perf_counter() - start, 2)
+    start = time.perf_counter()
+    discovery = discover(clean, vectors, settings, embedder)
+    timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
+    names = {int(r["reason_id"]): str(r["label"]) for r in discovery.reasons.iter_rows(named=True)}
+    return np.asarray(discovery.labels), names, timings
+
+
+def cluster_file(path: Path, id_column: str, text_column: str, settings: Settings) -> pl.DataFrame:
+    """Cluster a file's texts: one row per input row, `id,reason_id,reason_label`."""
+    frame = read_table(path, [id_column, text_column])
+    labels, names, _ = cluster_texts(frame[text_column].fill_null("").to_list(), settings)
+    return pl.DataFrame(
+        {
+            "id": frame[id_column],
+            "reason_id": pl.Series(labels, dtype=pl.Int64),
+            "reason_label": [names.get(int(i), "") if i != -1 else "" for i in labels],
+        }
+    )
+
+
+def evaluate_file(
+    path: Path, id_column: str, text_column: str, label_column: str, settings: Settings
+) -> dict[str, Any]:
+    """Cluster a labelled file and score the reasons found against its labels."""
+    frame = read_table(path, [id_column, text_column, label_column])
+    labels, _, timings = cluster_texts(frame[text_column].fill_null("").to_list(), settings)
+    result: dict[str, Any] = {"file": str(path), "texts": frame.height}
+    result.update(score(frame[label_column].fill_null("").to_list(), labels))
+    result.update(timings)
+    return result

@@ -1,0 +1,159 @@
+"""The `contact-reasons` command line: run, cluster, evaluate, report, faq."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from contact_reasons import __version__
+from contact_reasons.errors import ContactReasonsError
+
+DEFAULT_DB = "data/contact_reasons.duckdb"
+
+
+def _offline_prefect_defaults() -> None:
+    """Settings a local run needs; set before Prefect is imported, never overriding the user."""
+    os.environ.setdefault("PREFECT_HOME", str(Path.cwd() / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="contact-reasons",
+        description="Why customers contact you, week by week, and which FAQ pages would help.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the weekly flow on call exports")
+    run.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="PATH",
+        help="CSV/Parquet/JSONL file or folder of them (repeatable)",
+    )
+    run.add_argument(
+        "--faq",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="FAQ page file or folder of Markdown/HTML pages (repeatable)",
+    )
+    run.add_argument("--db", type=Path, default=None, help=f"DuckDB file (default {DEFAULT_DB})")
+    run.add_argument("--config", type=Path, default=None, help="settings TOML file")
+
+    clus = sub.add_parser("cluster", help="cluster one file of texts, no database")
+    clus.add_argument("--input", required=True, type=Path)
+    clus.add_argument("--id-column", required=True)
+    clus.add_argument("--text-column", required=True)
+    clus.add_argument("--output", required=True, type=Path)
+    clus.add_argument("--config", type=Path, default=None)
+
+    ev = sub.add_parser("evaluate", help="cluster a labelled file and print NMI/ARI/accuracy")
+    ev.add_argument("--input", required=True, type=Path)
+    ev.add_argument("--id-column", required=True)
+    ev.add_argument("--text-column", required=True)
+    ev.add_argument("--label-column", required=True)
+    ev.add_argument("--config", type=Path, default=None)
+
+    rep = sub.add_parser("report", help="print the weekly top-reasons table")
+    rep.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    rep.add_argument("--week", default=None, help="ISO week YYYY-Www (default: latest)")
+    rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    faq = sub.add_parser("faq", help="print the FAQ-gap recommendations")
+    faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    faq.add_argument("--top", type=int, default=15)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 for errors in input or settings)."""
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except ContactReasonsError as exc:
+        print(f"contact-reasons: error: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from contact_reasons.config import load_settings
+
+    if args.command == "run":
+        _offline_prefect_defaults()
+        from flows.weekly import weekly_contact_reasons
+
+        summary = weekly_contact_reasons(
+            inputs=[str(p) for p in args.input],
+            faq_paths=[str(p) for p in args.faq],
+            db_path=str(args.db) if args.db else None,
+            config_path=str(args.config) if args.config else None,
+        )
+        _out(_run_summary(summary))
+        return 0
+    if args.command == "cluster":
+        from contact_reasons.batch import cluster_file
+
+        table = cluster_file(
+            args.input, args.id_column, args.text_column, load_settings(args.config)
+        )
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        table.write_csv(args.output)
+        found = table.filter(table["reason_id"] != -1)["reason_id"].n_unique()
+        _out(f"{table.height} rows, {found} reasons -> {args.output}")
+        return 0
+    if args.command == "evaluate":
+        from contact_reasons.batch import evaluate_file
+
+        result = evaluate_file(
+            args.input,
+            args.id_column,
+            args.text_column,
+            args.label_column,
+            load_settings(args.config),
+        )
+        _out(json.dumps(result, indent=2))
+        return 0
+    from contact_reasons import report
+    from contact_reasons.storage import Database
+
+    with Database(args.db, read_only=True) as db:
+        if args.command == "report":
+            week, table = report.top_reasons(db, args.week)
+            _out(report.render_top_reasons(week, table, args.format))
+        else:
+            _out(report.render_faq_gaps(report.faq_gaps(db), args.format, args.top))
+    return 0
+
+
+def _run_summary(summary: dict[str, object]) -> str:
+    timings = summary.get("timings", {})
+    total = sum(timings.values()) if isinstance(timings, dict) else 0.0
+    return (
+        f"run {summary['run_id']}: read {summary['rows_read']} rows, stored "
+        f"{summary['rows_stored']} ({summary['rows_new']} new), quarantined "
+        f"{summary['rows_quarantined']}, duplicates {summary['rows_duplicate']}; "
+        f"{summary['reasons_found']} reasons in {summary['calls_clustered']} calls "
+        f"({float(summary['unexplained_share']) * 100:.1f}% unexplained); "  # type: ignore[arg-type]
+        f"{summary['faq_gaps']} FAQ gaps; {total:.0f} s"
+    )
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text.rstrip("\n") + "\n")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""The daily ingest flow: validate, redact and embed new calls so the weekly run starts warm."""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+
+from contact_reasons import weekly
+from contact_reasons.config import Settings, load_settings
+from contact_reasons.embed import load_embedder
+from contact_reasons.storage import Database
+from flows.weekly import _Timer, embed_calls, prepare_calls, read_inputs, redact_calls
+
+
+@flow(name="daily-ingest")
+def daily_ingest(
+    inputs: list[str],
+    db_path: str | None = None,
+    config_path: str | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Store new calls (redacted) and their embeddings; quarantine bad rows."""
+    settings: Settings = load_settings(Path(config_path) if config_path else None)
+    if overrides:
+        settings = settings.with_overrides(overrides)
+    run_id = f"ingest-{uuid.uuid4().hex[:12]}"
+    timer = _Timer()
+    db_file = Path(db_path) if db_path else settings.storage.db_path
+    with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
+        ingested = timer("read", read_inputs, [Path(p) for p in inputs], settings=settings.ingest)
+        db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
+        try:
+            redacted = timer("redact", redact_calls, ingested.calls)
+            prepared = timer("reason_text", prepare_calls, redacted, run_id)
+            fresh = weekly.new_calls(prepared, db.read_calls())
+            embedder = load_embedder(settings.embedding)
+            texts = fresh["reason_text"].to_list()
+            cached = db.cached_embeddings(embedder.model_id, fresh["text_hash"].to_list())
+            embedded = timer("embed", embed_calls, embedder, texts, cached)
+            calls, quarantine, embeddings, summary = weekly.collect_ingest(
+                run_id=run_id,
+                ingested=ingested,
+                fresh=fresh,
+                embedder_id=embedder.model_id,
+                embedded=embedded,
+                timings=timer.seconds,
+            )
+            db.write_ingest(run_id, calls, quarantine, embeddings, summary)
+        except BaseException:
+            db.fail_run(run_id, traceback.format_exc())
+            raise
+    get_run_logger().info("ingest %s: %s", run_id, summary)
+    return summary
