@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     rep.add_argument("--week", default=None, help="ISO week YYYY-Www (default: latest)")
     rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    rep.add_argument("--top", type=int, default=20, help="reasons in the text table (default 20)")
 
     faq = sub.add_parser("faq", help="print the FAQ-gap recommendations")
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
@@ -132,7 +133,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     with Database(args.db, read_only=True) as db:
         if args.command == "report":
             week, table = report.top_reasons(db, args.week)
-            _out(report.render_top_reasons(week, table, args.format))
+            _out(report.render_top_reasons(week, table, args.format, args.top))
         else:
             _out(report.render_faq_gaps(report.faq_gaps(db), args.format, args.top))
     return 0

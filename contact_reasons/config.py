@@ -48,7 +48,7 @@ class EmbeddingSettings(_Section):
     work, fewer threads than cores can be several times faster."""
     batch_size: int = Field(default=64, ge=1, le=4096)
     progress_bar_from: int = Field(default=2000, ge=0)
-    """Show a progress bar when embedding at least this many texts."""
+    """Show a progress bar (on a terminal) when embedding at least this many texts."""
 
 
 class StatsSettings(_Section):

@@ -11,6 +11,7 @@ import hashlib
 import importlib
 import json
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -109,7 +110,9 @@ class SentenceTransformerEmbedder:
             list(texts),
             prompt=self._prompt(kind),
             batch_size=self.settings.batch_size,
-            show_progress_bar=len(texts) >= self.settings.progress_bar_from > 0,
+            # A bar only where a person watches: in logs and CI it is thousands of lines.
+            show_progress_bar=len(texts) >= self.settings.progress_bar_from > 0
+            and sys.stderr.isatty(),
             convert_to_numpy=True,
             normalize_embeddings=True,
         )

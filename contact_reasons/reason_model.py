@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -28,6 +29,24 @@ def _version(package: str) -> str | None:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return None
+
+
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def model_path(root: Path, model_id: str) -> Path:
+    """Return the folder of a reason model under `root`, refusing ids that would leave it.
+
+    Raises:
+        StorageError: the id is not a plain name, or its folder is not inside `root`.
+    """
+    if not _MODEL_ID.match(model_id) or ".." in model_id:
+        raise StorageError(f"reason model id {model_id!r} is not a plain folder name")
+    base = Path(root).resolve()
+    path = (base / model_id).resolve()
+    if not path.is_relative_to(base):
+        raise StorageError(f"reason model folder {path} is outside {base}")
+    return path
 
 
 def save_reason_model(

@@ -56,8 +56,14 @@ def top_reasons(db: Database, week: str | None = None) -> tuple[str, pl.DataFram
     return week, table
 
 
-def render_top_reasons(week: str, table: pl.DataFrame, fmt: ReportFormat = "table") -> str:
-    """Render the weekly table as an aligned text table, CSV or JSON."""
+def render_top_reasons(
+    week: str, table: pl.DataFrame, fmt: ReportFormat = "table", top: int | None = 20
+) -> str:
+    """Render the weekly table as an aligned text table, CSV or JSON.
+
+    The text table shows the `top` reasons (emerging ones always) and sums up the rest; CSV
+    and JSON hold every reason.
+    """
     rows = table.select(
         "reason_id",
         "label",
@@ -77,9 +83,13 @@ def render_top_reasons(week: str, table: pl.DataFrame, fmt: ReportFormat = "tabl
         )
         return flat.write_csv()
     lines = [f"Top contact reasons, week {week} ({int(table['calls'].sum())} calls)", ""]
+    hidden = rows.with_row_index("pos").filter(
+        (pl.col("pos") >= (top if top is not None else rows.height)) & ~pl.col("is_emerging")
+    )
+    shown = rows.join(hidden.select("reason_id"), on="reason_id", how="anti")
     header = f"{'#':>3}  {'reason':<44} {'calls':>6} {'share':>6} {'4-wk avg':>8} {'change':>7}"
     lines += [header, "-" * len(header)]
-    for i, r in enumerate(rows.iter_rows(named=True), start=1):
+    for i, r in enumerate(shown.iter_rows(named=True), start=1):
         change = "new" if r["change_pct"] is None and r["calls"] else f"{r['change_pct']:+.0f}%"
         base = "-" if r["baseline_calls"] is None else f"{r['baseline_calls']:.1f}"
         flag = "  EMERGING" if r["is_emerging"] else ""
@@ -89,6 +99,11 @@ def render_top_reasons(week: str, table: pl.DataFrame, fmt: ReportFormat = "tabl
         )
         for example in r["examples"][:2]:
             lines.append(f"{'':>5}  e.g. {_cut(example, 90)}")
+    if hidden.height:
+        lines.append(
+            f"{'':>3}  ... {hidden.height} more reasons with {int(hidden['calls'].sum())} calls "
+            "(--format csv or json lists them all)"
+        )
     emerging = rows.filter(pl.col("is_emerging"))
     lines.append("")
     if emerging.height:

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from contact_reasons import cluster, faq, ingest, redact, report, stats, weekly
 from contact_reasons.config import Settings, load_settings
 from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
-from contact_reasons.reason_model import save_reason_model
+from contact_reasons.reason_model import model_path, save_reason_model
 from contact_reasons.storage import Database
 
 T = TypeVar("T")
@@ -139,7 +139,7 @@ def _run(
         settings.faq,
         n_weeks,
     )
-    model_dir = settings.storage.model_dir / model_id
+    model_dir = model_path(settings.storage.model_dir, model_id)
     manifest = timer(
         "save_model",
         save_model,

@@ -147,3 +147,28 @@ def test_report_command_prints_the_latest_week(first_run):
     )
     assert bad.returncode == 2
     assert "no statistics for week 2020-W01" in bad.stderr
+
+
+def test_report_table_shows_top_reasons_and_counts_the_rest(first_run):
+    db_path, _, _, _ = first_run
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "contact_reasons.cli",
+            "report",
+            "--db",
+            str(db_path),
+            "--week",
+            "2026-W40",
+            "--top",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
+    ranks = [line.split()[0] for line in out.splitlines() if line[:3].strip().isdigit()]
+    assert ranks == ["1", "2", "3"]
+    assert "more reasons with" in out
