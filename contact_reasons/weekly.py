@@ -174,6 +174,18 @@ def embedding_rows(model_id: str, hashes: list[str], vectors: np.ndarray) -> pl.
     )
 
 
+def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) -> dict[str, Any]:
+    accounting = ingested.accounting()
+    return {
+        "run_id": run_id,
+        "rows_read": accounting["read"],
+        "rows_stored": accounting["stored"],
+        "rows_new": fresh.height,
+        "rows_quarantined": accounting["quarantined"],
+        "rows_duplicate": accounting["duplicates"],
+    }
+
+
 def collect_results(
     *,
     run_id: str,
@@ -214,15 +226,9 @@ def collect_results(
         faq_documents=documents,
         faq_recommendations=gaps,
     )
-    accounting = ingested.accounting()
     unexplained = int((call_reasons["reason_id"] == UNEXPLAINED_ID).sum())
     summary = {
-        "run_id": run_id,
-        "rows_read": accounting["read"],
-        "rows_stored": accounting["stored"],
-        "rows_new": fresh.height,
-        "rows_quarantined": accounting["quarantined"],
-        "rows_duplicate": accounting["duplicates"],
+        **_row_accounting(run_id, ingested, fresh),
         "calls_clustered": window.height,
         "reasons_found": reasons.height,
         "unexplained_share": unexplained / window.height if window.height else 0.0,
@@ -246,14 +252,8 @@ def collect_ingest(
     timings: dict[str, float],
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Assemble what a daily ingest stores: new calls, quarantine, embeddings and a summary."""
-    accounting = ingested.accounting()
     summary = {
-        "run_id": run_id,
-        "rows_read": accounting["read"],
-        "rows_stored": accounting["stored"],
-        "rows_new": fresh.height,
-        "rows_quarantined": accounting["quarantined"],
-        "rows_duplicate": accounting["duplicates"],
+        **_row_accounting(run_id, ingested, fresh),
         "embedding_model_id": embedder_id,
         "timings": dict(timings),
     }

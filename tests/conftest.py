@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,17 @@ os.environ.setdefault("PREFECT_HOME", str(ROOT / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run `contact-reasons ARGS` in a fresh interpreter from the project root."""
+    return subprocess.run(
+        [sys.executable, "-m", "contact_reasons.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=check,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from contact_reasons.storage import Database
-from tests.conftest import FAQ, ROOT
+from tests.conftest import FAQ, run_cli
 
 STABLE_TABLES = (
     "calls",
@@ -103,72 +101,19 @@ def test_rerun_of_same_input_changes_no_row(first_run):
 
 def test_report_command_prints_the_latest_week(first_run):
     db_path, _, _, _ = first_run
-    out = subprocess.run(
-        [sys.executable, "-m", "contact_reasons.cli", "report", "--db", str(db_path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    ).stdout
+    out = run_cli("report", "--db", str(db_path)).stdout
     assert "Top contact reasons, week 2026-W47" in out
-    as_json = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contact_reasons.cli",
-            "report",
-            "--db",
-            str(db_path),
-            "--week",
-            "2026-W40",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    ).stdout
+    db = str(db_path)
+    as_json = run_cli("report", "--db", db, "--week", "2026-W40", "--format", "json").stdout
     assert '"week": "2026-W40"' in as_json
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contact_reasons.cli",
-            "report",
-            "--db",
-            str(db_path),
-            "--week",
-            "2020-W01",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    bad = run_cli("report", "--db", db, "--week", "2020-W01", check=False)
     assert bad.returncode == 2
     assert "no statistics for week 2020-W01" in bad.stderr
 
 
 def test_report_table_shows_top_reasons_and_counts_the_rest(first_run):
     db_path, _, _, _ = first_run
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contact_reasons.cli",
-            "report",
-            "--db",
-            str(db_path),
-            "--week",
-            "2026-W40",
-            "--top",
-            "3",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    ).stdout
+    out = run_cli("report", "--db", str(db_path), "--week", "2026-W40", "--top", "3").stdout
     ranks = [line.split()[0] for line in out.splitlines() if line[:3].strip().isdigit()]
     assert ranks == ["1", "2", "3"]
     assert "more reasons with" in out

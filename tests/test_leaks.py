@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from contact_reasons.storage import TABLES, Database
-from tests.conftest import PLANTED, ROOT
+from tests.conftest import PLANTED, run_cli
 
 
 def _needles(value: str) -> list[str]:
@@ -66,21 +64,6 @@ def test_no_identifier_in_saved_model_files(weekly_run):
 @pytest.mark.parametrize("fmt", ["table", "json", "csv"])
 def test_no_identifier_in_reports(weekly_run, command, fmt):
     db_path, _, _, _ = weekly_run
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "contact_reasons.cli",
-            command,
-            "--db",
-            str(db_path),
-            "--format",
-            fmt,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
+    out = run_cli(command, "--db", str(db_path), "--format", fmt)
     assert out.stdout.strip()
     assert _leaks(out.stdout + out.stderr) == []
