@@ -259,6 +259,19 @@ def _batched_mmr(diversity: float, top_n_words: int) -> Any:
     return _BatchedMMR()
 
 
+def _fit_rows(fit_mask: Sequence[bool] | np.ndarray | None, n: int) -> np.ndarray:
+    """Indices of the texts to fit on: all of them without a mask, or when too few are left."""
+    if fit_mask is None:
+        return np.arange(n)
+    mask = np.asarray(fit_mask, dtype=bool)
+    if mask.shape != (n,):
+        raise InputError(f"fit_mask has shape {mask.shape}, expected ({n},)")
+    if mask.sum() < MIN_TEXTS:
+        log.warning("only %d texts to fit on; fitting on all %d", int(mask.sum()), n)
+        return np.arange(n)
+    return np.flatnonzero(mask)
+
+
 def center_by_language(
     vectors: np.ndarray, languages: Sequence[str | None], min_share: float = 0.02
 ) -> np.ndarray:
@@ -328,6 +341,7 @@ def discover_reasons(
     *,
     embedding_model: object | None = None,
     languages: Sequence[str | None] | None = None,
+    fit_mask: Sequence[bool] | np.ndarray | None = None,
 ) -> ReasonDiscovery:
     """Find the contact reasons in `texts`; the number of reasons is discovered, never given.
 
@@ -340,6 +354,9 @@ def discover_reasons(
             keywords only.
         languages: each text's language (None where unknown); with
             `settings.center_by_language`, each language's mean vector is removed first.
+        fit_mask: which texts shape the reasons (default all); the others are assigned to the
+            nearest reason, or left unexplained when no reason is close. Used for unanswered
+            calls, whose only text is a queue note.
 
     Returns:
         Labels per text (-1 unexplained), a reasons frame and the fitted BERTopic model.
@@ -362,10 +379,17 @@ def discover_reasons(
     fit_vectors = vectors
     if languages is not None and settings.center_by_language:
         fit_vectors = center_by_language(vectors, languages, settings.language_min_share)
-    topics, _ = topic_model.fit_transform(docs, embeddings=fit_vectors)
+    fit = _fit_rows(fit_mask, len(texts))
+    topics, _ = topic_model.fit_transform([docs[i] for i in fit], embeddings=fit_vectors[fit])
     if hasattr(backend, "forget"):
         backend.forget()
-    labels = np.asarray(topics, dtype=np.int64)
+    labels = np.full(len(texts), UNEXPLAINED, dtype=np.int64)
+    labels[fit] = np.asarray(topics, dtype=np.int64)
+    rest = np.setdiff1d(np.arange(len(texts)), fit)
+    if rest.size:
+        raw = topic_model.hdbscan_model.predict(fit_vectors[rest])
+        mapping = topic_model.topic_mapper_.get_mappings(original_topics=True)
+        labels[rest] = [mapping.get(int(r), UNEXPLAINED) for r in raw]
 
     unit = _unit(vectors)
     ids, cents = _centroids(unit, labels)

@@ -20,6 +20,10 @@ class ClusterSettings(BaseModel):
     """When languages are known, subtract each language's mean vector: multilingual models
     otherwise group calls by language before reason (sample: NMI 0.48 -> 0.55). With one
     language this is the same as `center_embeddings`."""
+    fit_unanswered: bool = False
+    """Let unanswered calls shape the reasons. Off: their only text is a queue or IVR note
+    ("hung up in queue, IVR option: invoice"), which forms clusters of its own rather than a
+    reason; they are assigned to the nearest reason instead, or left unexplained."""
     language_min_share: float = Field(default=0.02, ge=0.0, lt=1.0)
     """Languages with fewer texts than this share are centred on the overall mean instead."""
     umap_n_neighbors: int = Field(default=15, ge=2)

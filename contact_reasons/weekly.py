@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from contact_reasons.cluster import ReasonDiscovery
+from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
 from contact_reasons.language import add_detected_language
@@ -79,6 +80,13 @@ def select_window(stored: pl.DataFrame, new: pl.DataFrame, lookback_weeks: int) 
     assert latest is not None
     start = latest - timedelta(weeks=lookback_weeks)  # type: ignore[operator]
     return allcalls.filter(pl.col("started_at") > start).sort("started_at", "call_id")
+
+
+def fit_mask(calls: pl.DataFrame, settings: ClusterSettings) -> np.ndarray:
+    """Which calls shape the reasons: all, or (by default) those not marked unanswered."""
+    if settings.fit_unanswered:
+        return np.ones(calls.height, dtype=bool)
+    return calls["answered"].fill_null(True).to_numpy().astype(bool)
 
 
 def new_calls(window: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:

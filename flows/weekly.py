@@ -112,6 +112,7 @@ def _run(
         settings.cluster,
         embedding_model=embedder,
         languages=window["detected_language"].to_list(),
+        fit_mask=weekly.fit_mask(window, settings.cluster),
     )
     model_id = weekly.reason_model_id(embedder.model_id, window, settings.cluster)
     call_reasons, reasons = timer(

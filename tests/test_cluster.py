@@ -114,3 +114,23 @@ def test_bad_shapes_and_tiny_inputs_are_refused():
 )
 def test_reason_label(keywords, expected):
     assert reason_label(keywords) == expected
+
+
+def test_masked_out_texts_join_the_reason_of_their_neighbours(blobs):
+    texts, vectors, truth = blobs
+    fit = np.arange(len(texts)) % 5 != 0  # every fifth text does not shape the reasons
+    found = discover_reasons(
+        texts, vectors, ClusterSettings(), embedding_model=HashingEmbedder(), fit_mask=fit
+    )
+    assert score(truth[fit], found.labels[fit])["ari"] > 0.95
+    held_out = np.flatnonzero(~fit)
+    for i in held_out:  # its neighbours' reason, or unexplained when none is close enough
+        mates = found.labels[fit & (truth == truth[i])]
+        assert found.labels[i] in (np.bincount(mates[mates >= 0]).argmax(), -1)
+    assert (found.labels[held_out] == -1).mean() <= 0.10
+
+
+def test_fit_mask_of_the_wrong_length_is_an_error(blobs):
+    texts, vectors, _ = blobs
+    with pytest.raises(InputError, match="fit_mask"):
+        discover_reasons(texts, vectors, ClusterSettings(), fit_mask=[True, False])

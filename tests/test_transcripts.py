@@ -58,3 +58,12 @@ def test_closing_turns_are_not_reasons():
         customer_reason_text(text)
         == "jeg har ikke fått fakturaen for oktober i posten eller på mail"
     )
+
+
+def test_unanswered_calls_do_not_shape_reasons_unless_asked():
+    from contact_reasons.cluster_settings import ClusterSettings
+    from contact_reasons.weekly import fit_mask
+
+    calls = pl.DataFrame({"answered": [True, False, None]})
+    assert fit_mask(calls, ClusterSettings()).tolist() == [True, False, True]
+    assert fit_mask(calls, ClusterSettings(fit_unanswered=True)).tolist() == [True, True, True]
