@@ -23,6 +23,15 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def hold_database(path: str, ready, release) -> None:
+    """In a child process: hold the database open, as a long run does, until released."""
+    from contact_reasons.storage import Database
+
+    with Database(path):
+        ready.set()
+        release.wait(60)
+
+
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run `contact-reasons ARGS` in a fresh interpreter from the project root."""
     return subprocess.run(

@@ -11,7 +11,7 @@ import pytest
 
 from contact_reasons.errors import RunLockedError
 from contact_reasons.storage import Database
-from tests.conftest import FAQ
+from tests.conftest import FAQ, hold_database
 from tests.test_end_to_end import STABLE_TABLES, snapshot
 
 
@@ -23,12 +23,6 @@ def _killed_mid_write(path: str) -> None:  # child process: dies inside the resu
         db._con.execute(f'DELETE FROM "{table}"')
     db._con.execute("DELETE FROM calls WHERE call_id IN (SELECT call_id FROM calls LIMIT 50)")
     os._exit(9)  # as a SIGKILL would: no rollback, no close
-
-
-def _hold(path: str, ready, release) -> None:  # child process: a long run holding the database
-    with Database(path):
-        ready.set()
-        release.wait(60)
 
 
 def test_kill_mid_write_keeps_last_complete_state_and_rerun_completes(weekly_run, tmp_path: Path):
@@ -69,7 +63,7 @@ def test_second_concurrent_run_stops_with_a_clear_message(weekly_run, tmp_path: 
     before = snapshot(db_path)
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_hold, args=(str(db_path), ready, release))
+    child = ctx.Process(target=hold_database, args=(str(db_path), ready, release))
     child.start()
     try:
         assert ready.wait(60)

@@ -8,6 +8,7 @@ import pytest
 
 from contact_reasons.errors import RunLockedError, StorageError
 from contact_reasons.storage import Database, migrations
+from tests.conftest import hold_database
 
 
 def test_migrations_are_numbered_and_applied_once(tmp_path: Path):
@@ -60,18 +61,12 @@ def test_embedding_cache_round_trip(tmp_path: Path):
         assert db.table("embeddings").height == 2
 
 
-def _hold_lock(path: str, ready, release) -> None:  # runs in a child process
-    with Database(path):
-        ready.set()
-        release.wait(30)
-
-
 def test_second_process_is_stopped_with_a_clear_message(tmp_path: Path):
     path = tmp_path / "cr.duckdb"
     Database(path).close()
     ctx = multiprocessing.get_context("spawn")
     ready, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_hold_lock, args=(str(path), ready, release))
+    child = ctx.Process(target=hold_database, args=(str(path), ready, release))
     child.start()
     try:
         assert ready.wait(60)
