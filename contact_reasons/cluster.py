@@ -9,6 +9,9 @@ work on the full embeddings (BERTopic's own reduction step is the identity):
    only to estimate how many reasons there are (K is never given);
 3. Ward agglomerative clustering into that many reasons on the same reduced vectors, so every
    text gets its nearest reason instead of HDBSCAN's 10-20 % noise;
+3b. discriminant refinement (`refine_rounds`, default 2): a shrunk LDA fitted on those reasons
+   projects the full vectors onto the directions that separate reasons, and UMAP + Ward run
+   again there with the same count;
 4. a text stays unexplained (-1) only where HDBSCAN called it noise AND it lies further from its
    reason's centre than almost every member does (a quantile, so it holds for any model's
    cosine scale).
@@ -100,19 +103,12 @@ class ReasonClusterer:
         """Find the reasons in `X` (one embedding per row); `y` is ignored."""
         import hdbscan
         from sklearn.cluster import AgglomerativeClustering
-        from umap import UMAP
 
         s = self.settings
         n = X.shape[0]
         self.mean_ = _unit(X).mean(axis=0) if s.center_embeddings else None
         vectors = self._prepare(X)
-        reduced = UMAP(
-            n_neighbors=min(s.umap_n_neighbors, n - 1),
-            n_components=min(s.umap_n_components, n - 2),
-            min_dist=s.umap_min_dist,
-            metric="cosine",
-            random_state=s.seed,
-        ).fit_transform(vectors)
+        reduced = self._reduce(vectors)
         mcs = self.min_cluster_size(n)
         methods = (
             ("eom", "leaf")
@@ -154,6 +150,9 @@ class ReasonClusterer:
             return self
         _, labels, noise_labels = best
         labels = np.asarray(labels, dtype=np.int64)
+        if s.partition == "ward":
+            for _ in range(s.refine_rounds):
+                labels = self._refine(vectors, labels)
         self.centroid_ids_, self.centroids_ = _centroids(vectors, labels)
         index = np.searchsorted(self.centroid_ids_, labels)
         own = np.einsum("ij,ij->i", vectors, self.centroids_[index])
@@ -161,6 +160,44 @@ class ReasonClusterer:
         labels[(noise_labels == UNEXPLAINED) & (own < self.threshold_)] = UNEXPLAINED
         self.labels_ = labels
         return self
+
+    def _reduce(self, vectors: np.ndarray) -> np.ndarray:
+        from umap import UMAP
+
+        s = self.settings
+        n = vectors.shape[0]
+        return np.asarray(
+            UMAP(
+                n_neighbors=min(s.umap_n_neighbors, n - 1),
+                n_components=min(s.umap_n_components, n - 2),
+                min_dist=s.umap_min_dist,
+                metric="cosine",
+                random_state=s.seed,
+            ).fit_transform(vectors)
+        )
+
+    def _refine(self, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """One round of discriminant refinement: re-partition in the reasons' own directions.
+
+        A shrunk LDA fitted on the current reasons stretches the directions that tell them
+        apart and squeezes those that vary within a reason (speaker style, politeness,
+        length); UMAP and Ward then run again, with the same count, on that projection.
+        With the default e5 model, BANKING77: NMI 0.793 -> 0.813, ARI 0.513 -> 0.546 (two
+        rounds); CLINC150 and the sample within 0.01 (docs/benchmarks.md, ablation rows).
+        """
+        from sklearn.cluster import AgglomerativeClustering
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        ids = np.unique(labels)
+        if ids.size < 3 or vectors.shape[0] <= ids.size + 2:
+            return labels
+        lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage=self.settings.refine_shrinkage)
+        projected = _unit(lda.fit(vectors, labels).transform(vectors))
+        reduced = self._reduce(projected)
+        refined = AgglomerativeClustering(n_clusters=int(ids.size), linkage="ward").fit_predict(
+            reduced
+        )
+        return np.asarray(refined, dtype=np.int64)
 
     def _silhouette(self, reduced: np.ndarray, labels: np.ndarray) -> float:
         from sklearn.metrics import silhouette_score

@@ -42,6 +42,11 @@ class ClusterSettings(BaseModel):
     partition: Literal["ward", "hdbscan"] = "ward"
     """'ward': HDBSCAN counts the reasons and Ward assigns every text; 'hdbscan': HDBSCAN's own
     labels, with noise reassigned to the nearest reason when close enough."""
+    refine_rounds: int = Field(default=2, ge=0, le=5)
+    """Rounds of discriminant refinement after the Ward partition (see
+    `ReasonClusterer._refine`); each costs one more UMAP. 0 turns it off."""
+    refine_shrinkage: float = Field(default=0.5, gt=0.0, le=1.0)
+    """Covariance shrinkage of the refinement's LDA (1: plain centroid directions)."""
     unexplained_quantile: float = Field(default=0.05, ge=0.0, lt=1.0)
     """A noise text stays unexplained when its cosine to its reason's centre is below this
     quantile of all members' cosines to their centres."""

@@ -134,3 +134,25 @@ def test_fit_mask_of_the_wrong_length_is_an_error(blobs):
     texts, vectors, _ = blobs
     with pytest.raises(InputError, match="fit_mask"):
         discover_reasons(texts, vectors, ClusterSettings(), fit_mask=[True, False])
+
+
+def test_refinement_keeps_the_count_and_is_deterministic():
+    # Overlapping blobs, so that the refinement has boundary texts to move.
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(6, 24))
+    truth = np.repeat(np.arange(6), 50)
+    vectors = (centres[truth] + rng.normal(scale=0.45, size=(300, 24))).astype(np.float32)
+    plain = ReasonClusterer(ClusterSettings(refine_rounds=0)).fit(vectors).labels_
+    refined = ReasonClusterer(ClusterSettings(refine_rounds=2)).fit(vectors).labels_
+    again = ReasonClusterer(ClusterSettings(refine_rounds=2)).fit(vectors).labels_
+    np.testing.assert_array_equal(refined, again)
+    assert np.unique(refined[refined >= 0]).size == np.unique(plain[plain >= 0]).size
+    assert score(truth, refined)["ari"] > 0.8
+
+
+def test_refinement_settings_are_bounded():
+    assert ClusterSettings().refine_rounds >= 1  # on by default: one code path for all data
+    with pytest.raises(ValidationError):
+        ClusterSettings(refine_rounds=-1)
+    with pytest.raises(ValidationError):
+        ClusterSettings(refine_shrinkage=0.0)
