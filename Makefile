@@ -57,7 +57,8 @@ format: setup ## Apply ruff's formatter and autofixes
 bench: setup ## Quality and speed benchmarks (needs ../shared/datasets)
 	$(PY) benchmarks/quality.py --banking ../shared/datasets/eval/banking77_test.csv \
 	  --clinc ../shared/datasets/eval/clinc150_test_inscope.csv \
-	  --sample data/sample/truth/summaries_eval.csv --output docs/benchmarks.md
+	  --sample data/sample/truth/summaries_eval.csv --model $(MODEL_DIR) --model all-MiniLM-L6-v2 \
+	  --output docs/benchmarks.md
 	$(PY) benchmarks/embedding_speed.py --output docs/embedding_speed.md
 
 clean: ## Remove the venv, caches and local databases

@@ -149,14 +149,18 @@ class _QueryEmbedder:
 
 
 def run_ours(
-    texts: list[str], vectors: np.ndarray, embedder: TextEmbedder
+    texts: list[str], vectors: np.ndarray, embedder: TextEmbedder, **cluster: object
 ) -> tuple[np.ndarray, float]:
-    """The product's clustering step with the default settings; returns labels and seconds."""
+    """The product's clustering step; returns labels and seconds.
+
+    `cluster` overrides cluster settings for ablation rows; without it the defaults run.
+    """
     from contact_reasons.batch import discover
     from contact_reasons.config import Settings
 
+    settings = Settings.model_validate({"cluster": cluster}) if cluster else Settings()
     start = time.perf_counter()
-    found = discover(texts, vectors, Settings(), _QueryEmbedder(embedder))
+    found = discover(texts, vectors, settings, _QueryEmbedder(embedder))
     return found.labels, time.perf_counter() - start
 
 
@@ -167,6 +171,33 @@ def run_plain(texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, float]
     start = time.perf_counter()
     topics, _ = BERTopic().fit_transform(texts, embeddings=vectors)
     return np.asarray(topics), time.perf_counter() - start
+
+
+def run_true_count(texts: list[str], vectors: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """Diagnostic, K GIVEN: the default UMAP, then Ward into the true number of labels.
+
+    Not a method the product uses (it never knows K); it shows how far the embeddings alone
+    carry a partition when the count is right.
+    """
+    from sklearn.cluster import AgglomerativeClustering
+    from umap import UMAP
+
+    from contact_reasons.cluster import center_by_language
+    from contact_reasons.config import Settings
+    from contact_reasons.language import detect_languages
+
+    s = Settings().cluster
+    start = time.perf_counter()
+    centred = center_by_language(vectors, detect_languages(texts), s.language_min_share)
+    reduced = UMAP(
+        n_neighbors=s.umap_n_neighbors,
+        n_components=s.umap_n_components,
+        min_dist=s.umap_min_dist,
+        metric="cosine",
+        random_state=s.seed,
+    ).fit_transform(centred)
+    labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(reduced)
+    return np.asarray(labels), time.perf_counter() - start
 
 
 def time_5000(
@@ -187,7 +218,9 @@ def markdown(rows: list[dict[str, object]], command: str, timing: dict[str, obje
         "# Reason discovery quality",
         "",
         "Outliers (-1) count as one cluster; ACC is Hungarian-matched. Seconds exclude embedding",
-        "(embeddings are computed once per dataset and model, and shared by both methods).",
+        "(embeddings are computed once per dataset and model, and shared by all methods).",
+        "The diagnostic rows are GIVEN the true number of labels, which the product never is:",
+        "they show how far the embeddings alone carry a partition when the count is right.",
         "",
         "| dataset | embedding | method | NMI | ARI | ACC | reasons | outlier % | seconds |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -240,9 +273,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             texts = frame["text"].to_list()
             vectors, embed_s = cached_embeddings(embedder, texts)
             print(f"{name} / {embedder.model_id}: {len(texts)} texts (embedding {embed_s:.1f} s)")
+            k_true = frame["label"].n_unique()
             for method, run in (
                 ("ours (default)", lambda: run_ours(texts, vectors, embedder)),  # noqa: B023
+                (
+                    "ablation: ours, refine_rounds=0",
+                    lambda: run_ours(texts, vectors, embedder, refine_rounds=0),  # noqa: B023
+                ),
                 ("BERTopic()", lambda: run_plain(texts, vectors)),  # noqa: B023
+                (
+                    "diagnostic: UMAP + Ward, true K given",
+                    lambda: run_true_count(texts, vectors, k_true),  # noqa: B023
+                ),
             ):
                 labels, seconds = run()
                 row: dict[str, object] = {"dataset": name, "model": model, "method": method}
