@@ -180,22 +180,15 @@ def run_true_count(texts: list[str], vectors: np.ndarray, k: int) -> tuple[np.nd
     carry a partition when the count is right.
     """
     from sklearn.cluster import AgglomerativeClustering
-    from umap import UMAP
 
-    from contact_reasons.cluster import center_by_language
+    from contact_reasons.cluster import ReasonClusterer, center_by_language
     from contact_reasons.config import Settings
     from contact_reasons.language import detect_languages
 
     s = Settings().cluster
     start = time.perf_counter()
     centred = center_by_language(vectors, detect_languages(texts), s.language_min_share)
-    reduced = UMAP(
-        n_neighbors=s.umap_n_neighbors,
-        n_components=s.umap_n_components,
-        min_dist=s.umap_min_dist,
-        metric="cosine",
-        random_state=s.seed,
-    ).fit_transform(centred)
+    reduced = ReasonClusterer(s).reduce(centred)
     labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(reduced)
     return np.asarray(labels), time.perf_counter() - start
 

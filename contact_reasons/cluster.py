@@ -108,7 +108,7 @@ class ReasonClusterer:
         n = X.shape[0]
         self.mean_ = _unit(X).mean(axis=0) if s.center_embeddings else None
         vectors = self._prepare(X)
-        reduced = self._reduce(vectors)
+        reduced = self.reduce(vectors)
         mcs = self.min_cluster_size(n)
         methods = (
             ("eom", "leaf")
@@ -161,7 +161,8 @@ class ReasonClusterer:
         self.labels_ = labels
         return self
 
-    def _reduce(self, vectors: np.ndarray) -> np.ndarray:
+    def reduce(self, vectors: np.ndarray) -> np.ndarray:
+        """The clusterer's UMAP (cosine, seeded) of `vectors` to a few dimensions."""
         from umap import UMAP
 
         s = self.settings
@@ -193,7 +194,7 @@ class ReasonClusterer:
             return labels
         lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage=self.settings.refine_shrinkage)
         projected = _unit(lda.fit(vectors, labels).transform(vectors))
-        reduced = self._reduce(projected)
+        reduced = self.reduce(projected)
         refined = AgglomerativeClustering(n_clusters=int(ids.size), linkage="ward").fit_predict(
             reduced
         )
