@@ -59,6 +59,7 @@ bench: setup ## Quality and speed benchmarks (needs ../shared/datasets)
 	  --clinc ../shared/datasets/eval/clinc150_test_inscope.csv \
 	  --sample data/sample/truth/summaries_eval.csv --model $(MODEL_DIR) --model all-MiniLM-L6-v2 \
 	  --output docs/benchmarks.md
+	$(PY) benchmarks/reason_text.py --sample data/sample --output docs/reason_text.md
 	$(PY) benchmarks/embedding_speed.py --output docs/embedding_speed.md
 
 clean: ## Remove the venv, caches and local databases

@@ -35,27 +35,86 @@ AGENT_SPEAKERS = frozenset(
 )
 _PREFIX = re.compile(r"^\s*([A-Za-zÆØÅæøåÄÖäöÉé .\-]{2,30}?)\s*:\s*(.*)$")
 
-# Turns that only identify the caller, greet, or agree carry no reason.
-_NOT_A_REASON = re.compile(
-    r"^\s*(ja|jo|nej|nei|no|yes|ok(ay)?|tak|takk|thanks?( you)?|hej|hei|hello|hi|"
-    r"godmorgen|god ?dag|goddag|mhm|super|perfekt|fint|great|det er (rigtigt|korrekt|riktig)|"
-    r"that'?s (right|correct)|bye|farvel|ha det)\b[\s,.!]*$",
+# Words that carry no reason on their own: greetings, acknowledgements, hesitation, politeness.
+# A sentence made only of these (and numbers) is small talk: "Nå okay, det er fint",
+# "Øhm, vent lige... det er 6385141", "Nei, det var alt".
+_FILLER_WORDS = frozenset(
+    """
+    ja jo jeps jep nej nei næh no nope yes yeah yep ok okay okey oki nå nåh å åh ah aha oh
+    hej hei hallo hello hi hey goddag god dag morgen godmorgen morning good afternoon
+    tak takk thanks thank you mange tusind tusen super supert perfekt fint fin flott fine great
+    godt greit bra right sure klart selvfølgelig selvfølgelig præcis akkurat exactly correct
+    korrekt rigtigt riktig skjønner forstår forstået understand see mhm hm hmm mm øh øhm eh ehm
+    uh uhm um altså liksom så og and men but det der den de dette er var is was it that's that
+    this it's bare kun just only alt all vent venter wait lige litt lidt a bit sekund sekunder
+    second seconds moment øjeblik øyeblikk et en ei to two one i jeg eg me my mig meg
+    """.split()
+)
+# Words that introduce the caller: with only names left, the sentence is a self-introduction
+# ("Ja hej, det er Jens Nielsen", "Goddag, Per her", "Hi, my name is Ann Lee").
+_INTRO_WORDS = frozenset(
+    "hedder heter hete navn name mit mitt min er is this it's here her called ringer taler".split()
+)
+# Identification: redacted identifiers, customer/birth numbers and dates, policy numbers.
+_IDENTITY = re.compile(
+    r"\[(CPR|FNR|PHONE|EMAIL|ACCOUNT|CARD|IBAN)\]|\b(mit navn er|jeg hedder|jeg heter|"
+    r"mitt navn er|my name is|født|fødselsdato|date of birth|kundenummer(et)?|kundenr|"
+    r"customer (number|no)|personnummer|cpr-?nummer)\b",
     re.IGNORECASE,
 )
-# Closing turns: "Nej det var det, tak for hjælpen", "Nei, det var alt", "That's all, thanks".
+_MAX_IDENTITY_WORDS = 5
+# Closing sentences: "Nej det var det, tak for hjælpen", "Nei, det var alt", "That's all".
 _CLOSING = re.compile(
     r"^\W*(nej|nei|no|nope)?\W*(det var (det|alt)|that'?s (it|all)|ellers ikke|ikke (mere|mer))\b"
     r"|\b(tak|takk|mange tak|tusind tak|tusen takk) for (hjælpen|hjelpen|det|nu|i dag)\b"
     r"|\bthanks? (you )?for (your|the) help\b",
     re.IGNORECASE,
 )
-_IDENTITY = re.compile(
-    r"\[(CPR|FNR|PHONE|EMAIL|ACCOUNT)\]|\b(mit navn er|jeg hedder|jeg heter|mitt navn er|"
-    r"my name is|født|fødselsdato|date of birth|kundenummer(et)? er|customer number is)\b",
+# E-mail and chat sign-offs end the reason: "Mvh Fatima", "Kind regards, Ann".
+_SIGN_OFF = re.compile(
+    r"^\W*(mvh|vh|hilsen|venlig hilsen|med venlig hilsen|med vennlig hilsen|vennlig hilsen|"
+    r"kind regards|best regards|regards|cheers)\b",
     re.IGNORECASE,
 )
+# Apologies and announcements before the reason: "undskyld jeg står lige i Netto",
+# "jeg har et spørgsmål", "is this the right number?". Used only when nothing else is said.
+_PREAMBLE = re.compile(
+    r"^\W*((ja|jo|yes|hej|hei|hallo|hello|hi|hey|there|goddag|god dag|eh|øh|øhm)\W+)*("
+    r"undskyld|unnskyld|sorry|beklager|excuse me|"
+    r"(jeg|eg|i) (har|have|lurte|lurer|ville|vil|wanted|want|was wondering)"
+    r"( bare| just| lige| litt)?"
+    r"( på| om| et| en| ei| a| an| noget| noe| et par| a few| a quick| a couple of| høre"
+    r"| spørre| ask)*( kort| lille| hurtigt| quick| little)?"
+    r" (spørgsmål|spørsmål|question|questions|ting|thing|things)\b|"
+    r".*\bright (number|place)\b|.*\brette (nummer|sted)\b|.*\briktige (nummer|sted)\b)",
+    re.IGNORECASE,
+)
+# A second topic starts: what follows is another reason, not this one.
+_SECOND_TOPIC = re.compile(
+    r"^\W*((ja|nå|oh|and|og)\W+)*(og så|og en ting (til|mere)|en ting til|forresten|"
+    r"mens jeg har dig|når jeg først har deg|desuden|i tillegg|also|while i have you|"
+    r"one more thing|by the way|btw)\b",
+    re.IGNORECASE,
+)
+# The agent asks who is calling: the customer's answer identifies, it does not explain.
+_ASKS_IDENTITY = re.compile(
+    r"\b(fødselsdato|fødselsnummer|personnummer|kundenummer(et)?|cpr|navn|identitet|hvem taler "
+    r"jeg med|hvem er du|hva heter du|bekræfte|bekrefte|date of birth|customer number|"
+    r"your (full )?name|who am i speaking|confirm your|policenummer|policy number)\b",
+    re.IGNORECASE,
+)
+# The agent asks whether there is anything else: the call is closing.
+_ASKS_ANYTHING_ELSE = re.compile(
+    r"\b(andet|noget mere|mere|noe mer|noe annet|anything else|something else)\b[^.!]*\?",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _MIN_WORDS = 5
-_MAX_REASON_TURNS = 2
+_NOT_A_REASON = re.compile(
+    r"^\s*(ja|jo|nej|nei|no|yes|ok(ay)?|tak|takk|thanks?( you)?|hej|hei|hello|hi)\b[\s,.!]*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -102,23 +161,87 @@ def parse_transcript(transcript: str | None) -> list[Turn]:
     return turns
 
 
+def sentence_kind(sentence: str) -> str:
+    """Classify one sentence of a customer turn.
+
+    Returns:
+        'noise' (greeting, acknowledgement, self-introduction, identification, closing,
+        sign-off), 'preamble' (an apology or "I have a question": used only when the caller says
+        nothing else), 'second' (a second topic starts here) or 'reason'.
+    """
+    words = _WORD.findall(sentence)
+    low = [w.lower() for w in words]
+    content = [w for w, lw in zip(words, low, strict=True) if lw not in _FILLER_WORDS]
+    content = [w for w in content if not any(c.isdigit() for c in w)]
+    if not content or _CLOSING.search(sentence) or _SIGN_OFF.match(sentence):
+        return "noise"
+    if _IDENTITY.search(sentence) and len(content) <= _MAX_IDENTITY_WORDS:
+        return "noise"  # "Mit kundenummer er 123", "Min mail er [EMAIL]", "født 3. maj"
+    names = [w for w in content if w.lower() not in _INTRO_WORDS]
+    if len(names) <= 3 and all(w[:1].isupper() for w in names):
+        return "noise"  # "det er Jens Nielsen", "Per her", "my name is Ann"
+    if _SECOND_TOPIC.match(sentence):
+        return "second"
+    if _PREAMBLE.match(sentence):
+        return "preamble"
+    return "reason"
+
+
+def _turn_reason(text: str) -> tuple[list[str], list[str]]:
+    """(reason sentences, preamble sentences) of one turn, stopping at a second topic."""
+    reason: list[str] = []
+    preamble: list[str] = []
+    for sentence in _SENTENCE.split(text.strip()):
+        kind = sentence_kind(sentence)
+        if kind == "second" and reason:
+            break
+        if kind in ("reason", "second"):
+            reason.append(sentence.strip())
+        elif kind == "preamble":
+            preamble.append(sentence.strip())
+    return reason, preamble
+
+
 def customer_reason_text(transcript: str | None) -> str:
-    """Return the customer's first substantive turns, where callers say why they call."""
+    """Return the sentences in which the customer says why they call.
+
+    The customer's turns are read in order until the agent asks whether there is anything else.
+    A turn that answers the agent's identity question is skipped, and in every other turn the
+    greetings, acknowledgements, self-introductions, identification, closings and sign-offs are
+    dropped sentence by sentence. The first turn with a reason left is the reason; when it is
+    shorter than five words the next such turn is added. A second topic ("Og så en ting mere,
+    ...") belongs to another reason and is not included. Apologies and announcements ("jeg har
+    et spørgsmål") are used only when the caller says nothing else.
+    """
     turns = parse_transcript(transcript)
-    customer = [t for t in turns if t.is_customer]
-    if not customer:  # unknown speaker labels: fall back to every turn
-        customer = turns
-    picked = [
-        t.text
-        for t in customer
-        if len(t.text.split()) >= _MIN_WORDS
-        and not _NOT_A_REASON.match(t.text)
-        and not _IDENTITY.search(t.text)
-        and not _CLOSING.search(t.text)
-    ]
+    customer_known = any(t.is_customer for t in turns)
+    picked: list[str] = []
+    preambles: list[str] = []
+    previous_agent = ""
+    for turn in turns:
+        if customer_known and not turn.is_customer:
+            previous_agent = turn.text
+            if picked and _ASKS_ANYTHING_ELSE.search(turn.text):
+                break
+            continue
+        if customer_known and _ASKS_IDENTITY.search(previous_agent):
+            previous_agent = ""
+            continue
+        previous_agent = ""
+        reason, preamble = _turn_reason(turn.text)
+        preambles.extend(preamble)
+        picked.extend(reason)
+        if len(_WORD.findall(" ".join(picked))) >= _MIN_WORDS:
+            break
     if not picked:
-        picked = [t.text for t in customer if not _NOT_A_REASON.match(t.text)]
-    return " ".join(picked[:_MAX_REASON_TURNS]).strip()
+        picked = preambles
+    if not picked:  # nothing but small talk: the customer's words that are not bare greetings
+        picked = [
+            t.text
+            for t in turns
+            if (t.is_customer or not customer_known) and not _NOT_A_REASON.match(t.text)
+        ][:1]
+    return " ".join(picked).strip()
 
 
 def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:

@@ -67,3 +67,77 @@ def test_unanswered_calls_do_not_shape_reasons_unless_asked():
     calls = pl.DataFrame({"answered": [True, False, None]})
     assert fit_mask(calls, ClusterSettings()).tolist() == [True, False, True]
     assert fit_mask(calls, ClusterSettings(fit_unanswered=True)).tolist() == [True, True, True]
+
+
+# Hand-written transcripts in shapes the sample generator does not produce: the extraction must
+# rest on the call's structure (who asked what) and general small-talk rules, not on its phrases.
+NORWEGIAN_WITH_SECOND_TOPIC = """Agent: Velkommen til Fjordkraft, hva kan jeg hjelpe deg med?
+Kunde: Hei, det er Kari Nordmann her
+Agent: Hei Kari, kan jeg få fødselsnummeret ditt?
+Kunde: Ja, det er [FNR]
+Agent: Takk. Hva gjelder det?
+Kunde: Jeg har fått purring på en regning som jeg allerede har betalt
+Agent: Jeg ser den, purringen er trukket tilbake.
+Kunde: Supert, takk
+Agent: Noe mer jeg kan hjelpe deg med?
+Kunde: Ja forresten, hvordan endrer jeg adressen min?"""
+
+
+def test_identity_answers_and_everything_after_anything_else_are_skipped():
+    assert customer_reason_text(NORWEGIAN_WITH_SECOND_TOPIC) == (
+        "Jeg har fått purring på en regning som jeg allerede har betalt"
+    )
+
+
+def test_sign_off_and_account_line_are_cut_from_an_email():
+    text = (
+        "Customer: Hi, our broadband has been down since Monday morning. "
+        "Customer number 4471120. Best regards, Tom Baker\n"
+        "Agent: Hi Tom, we are sending a technician."
+    )
+    assert customer_reason_text(text) == "Hi, our broadband has been down since Monday morning."
+
+
+def test_a_preamble_is_used_only_when_nothing_else_is_said():
+    preamble_first = (
+        "Kunde: Undskyld, jeg har lige et hurtigt spørgsmål\n"
+        "Medarbejder: Ja, værsgo\n"
+        "Kunde: Hvornår har I åbent mellem jul og nytår?"
+    )
+    assert customer_reason_text(preamble_first) == "Hvornår har I åbent mellem jul og nytår?"
+    only_preamble = "Kunde: Hej, jeg har et spørgsmål\nMedarbejder: Ja?"
+    assert customer_reason_text(only_preamble) == "Hej, jeg har et spørgsmål"
+
+
+def test_second_topic_in_the_same_turn_is_left_out():
+    text = (
+        "Customer: My new card was declined at the supermarket today. "
+        "Oh and one more thing, can I raise my daily limit?"
+    )
+    assert customer_reason_text(text) == "My new card was declined at the supermarket today."
+
+
+def test_a_short_reason_turn_is_completed_by_the_next():
+    text = (
+        "Kunde: Det gælder min faktura.\n"
+        "Medarbejder: Ja, hvad med den?\n"
+        "Kunde: Den er dobbelt så høj som sidste måned"
+    )
+    assert customer_reason_text(text) == (
+        "Det gælder min faktura. Den er dobbelt så høj som sidste måned"
+    )
+
+
+def test_sentence_kinds():
+    from contact_reasons.transcripts import sentence_kind
+
+    assert sentence_kind("Nå okay, det er fint.") == "noise"
+    assert sentence_kind("Ja hej, det er Mette Sørensen.") == "noise"
+    assert sentence_kind("Mit kundenummer er 1234567.") == "noise"
+    assert sentence_kind("Min mail er [EMAIL].") == "noise"
+    assert sentence_kind("Nei, det var alt, takk for hjelpen.") == "noise"
+    assert sentence_kind("Mvh Ole") == "noise"
+    assert sentence_kind("Hei, unnskyld at det bråker, jeg står på toget.") == "preamble"
+    assert sentence_kind("Og så en ting til, kan jeg få e-faktura?") == "second"
+    assert sentence_kind("Jeg kan ikke logge på MitID.") == "reason"
+    assert sentence_kind("BankID virker ikke på den nye telefonen.") == "reason"
