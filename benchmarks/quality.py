@@ -21,9 +21,11 @@ import re
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -155,13 +157,72 @@ def run_ours(
 
     `cluster` overrides cluster settings for ablation rows; without it the defaults run.
     """
+    found, seconds = discover_ours(texts, vectors, embedder, **cluster)
+    return found.labels, seconds
+
+
+def discover_ours(
+    texts: list[str], vectors: np.ndarray, embedder: TextEmbedder, **cluster: object
+) -> tuple[Any, float]:
+    """`run_ours`, returning the whole `ReasonDiscovery` (labels and named reasons)."""
     from contact_reasons.batch import discover
     from contact_reasons.config import Settings
 
     settings = Settings.model_validate({"cluster": cluster}) if cluster else Settings()
     start = time.perf_counter()
     found = discover(texts, vectors, settings, _QueryEmbedder(embedder))
-    return found.labels, time.perf_counter() - start
+    return found, time.perf_counter() - start
+
+
+def true_names(frame: pl.DataFrame, names: pl.DataFrame | None) -> dict[tuple[str, str], str]:
+    """(label, language) -> the name a person gave that label.
+
+    With a names table (`reason_key,name_da,name_no,name_en`, the sample's), its names; else
+    the label itself with underscores as spaces ('card_arrival' -> 'card arrival', English).
+    """
+    if names is None:
+        return {(str(lab), "en"): str(lab).replace("_", " ") for lab in frame["label"].unique()}
+    out: dict[tuple[str, str], str] = {}
+    for row in names.iter_rows(named=True):
+        for lang in ("da", "no", "en"):
+            out[(str(row["reason_key"]), lang)] = str(row[f"name_{lang}"])
+    return out
+
+
+def name_accuracy(
+    frame: pl.DataFrame,
+    predicted: np.ndarray,
+    reason_names: dict[int, str],
+    embedder: TextEmbedder,
+    names: dict[tuple[str, str], str],
+) -> float:
+    """Share of found reasons whose name is nearest to the right true name.
+
+    For each reason, the right name is that of the label most of its texts carry, in the
+    language most of them are in; the candidates are all true names in that language, compared
+    with the reason's name by cosine under `embedder`. A mixed reason can miss however it is
+    named, so this measures names and clusters together; compare rows on the same clusters.
+    """
+    gold = np.asarray(frame["label"].to_list(), dtype=object)
+    langs = np.asarray(
+        frame["language"].to_list() if "language" in frame.columns else ["en"] * frame.height,
+        dtype=object,
+    )
+    keys = sorted(names)
+    name_vectors = embedder.embed([names[k] for k in keys])
+    rids = sorted(r for r in reason_names if (predicted == r).any())
+    ours = embedder.embed([reason_names[r] for r in rids])
+    hits = 0
+    for rid, vector in zip(rids, ours, strict=True):
+        members = predicted == rid
+        lang = Counter(langs[members].tolist()).most_common(1)[0][0]
+        lang = lang if any(k[1] == lang for k in keys) else "en"
+        majority = str(Counter(gold[members].tolist()).most_common(1)[0][0])
+        rows = [i for i, k in enumerate(keys) if k[1] == lang]
+        best = keys[rows[int(np.argmax(name_vectors[rows] @ vector))]]
+        hits += best[0] == majority
+    total = len(rids)
+    return hits / max(1, total)
 
 
 def run_plain(texts: list[str], vectors: np.ndarray) -> tuple[np.ndarray, float]:
@@ -205,7 +266,46 @@ def time_5000(
     return {"texts": len(texts), "embed_s": embed_s, "cluster_s": cluster_s}
 
 
-def markdown(rows: list[dict[str, object]], command: str, timing: dict[str, object] | None) -> str:
+def score_names(
+    dataset: str,
+    model: str,
+    frame: pl.DataFrame,
+    found: Any,
+    embedder: TextEmbedder,
+    names: pl.DataFrame | None,
+) -> dict[str, object]:
+    """Name accuracy of the default (phrase) names and of keyword names on the same reasons."""
+    from contact_reasons.naming import reason_label
+
+    reasons = found.reasons
+    phrase = dict(zip(reasons["reason_id"].to_list(), reasons["label"].to_list(), strict=True))
+    keyword = {
+        rid: reason_label(kws or [], 2, fallback=f"Reason {rid}")
+        for rid, kws in zip(
+            reasons["reason_id"].to_list(), reasons["keywords"].to_list(), strict=True
+        )
+    }
+    truth = true_names(frame, names)
+    largest = reasons.sort(["size", "reason_id"], descending=[True, False])
+    return {
+        "dataset": dataset,
+        "model": model,
+        "reasons": reasons.height,
+        "phrase": name_accuracy(frame, found.labels, phrase, embedder, truth),
+        "keyword": name_accuracy(frame, found.labels, keyword, embedder, truth),
+        "examples": [
+            (str(lab), keyword[int(rid)])
+            for rid, lab in zip(largest["reason_id"].head(3), largest["label"].head(3), strict=True)
+        ],
+    }
+
+
+def markdown(
+    rows: list[dict[str, object]],
+    command: str,
+    timing: dict[str, object] | None,
+    name_rows: Sequence[dict[str, object]] = (),
+) -> str:
     """Render the results table (and the 5,000-text timing) as markdown."""
     lines = [
         "# Reason discovery quality",
@@ -232,6 +332,27 @@ def markdown(rows: list[dict[str, object]], command: str, timing: dict[str, obje
             f"= {float(timing['embed_s']) + float(timing['cluster_s']):.1f} s "  # type: ignore[arg-type]
             f"on {os.cpu_count()} CPU cores.",
         ]
+    if name_rows:
+        lines += [
+            "",
+            "## Reason names",
+            "",
+            "Name accuracy: the share of the default run's reasons whose name, embedded with the",
+            "row's model, is nearest to the true name of the label most of its texts carry (among",
+            "all true names in their language: the sample's da/no/en names from its `reasons.csv`,",
+            "else the label with spaces). Phrase names are the default; keyword names are what",
+            "the reasons were called before (`label_phrases=false`), on the same reasons.",
+            "",
+            "| dataset | embedding | reasons | phrase names | keyword names | largest three: "
+            "phrase name (keyword name) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in name_rows:
+            examples = "; ".join(f"{a} ({b})" for a, b in r["examples"])  # type: ignore[attr-defined]
+            lines.append(
+                f"| {r['dataset']} | {r['model']} | {r['reasons']} | {float(r['phrase']):.3f} "  # type: ignore[arg-type]
+                f"| {float(r['keyword']):.3f} | {examples} |"  # type: ignore[arg-type]
+            )
     lines += ["", "Produced by:", "", "```", command, "```", ""]
     return "\n".join(lines)
 
@@ -244,6 +365,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample", type=Path, help="optional id,text,label CSV (e.g. Danish)")
     parser.add_argument(
         "--model", action="append", help=f"repeatable; default: {', '.join(DEFAULT_MODELS)}"
+    )
+    parser.add_argument(
+        "--sample-names",
+        type=Path,
+        help="reason_key,name_da,name_no,name_en for the sample (default: reasons.csv beside it)",
     )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-timing", action="store_true", help="skip the 5,000-text timing")
@@ -259,7 +385,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"--sample {args.sample} does not exist; skipped")
     from contact_reasons.evaluate import score
 
+    name_tables: dict[str, pl.DataFrame] = {}
+    names_csv = args.sample_names or (args.sample.parent / "reasons.csv" if args.sample else None)
+    if "sample" in datasets and names_csv is not None and names_csv.exists():
+        name_tables["sample"] = pl.read_csv(names_csv)
     rows: list[dict[str, object]] = []
+    name_rows: list[dict[str, object]] = []
     for model in models:
         embedder = load_text_embedder(model)
         for name, frame in datasets.items():
@@ -267,8 +398,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             vectors, embed_s = cached_embeddings(embedder, texts)
             print(f"{name} / {embedder.model_id}: {len(texts)} texts (embedding {embed_s:.1f} s)")
             k_true = frame["label"].n_unique()
+            found, ours_s = discover_ours(texts, vectors, embedder)
+            name_rows.append(
+                score_names(name, model, frame, found, embedder, name_tables.get(name))
+            )
             for method, run in (
-                ("ours (default)", lambda: run_ours(texts, vectors, embedder)),  # noqa: B023
+                ("ours (default)", lambda: (found.labels, ours_s)),  # noqa: B023
                 (
                     "ablation: ours, refine_rounds=0",
                     lambda: run_ours(texts, vectors, embedder, refine_rounds=0),  # noqa: B023
@@ -298,7 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(f"5,000 texts: {timing}")
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
-    text = markdown(rows, command, timing)
+    text = markdown(rows, command, timing, name_rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)

@@ -33,7 +33,7 @@ import polars as pl
 
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.errors import InputError
-from contact_reasons.naming import name_reasons
+from contact_reasons.naming import name_reasons, phrase_labels
 from contact_reasons.stopwords import ALL as STOP_WORDS
 from contact_reasons.stopwords import TOKEN_PATTERN
 
@@ -454,5 +454,25 @@ def discover_reasons(
         },
     )
     named = name_reasons(frame, max_terms=settings.label_terms)
+    if settings.label_phrases:
+        embed = backend.embed if embedding_model is not None and backend is not None else None
+        phrases = phrase_labels(
+            docs,
+            labels,
+            centres={int(rid): cents[i] for i, rid in enumerate(ids)},
+            embed=embed,
+            max_words=settings.label_max_words,
+            candidates=settings.label_candidates,
+        )
+        named = named.with_columns(
+            pl.Series(
+                "label",
+                [
+                    phrases.get(int(rid), str(kw_label))
+                    for rid, kw_label in zip(named["reason_id"], named["label"], strict=True)
+                ],
+                dtype=pl.String,
+            )
+        )
     reasons = named.select("reason_id", "label", "keywords", "size", "representative_idx")
     return ReasonDiscovery(labels=labels, reasons=reasons, topic_model=topic_model)

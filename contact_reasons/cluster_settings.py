@@ -56,5 +56,12 @@ class ClusterSettings(BaseModel):
     mmr_diversity: float = Field(default=0.3, ge=0.0, le=1.0)
     ngram_max: int = Field(default=2, ge=1, le=3)
     representative_docs: int = Field(default=3, ge=1, le=20)
+    label_phrases: bool = True
+    """Name each reason with a phrase its calls use ('Top up didn't work', 'Skift til
+    vinterdæk'; see `naming.phrase_labels`). Off, or when no phrase recurs: its keywords."""
+    label_max_words: int = Field(default=4, ge=1, le=6)
+    """Longest phrase considered for a label (a fragment may be completed to six words)."""
+    label_candidates: int = Field(default=10, ge=1, le=50)
+    """Best-ranked phrases per reason compared with its centre (each is embedded once)."""
     label_terms: int = Field(default=2, ge=1, le=4)
-    """Keywords joined into a reason's label ('card arrival / card delivery')."""
+    """Keywords joined into a keyword label ('card arrival / card delivery')."""

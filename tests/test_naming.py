@@ -1,0 +1,53 @@
+import numpy as np
+
+from contact_reasons.naming import phrase_candidates, phrase_labels
+
+TEXTS = [
+    # reason 0: Apple Pay top-ups; "apple pay to top" is always followed by "up"
+    "I tried apple pay to top up, it failed.",
+    "Why can't I use apple pay to top up my account?",
+    "apple pay to top up does not work",
+    "Is apple pay to top up supported?",
+    # reason 1: winter tyres (Danish), with a number, a placeholder and punctuation
+    "Skift til vinterdæk, tid booket kl. 10. Ring [PHONE].",
+    "Ønsker skift til vinterdæk inden frosten.",
+    "Skift til vinterdæk på 2 biler.",
+    "Kan I lave skift til vinterdæk i morgen?",
+    # unexplained
+    "hello",
+]
+LABELS = np.array([0, 0, 0, 0, 1, 1, 1, 1, -1])
+
+
+def test_phrases_are_recurring_distinctive_and_completed():
+    ranked = phrase_candidates(TEXTS, LABELS)
+    assert ranked[0][0] == "apple pay to top up"  # the fragment is completed
+    assert ranked[1][0] == "Skift til vinterdæk"
+    assert -1 not in ranked
+    everything = " ".join(p for phrases in ranked.values() for p in phrases)
+    assert "PHONE" not in everything  # placeholders break phrases
+    assert "10" not in everything  # so do numbers
+
+
+def test_labels_are_capitalised_phrases_and_deterministic():
+    first = phrase_labels(TEXTS, LABELS)
+    assert first == {0: "Apple pay to top up", 1: "Skift til vinterdæk"}
+    assert phrase_labels(TEXTS, LABELS) == first
+
+
+def test_the_candidate_nearest_the_centre_wins():
+    ranked = phrase_candidates(TEXTS, LABELS)
+    target = ranked[1][-1]
+    centre = np.array([1.0, 0.0])
+
+    def embed(phrases):
+        return np.array([[1.0, 0.0] if p == target else [0.0, 1.0] for p in phrases])
+
+    labels = phrase_labels(TEXTS, LABELS, centres={1: centre}, embed=embed)
+    assert labels[1] == target[:1].upper() + target[1:]
+    assert labels[0] == "Apple pay to top up"  # no centre: the best-ranked phrase
+
+
+def test_a_reason_without_a_recurring_phrase_has_no_label():
+    texts = ["alpha beta", "gamma delta", "epsilon zeta"]
+    assert phrase_labels(texts, np.array([0, 0, 0])) == {}
