@@ -262,7 +262,9 @@ def suggest_title(phrasings: Sequence[str], label: str, language: object = None)
             if len(question.split()) >= 3:
                 return question[0].upper() + question[1:]
     template = _TITLE_TEMPLATES.get(str(language), _TITLE_TEMPLATES["en"])
-    return template.format(label=label[:1].lower() + label[1:])
+    first = label.split()[0] if label.split() else ""
+    proper = any(c.isupper() for c in first[1:])  # "TV og internet nede", "MitID virker ikke"
+    return template.format(label=label if proper else label[:1].lower() + label[1:])
 
 
 def _empty_recommendations() -> pl.DataFrame:

@@ -65,3 +65,5 @@ def test_title_falls_back_to_label_in_the_reasons_language():
         == "Spørgsmål om faktura for høj"
     )
     assert suggest_title([], "Lost card", "en") == "Questions about lost card"
+    assert suggest_title([], "TV og internet nede", "da") == "Spørgsmål om TV og internet nede"
+    assert suggest_title([], "MitID virker ikke", "da") == "Spørgsmål om MitID virker ikke"
