@@ -33,7 +33,14 @@ AGENT_SPEAKERS = frozenset(
         "servicemedarbejder",
     }
 )
-_PREFIX = re.compile(r"^\s*([A-Za-zÆØÅæøåÄÖäöÉé .\-]{2,30}?)\s*:\s*(.*)$")
+_PREFIX = re.compile(r"^\s*([A-Za-zÆØÅæøåÄÖäöÉé0-9 .\-]{1,30}?)\s*:\s*(.*)$")
+# Diarised transcripts name speakers by number or letter ("Speaker 1:", "Taler B:", "A:"); the
+# one who speaks first is taken to be the agent (an inbound call is answered by the agent).
+_GENERIC_SPEAKER = re.compile(
+    r"^((speaker|spk|talker|taler|talar|person|deltager|deltaker|stemme|voice)\s*([0-9]{1,2}|[A-D])"
+    r"|[A-D])$",
+    re.IGNORECASE,
+)
 
 # Words that carry no reason on their own: greetings, acknowledgements, hesitation, politeness.
 # A sentence made only of these (and numbers) is small talk: "Nå okay, det er fint",
@@ -108,6 +115,16 @@ _ASKS_ANYTHING_ELSE = re.compile(
     r"\b(andet|noget mere|mere|noe mer|noe annet|anything else|something else)\b[^.!]*\?",
     re.IGNORECASE,
 )
+# What agents say, for transcripts without speaker labels: greetings with the company or the
+# agent's name, "how can I help", holds.
+_AGENT_SCRIPT = re.compile(
+    r"\b(du taler med|du snakker med|du chatter med|velkommen til|welcome to|you'?re speaking "
+    r"(with|to)|you are speaking (with|to)|you'?re chatting with|(hvad|hva) kan jeg hjælpe|"
+    r"(hvad|hva) kan jeg hjelpe|how can i help|what can i do for you|hvordan kan jeg hjælpe|"
+    r"hvordan kan jeg hjelpe|hvad drejer det sig om|hva gjelder det|et øjeblik|et øyeblikk|"
+    r"one moment)\b",
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _MIN_WORDS = 5
@@ -151,7 +168,10 @@ def parse_transcript(transcript: str | None) -> list[Turn]:
         if not line.strip():
             continue
         match = _PREFIX.match(line)
-        known = match and match[1].strip().lower() in CUSTOMER_SPEAKERS | AGENT_SPEAKERS
+        known = match and (
+            match[1].strip().lower() in CUSTOMER_SPEAKERS | AGENT_SPEAKERS
+            or _GENERIC_SPEAKER.match(match[1].strip())
+        )
         if match and known:
             turns.append(Turn(match[1].strip(), match[2].strip()))
         elif turns:
@@ -187,11 +207,16 @@ def sentence_kind(sentence: str) -> str:
     return "reason"
 
 
-def _turn_reason(text: str) -> tuple[list[str], list[str]]:
-    """(reason sentences, preamble sentences) of one turn, stopping at a second topic."""
+def _turn_reason(text: str, *, unknown_speaker: bool = False) -> tuple[list[str], list[str]]:
+    """(reason sentences, preamble sentences) of one turn, stopping at a second topic.
+
+    With `unknown_speaker` (no speaker labels), the agent's scripted lines are dropped too.
+    """
     reason: list[str] = []
     preamble: list[str] = []
     for sentence in _SENTENCE.split(text.strip()):
+        if unknown_speaker and _AGENT_SCRIPT.search(sentence):
+            continue
         kind = sentence_kind(sentence)
         if kind == "second" and reason:
             break
@@ -200,6 +225,18 @@ def _turn_reason(text: str) -> tuple[list[str], list[str]]:
         elif kind == "preamble":
             preamble.append(sentence.strip())
     return reason, preamble
+
+
+def _with_customer_guessed(turns: list[Turn]) -> list[Turn]:
+    """Relabel diarised speakers ("Speaker 1", "B"): the first is the agent, the next the customer.
+
+    Transcripts with known speaker names are returned as they are.
+    """
+    speakers = list(dict.fromkeys(t.speaker.strip() for t in turns))
+    if len(speakers) < 2 or not all(_GENERIC_SPEAKER.match(s) for s in speakers):
+        return turns
+    roles = {speakers[0]: "agent", speakers[1]: "customer"}
+    return [Turn(roles.get(t.speaker.strip(), t.speaker), t.text) for t in turns]
 
 
 def customer_reason_text(transcript: str | None) -> str:
@@ -213,7 +250,7 @@ def customer_reason_text(transcript: str | None) -> str:
     ...") belongs to another reason and is not included. Apologies and announcements ("jeg har
     et spørgsmål") are used only when the caller says nothing else.
     """
-    turns = parse_transcript(transcript)
+    turns = _with_customer_guessed(parse_transcript(transcript))
     customer_known = any(t.is_customer for t in turns)
     picked: list[str] = []
     preambles: list[str] = []
@@ -228,7 +265,7 @@ def customer_reason_text(transcript: str | None) -> str:
             previous_agent = ""
             continue
         previous_agent = ""
-        reason, preamble = _turn_reason(turn.text)
+        reason, preamble = _turn_reason(turn.text, unknown_speaker=not customer_known)
         preambles.extend(preamble)
         picked.extend(reason)
         if len(_WORD.findall(" ".join(picked))) >= _MIN_WORDS:

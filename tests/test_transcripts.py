@@ -141,3 +141,32 @@ def test_sentence_kinds():
     assert sentence_kind("Og så en ting til, kan jeg få e-faktura?") == "second"
     assert sentence_kind("Jeg kan ikke logge på MitID.") == "reason"
     assert sentence_kind("BankID virker ikke på den nye telefonen.") == "reason"
+
+
+def test_diarised_speakers_first_is_agent_then_customer():
+    text = (
+        "Speaker 1: Goddag, du taler med Anna fra Nordlys Energi, hvad kan jeg hjælpe med?\n"
+        "Speaker 2: Hej, det er Per Holm\n"
+        "Speaker 1: Hvad er dit kundenummer?\n"
+        "Speaker 2: Det er 4455667\n"
+        "Speaker 1: Tak. Hvad drejer det sig om?\n"
+        "Speaker 2: Min regning er alt for høj i denne måned\n"
+        "Speaker 1: Det kigger jeg på."
+    )
+    assert customer_reason_text(text) == "Min regning er alt for høj i denne måned"
+    assert customer_reason_text(text.replace("Speaker 1", "A").replace("Speaker 2", "B")) == (
+        "Min regning er alt for høj i denne måned"
+    )
+
+
+def test_a_time_of_day_is_not_a_speaker():
+    turns = parse_transcript("10:30 kunden ringede om sin regning\nKunde: den er for høj")
+    assert [t.speaker for t in turns] == ["", "Kunde"]
+
+
+def test_without_speaker_labels_the_agents_script_is_not_the_reason():
+    text = (
+        "Goddag, du taler med Anna fra Nordlys Energi. Hvad kan jeg hjælpe med? "
+        "Hej, min regning er alt for høj i denne måned."
+    )
+    assert customer_reason_text(text) == "Hej, min regning er alt for høj i denne måned."
