@@ -162,20 +162,28 @@ class ReasonClusterer:
         return self
 
     def reduce(self, vectors: np.ndarray) -> np.ndarray:
-        """The clusterer's UMAP (cosine, seeded) of `vectors` to a few dimensions."""
+        """The clusterer's UMAP (cosine, seeded) of `vectors` to a few dimensions.
+
+        Identical rows (the same summary written for many calls) are reduced once and share
+        their point. With them, UMAP's neighbour lists fill with exact ties, and the layout
+        then differed between processes on the same input (the sample's weekly run: ARI 0.84
+        between two runs); without them it is the same in every process.
+        """
         from umap import UMAP
 
         s = self.settings
-        n = vectors.shape[0]
-        return np.asarray(
-            UMAP(
-                n_neighbors=min(s.umap_n_neighbors, n - 1),
-                n_components=min(s.umap_n_components, n - 2),
-                min_dist=s.umap_min_dist,
-                metric="cosine",
-                random_state=s.seed,
-            ).fit_transform(vectors)
-        )
+        unique, inverse = np.unique(np.asarray(vectors), axis=0, return_inverse=True)
+        n = unique.shape[0]
+        if n < 4:  # too few distinct texts for a layout: every text is its own point
+            unique, inverse, n = np.asarray(vectors), np.arange(vectors.shape[0]), vectors.shape[0]
+        reduced = UMAP(
+            n_neighbors=min(s.umap_n_neighbors, n - 1),
+            n_components=min(s.umap_n_components, n - 2),
+            min_dist=s.umap_min_dist,
+            metric="cosine",
+            random_state=s.seed,
+        ).fit_transform(unique)
+        return np.asarray(reduced)[np.asarray(inverse).ravel()]
 
     def _refine(self, vectors: np.ndarray, labels: np.ndarray) -> np.ndarray:
         """One round of discriminant refinement: re-partition in the reasons' own directions.

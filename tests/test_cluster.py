@@ -156,3 +156,11 @@ def test_refinement_settings_are_bounded():
         ClusterSettings(refine_rounds=-1)
     with pytest.raises(ValidationError):
         ClusterSettings(refine_shrinkage=0.0)
+
+
+def test_identical_texts_share_one_point_in_the_reduction(blobs):
+    _, vectors, _ = blobs
+    doubled = np.concatenate([vectors, vectors[:50]])
+    reduced = ReasonClusterer(ClusterSettings()).reduce(doubled)
+    assert reduced.shape == (len(doubled), ClusterSettings().umap_n_components)
+    np.testing.assert_array_equal(reduced[len(vectors) :], reduced[:50])
