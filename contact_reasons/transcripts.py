@@ -3,7 +3,10 @@
 A transcript is plain text with speaker prefixes, one turn per line (`Agent: ...`,
 `Kunde: ...`), or a JSON list of `{"speaker": ..., "text": ...}` turns. The reason-bearing text is
 the summary when there is one (a note-taker already wrote down the reason), else the customer's
-first substantive turns: not the greeting, the identity check or small talk.
+first substantive turns: not the greeting, the identity check or small talk. An unanswered call
+has no conversation, only the phone system's note ("Ubesvaret opkald, lagt på i kø efter 3 min.
+Menuvalg: Anmeld skade."): its reason is the menu choice the caller pressed, when the note names
+one.
 """
 
 from __future__ import annotations
@@ -281,22 +284,68 @@ def customer_reason_text(transcript: str | None) -> str:
     return " ".join(picked).strip()
 
 
+# The label a phone system's note puts before the caller's menu choice, in the languages served.
+_MENU_CHOICE = re.compile(
+    r"\b(?:IVR(?:[ -]?(?:option|choice|menu|valg))?|(?:tale|tele)men[uy]"
+    r"|men[uy] ?(?:valg|choice|option)|talevalg|valgt menupunkt|menupunkt|selected option)"
+    r"\s*:\s*(?P<choice>[^\n]+?)[.\s]*$",
+    re.IGNORECASE,
+)
+
+
+def menu_choice(note: str | None) -> str | None:
+    """The menu choice named in an unanswered call's note, or None when it names none.
+
+    >>> menu_choice("Ubesvart anrop, la på i kø etter 8 min. Menyvalg: Faktura ikke mottatt.")
+    'Faktura ikke mottatt'
+    """
+    if not note:
+        return None
+    found = _MENU_CHOICE.search(note.strip())
+    choice = found.group("choice").strip(" .") if found else ""
+    return choice if any(c.isalnum() for c in choice) else None
+
+
 def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
-    """Add `customer_text`, `reason_text` and `text_source` (summary preferred) to calls."""
+    """Add `customer_text`, `reason_text` and `text_source` to calls.
+
+    `text_source` says which text was used: `summary` (preferred), `transcript` (the
+    customer's turns), or `menu` (an unanswered call's menu choice, from its note; a note
+    without one is used whole, as `summary`).
+    """
     customer = [customer_reason_text(t) for t in calls["transcript"].to_list()]
     with_customer = calls.with_columns(pl.Series("customer_text", customer, dtype=pl.String))
+    if "answered" in calls.columns:
+        unanswered = calls["answered"].fill_null(True).not_().to_list()
+        notes = calls["summary"].to_list()
+        menu = [menu_choice(n) if u else None for n, u in zip(notes, unanswered, strict=True)]
+    else:
+        menu = [None] * calls.height
+    with_customer = with_customer.with_columns(pl.Series("_menu", menu, dtype=pl.String))
     summary = pl.col("summary").str.strip_chars()
     has_summary = summary.is_not_null() & (summary.str.len_chars() > 0)
-    return with_customer.with_columns(
-        pl.when(has_summary).then(summary).otherwise(pl.col("customer_text")).alias("reason_text"),
-        pl.when(has_summary)
-        .then(pl.lit("summary"))
-        .otherwise(pl.lit("transcript"))
-        .alias("text_source"),
-    ).with_columns(
-        pl.when(pl.col("customer_text").str.len_chars() == 0)
-        .then(None)
-        .otherwise(pl.col("customer_text"))
-        .alias("customer_text"),
-        pl.col("reason_text").fill_null(""),
+    has_menu = pl.col("_menu").is_not_null()
+    return (
+        with_customer.with_columns(
+            pl.when(has_menu)
+            .then(pl.col("_menu"))
+            .when(has_summary)
+            .then(summary)
+            .otherwise(pl.col("customer_text"))
+            .alias("reason_text"),
+            pl.when(has_menu)
+            .then(pl.lit("menu"))
+            .when(has_summary)
+            .then(pl.lit("summary"))
+            .otherwise(pl.lit("transcript"))
+            .alias("text_source"),
+        )
+        .drop("_menu")
+        .with_columns(
+            pl.when(pl.col("customer_text").str.len_chars() == 0)
+            .then(None)
+            .otherwise(pl.col("customer_text"))
+            .alias("customer_text"),
+            pl.col("reason_text").fill_null(""),
+        )
     )

@@ -1,8 +1,14 @@
 import json
 
 import polars as pl
+import pytest
 
-from contact_reasons.transcripts import add_reason_text, customer_reason_text, parse_transcript
+from contact_reasons.transcripts import (
+    add_reason_text,
+    customer_reason_text,
+    menu_choice,
+    parse_transcript,
+)
 
 DANISH = """Medarbejder: Goddag, du taler med Anna fra Nordlys Energi
 Kunde: Hej, mit navn er Per Hansen
@@ -45,6 +51,44 @@ def test_summary_is_preferred_and_source_recorded():
     assert out["reason_text"][0] == "Kunde ringer om høj regning."
     assert "regning" in out["reason_text"][1]
     assert calls.columns == ["call_id", "summary", "transcript"]  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("note", "choice"),
+    [
+        ("Ubesvaret opkald, lagt på i kø efter 3 min. Menuvalg: Anmeld skade.", "Anmeld skade"),
+        ("Anrop ikke besvart (kø bank). Talemeny: Mistet bankkort.", "Mistet bankkort"),
+        ("Caller hung up in queue. IVR option: Cancel an appointment", "Cancel an appointment"),
+        ("Ubesvaret – kunden lagde på i køen. IVR: Login (MitID).", "Login (MitID)"),
+        ("Ubesvaret opkald, lagt på efter 2 min.", None),
+        ("Menuvalg: .", None),
+        (None, None),
+    ],
+)
+def test_menu_choice_is_read_from_the_phone_systems_note(note, choice):
+    assert menu_choice(note) == choice
+
+
+def test_unanswered_calls_use_their_menu_choice_and_answered_calls_their_summary():
+    note = "Ubesvart anrop, la på i kø etter 8 min. Menyvalg: Faktura ikke mottatt."
+    calls = pl.DataFrame(
+        {
+            "call_id": ["1", "2", "3", "4"],
+            "summary": [note, note, "Ubesvart anrop etter 2 min.", note],
+            "transcript": [None, None, None, None],
+            "answered": [False, True, False, None],
+        },
+        schema_overrides={"transcript": pl.String},
+    )
+    out = add_reason_text(calls)
+    assert out["reason_text"].to_list() == [
+        "Faktura ikke mottatt",
+        note,
+        "Ubesvart anrop etter 2 min.",
+        note,
+    ]
+    assert out["text_source"].to_list() == ["menu", "summary", "summary", "summary"]
+    assert "_menu" not in out.columns
 
 
 def test_closing_turns_are_not_reasons():
