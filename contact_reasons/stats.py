@@ -28,7 +28,8 @@ def weekly_reason_stats(
 
     Args:
         call_reasons: one row per call: `call_id`, `week`, `reason_id`, `similarity` (to its
-            reason; the most similar calls are the examples).
+            reason; the most similar calls are the examples), optionally `answered` (answered
+            calls are the examples before unanswered ones).
         reasons: `reason_id`, `label`.
         settings: the history length and the emerging-reason test.
 
@@ -47,8 +48,11 @@ def weekly_reason_stats(
     reason_ids = call_reasons.select("reason_id").unique()
     grid = week_index.join(reason_ids, how="cross")
     counts = call_reasons.group_by("week", "reason_id").agg(pl.len().alias("calls"))
+    first = ["answered"] if "answered" in call_reasons.columns else []
     examples = (
-        call_reasons.sort(["similarity", "call_id"], descending=[True, False])
+        call_reasons.sort(
+            [*first, "similarity", "call_id"], descending=[*[True] * len(first), True, False]
+        )
         .group_by("week", "reason_id", maintain_order=True)
         .agg(pl.col("call_id").head(settings.examples_per_reason).alias("example_call_ids"))
     )

@@ -109,14 +109,21 @@ def assign_reasons(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build the `call_reasons` and `reasons` tables from a discovery over `calls`.
 
-    `call_reasons` also carries each call's `week` (not stored) for the weekly statistics.
+    `call_reasons` also carries each call's `week` and `answered` (not stored) for the weekly
+    statistics.
 
     Each call's similarity is its cosine to its reason's centre (unexplained calls: to the
-    nearest centre); the examples of a reason are its most central calls.
+    nearest centre); the examples of a reason are its most central answered calls (an
+    unanswered call's text is only a menu choice), then its other calls.
     """
     labels = np.asarray(discovery.labels, dtype=np.int64)
     ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED_ID)
     sims = np.zeros(len(labels), dtype=np.float64)
+    answered = (
+        calls["answered"].fill_null(True).to_numpy().astype(bool)
+        if "answered" in calls.columns
+        else np.ones(len(labels), dtype=bool)
+    )
     if ids:
         cents = np.stack([vectors[labels == r].mean(axis=0) for r in ids])
         cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
@@ -131,6 +138,7 @@ def assign_reasons(
             "reason_id": pl.Series(labels, dtype=pl.Int32),
             "similarity": sims,
             "reason_model_id": [model_id] * len(labels),
+            "answered": answered,
         }
     )
     info = discovery.reasons
@@ -142,7 +150,7 @@ def assign_reasons(
         members = np.flatnonzero(labels == rid)
         if rid == UNEXPLAINED_ID or members.size == 0:
             continue
-        order = members[np.argsort(-sims[members], kind="stable")]
+        order = members[np.lexsort((-sims[members], ~answered[members]))]
         langs = Counter(languages[i] for i in members if languages[i])
         rows.append(
             {

@@ -31,6 +31,12 @@ def test_counts_shares_and_examples():
     assert not row["is_emerging"]
 
 
+def test_answered_calls_are_the_examples_before_more_central_unanswered_ones():
+    calls = _calls({1: {1: 3}}).with_columns(pl.Series("answered", [False, True, True]))
+    table = weekly_reason_stats(calls, REASONS, StatsSettings(examples_per_reason=2))
+    assert table.row(0, named=True)["example_call_ids"] == ["1-1-1", "1-1-2"]
+
+
 def test_new_growing_reason_is_emerging_and_steady_one_is_not():
     weeks = {w: {1: 30} for w in range(1, 9)}
     weeks.update({9: {1: 31, 2: 12}, 10: {1: 29, 2: 25}})
