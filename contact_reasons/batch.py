@@ -19,6 +19,7 @@ from contact_reasons.errors import InputError
 from contact_reasons.evaluate import score
 from contact_reasons.language import detect_languages
 from contact_reasons.redact import redact_text
+from contact_reasons.transcripts import primary_reason
 
 
 def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
@@ -65,6 +66,14 @@ def discover(
     )
 
 
+def prepare_texts(texts: list[str | None]) -> list[str]:
+    """The text each reason is found from: redacted, up to a second matter the note adds.
+
+    As the weekly flow reads a summary (`transcripts.add_reason_text`).
+    """
+    return [primary_reason(redact_text(t or "")) for t in texts]
+
+
 def cluster_texts(
     texts: list[str], settings: Settings, embedder: Embedder | None = None
 ) -> tuple[np.ndarray, dict[int, str], dict[str, float]]:
@@ -72,7 +81,7 @@ def cluster_texts(
     embedder = embedder or load_embedder(settings.embedding)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    clean = [redact_text(t or "") for t in texts]
+    clean = prepare_texts(list(texts))
     vectors = embedder.embed(clean)
     timings["embed_seconds"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()

@@ -242,6 +242,33 @@ def _with_customer_guessed(turns: list[Turn]) -> list[Turn]:
     return [Turn(roles.get(t.speaker.strip(), t.speaker), t.text) for t in turns]
 
 
+# A note-taker's summary adds a second matter after the first: "Spurgte også om ...",
+# "I tillegg spørsmål om ...", "Also asked about ...". The call's reason is the first matter.
+_ASKED = r"(?:spurgte|spurte|nævnte|nevnte|ville|ønskede|ønsket|bad|asked|mentioned|wanted|raised)"
+_ALSO = r"(?:også|og|samtidig|desuden|dessuten|derudover|also|too|in addition)"
+_ALSO_ASKED = re.compile(
+    rf"^\W*(?:(?:kunden?|kd\.?|customer|caller|cust\.?)\s+)?(?:{_ASKED}\s+{_ALSO}|{_ALSO}\s+{_ASKED})\b"
+    r"|^\W*(?:desuden|derudover|herudover|dessuten|i tillegg|i tilgift|additionally|in addition)\b"
+    rf"|^\W*{_ASKED}\b.*\btoo\W*$",
+    re.IGNORECASE,
+)
+_MIN_PRIMARY_WORDS = 2
+
+
+def primary_reason(summary: str) -> str:
+    """The summary up to the second matter it adds, if any ("Spurgte også om ...").
+
+    >>> primary_reason("Faktura ikke modtaget, sendt igen. Spurgte også om flytning.")
+    'Faktura ikke modtaget, sendt igen.'
+    """
+    sentences = _SENTENCE.split(summary.strip())
+    for i in range(1, len(sentences)):
+        kept = " ".join(sentences[:i])
+        if _ALSO_ASKED.search(sentences[i]) and len(kept.split()) >= _MIN_PRIMARY_WORDS:
+            return kept
+    return summary
+
+
 def customer_reason_text(transcript: str | None) -> str:
     """Return the sentences in which the customer says why they call.
 
@@ -309,7 +336,8 @@ def menu_choice(note: str | None) -> str | None:
 def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
     """Add `customer_text`, `reason_text` and `text_source` to calls.
 
-    `text_source` says which text was used: `summary` (preferred), `transcript` (the
+    `text_source` says which text was used: `summary` (preferred; up to a second matter it
+    adds, see `primary_reason`), `transcript` (the
     customer's turns), or `menu` (an unanswered call's menu choice, from its note; a note
     without one is used whole, as `summary`).
     """
@@ -321,7 +349,10 @@ def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
         menu = [menu_choice(n) if u else None for n, u in zip(notes, unanswered, strict=True)]
     else:
         menu = [None] * calls.height
-    with_customer = with_customer.with_columns(pl.Series("_menu", menu, dtype=pl.String))
+    primary = [primary_reason(n) if n else n for n in calls["summary"].to_list()]
+    with_customer = with_customer.with_columns(
+        pl.Series("_menu", menu, dtype=pl.String), pl.Series("_primary", primary, dtype=pl.String)
+    )
     summary = pl.col("summary").str.strip_chars()
     has_summary = summary.is_not_null() & (summary.str.len_chars() > 0)
     has_menu = pl.col("_menu").is_not_null()
@@ -330,7 +361,7 @@ def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
             pl.when(has_menu)
             .then(pl.col("_menu"))
             .when(has_summary)
-            .then(summary)
+            .then(pl.col("_primary").str.strip_chars())
             .otherwise(pl.col("customer_text"))
             .alias("reason_text"),
             pl.when(has_menu)
@@ -340,7 +371,7 @@ def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
             .otherwise(pl.lit("transcript"))
             .alias("text_source"),
         )
-        .drop("_menu")
+        .drop("_menu", "_primary")
         .with_columns(
             pl.when(pl.col("customer_text").str.len_chars() == 0)
             .then(None)

@@ -8,6 +8,7 @@ from contact_reasons.transcripts import (
     customer_reason_text,
     menu_choice,
     parse_transcript,
+    primary_reason,
 )
 
 DANISH = """Medarbejder: Goddag, du taler med Anna fra Nordlys Energi
@@ -51,6 +52,44 @@ def test_summary_is_preferred_and_source_recorded():
     assert out["reason_text"][0] == "Kunde ringer om høj regning."
     assert "regning" in out["reason_text"][1]
     assert calls.columns == ["call_id", "summary", "transcript"]  # input untouched
+
+
+@pytest.mark.parametrize(
+    ("summary", "primary"),
+    [
+        (
+            "Delvis levert, manglende eske sendes. Spurte også om faktura ikke mottatt.",
+            "Delvis levert, manglende eske sendes.",
+        ),
+        ("Intet internet. Ville samtidig høre om roaming.", "Intet internet."),
+        ("Router down. Customer also asked about roaming.", "Router down."),
+        ("Card blocked. Mentioned roaming charges too.", "Card blocked."),
+        ("Regning for høj. I tillegg spørsmål om flytting.", "Regning for høj."),
+        # no second matter, or nothing before it: the summary stays whole
+        ("Bill too high. Also the card is blocked.", "Bill too high. Also the card is blocked."),
+        ("Kd. spurgte også om faktura.", "Kd. spurgte også om faktura."),
+        (
+            "Ring tilbage. Ville gerne have svar i dag.",
+            "Ring tilbage. Ville gerne have svar i dag.",
+        ),
+    ],
+)
+def test_a_summary_s_reason_is_its_first_matter(summary, primary):
+    assert primary_reason(summary) == primary
+
+
+def test_the_reason_text_of_a_summary_stops_at_a_second_matter():
+    calls = pl.DataFrame(
+        {
+            "call_id": ["1"],
+            "summary": ["Kort spærret, nyt bestilt. Spurgte også om faktura ikke modtaget."],
+            "transcript": [None],
+        },
+        schema_overrides={"transcript": pl.String},
+    )
+    out = add_reason_text(calls)
+    assert out["reason_text"].to_list() == ["Kort spærret, nyt bestilt."]
+    assert out["summary"][0].endswith("faktura ikke modtaget.")  # the summary itself is kept
 
 
 @pytest.mark.parametrize(
