@@ -384,11 +384,9 @@ def target_lines(rows: Sequence[dict[str, object]]) -> list[str]:
                     )
                 )
         for check, target, value, met in checks:
+            shown = f"{value:+.3f}" if "gain" in check else f"{value:.3f}"
             lines.append(
-                f"| {dataset} | {model} | {check} | {target} | {value:+.3f} | "
-                f"{'yes' if met else '**no**'} |"
-                if "gain" in check
-                else f"| {dataset} | {model} | {check} | {target} | {value:.3f} | "
+                f"| {dataset} | {model} | {check} | {target} | {shown} | "
                 f"{'yes' if met else '**no**'} |"
             )
     return lines
@@ -425,7 +423,7 @@ def markdown(
             "",
             f"Timing, {timing['texts']} texts with `{timing['model']}` (embedding not cached): "
             f"embed {float(timing['embed_s']):.1f} s + discover {float(timing['cluster_s']):.1f} s "  # type: ignore[arg-type]
-            f"= {float(timing['embed_s']) + float(timing['cluster_s']):.1f} s "  # type: ignore[arg-type]
+            f"= {total:.1f} s "
             f"on {os.cpu_count()} CPU cores (target: under 180 s, "
             f"{'met' if total < 180 else 'NOT met'}).",
         ]

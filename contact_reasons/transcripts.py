@@ -337,9 +337,8 @@ def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
     """Add `customer_text`, `reason_text` and `text_source` to calls.
 
     `text_source` says which text was used: `summary` (preferred; up to a second matter it
-    adds, see `primary_reason`), `transcript` (the
-    customer's turns), or `menu` (an unanswered call's menu choice, from its note; a note
-    without one is used whole, as `summary`).
+    adds, see `primary_reason`), `transcript` (the customer's turns), or `menu` (an
+    unanswered call's menu choice, from its note; a note without one is used as `summary`).
     """
     customer = [customer_reason_text(t) for t in calls["transcript"].to_list()]
     with_customer = calls.with_columns(pl.Series("customer_text", customer, dtype=pl.String))
