@@ -82,11 +82,18 @@ def select_window(stored: pl.DataFrame, new: pl.DataFrame, lookback_weeks: int) 
     return allcalls.filter(pl.col("started_at") > start).sort("started_at", "call_id")
 
 
+def answered_mask(calls: pl.DataFrame) -> np.ndarray:
+    """Which calls were answered (unknown, or no `answered` column: taken as answered)."""
+    if "answered" not in calls.columns:
+        return np.ones(calls.height, dtype=bool)
+    return calls["answered"].fill_null(True).to_numpy().astype(bool)
+
+
 def fit_mask(calls: pl.DataFrame, settings: ClusterSettings) -> np.ndarray:
     """Which calls shape the reasons: all, or (by default) those not marked unanswered."""
     if settings.fit_unanswered:
         return np.ones(calls.height, dtype=bool)
-    return calls["answered"].fill_null(True).to_numpy().astype(bool)
+    return answered_mask(calls)
 
 
 def new_calls(window: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -119,11 +126,7 @@ def assign_reasons(
     labels = np.asarray(discovery.labels, dtype=np.int64)
     ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED_ID)
     sims = np.zeros(len(labels), dtype=np.float64)
-    answered = (
-        calls["answered"].fill_null(True).to_numpy().astype(bool)
-        if "answered" in calls.columns
-        else np.ones(len(labels), dtype=bool)
-    )
+    answered = answered_mask(calls)
     if ids:
         cents = np.stack([vectors[labels == r].mean(axis=0) for r in ids])
         cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
