@@ -342,13 +342,13 @@ def add_reason_text(calls: pl.DataFrame) -> pl.DataFrame:
     """
     customer = [customer_reason_text(t) for t in calls["transcript"].to_list()]
     with_customer = calls.with_columns(pl.Series("customer_text", customer, dtype=pl.String))
+    notes = calls["summary"].to_list()
     if "answered" in calls.columns:
         unanswered = calls["answered"].fill_null(True).not_().to_list()
-        notes = calls["summary"].to_list()
         menu = [menu_choice(n) if u else None for n, u in zip(notes, unanswered, strict=True)]
     else:
         menu = [None] * calls.height
-    primary = [primary_reason(n) if n else n for n in calls["summary"].to_list()]
+    primary = [primary_reason(n) if n else n for n in notes]
     with_customer = with_customer.with_columns(
         pl.Series("_menu", menu, dtype=pl.String), pl.Series("_primary", primary, dtype=pl.String)
     )
