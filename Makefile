@@ -15,8 +15,17 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_LOGGING_LEVEL := WARNING
+# `make serve`: a local Prefect server (its SQLite database lives in $(PREFECT_HOME)), the
+# deployments' working directory (prefect.yaml's pull step), and patience for a busy 2-core box.
+SERVE_HOST ?= 127.0.0.1
+SERVE_PORT ?= 4200
+WORK_POOL := contact-reasons
+export CONTACT_REASONS_HOME ?= $(CURDIR)
+export PREFECT_SERVER_DATABASE_TIMEOUT ?= 60
+export PREFECT_SERVER_DATABASE_CONNECTION_TIMEOUT ?= 60
+export PREFECT_API_REQUEST_TIMEOUT ?= 120
 
-.PHONY: help setup models demo test check format bench clean
+.PHONY: help setup models demo test serve check format bench clean
 
 help: ## Show the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -44,6 +53,14 @@ demo: setup ## Run the weekly job on data/sample and print what ops and web team
 
 test: setup ## Run the test suite
 	$(PY) -m pytest -q
+
+# Server, the pool if missing, every deployment in prefect.yaml, a worker; Ctrl-C stops all (see
+# scripts/serve.sh). The weekly deployment reads data/incoming/ and data/faq/ under
+# CONTACT_REASONS_HOME. The UI is at http://$(SERVE_HOST):$(SERVE_PORT).
+serve: setup ## Prefect server + work pool + deployments + a worker, until Ctrl-C
+	@mkdir -p "$(CONTACT_REASONS_HOME)/data/incoming" "$(CONTACT_REASONS_HOME)/data/faq"
+	VENV=$(VENV) SERVE_HOST=$(SERVE_HOST) SERVE_PORT=$(SERVE_PORT) WORK_POOL=$(WORK_POOL) \
+	  $(SHELL) scripts/serve.sh
 
 check: setup ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
