@@ -65,6 +65,28 @@ class StatsSettings(_Section):
     """Weeks of stored calls the reasons are fitted on."""
 
 
+class AlertSettings(_Section):
+    """The weekly alerts: which reasons rose, fell or are new (see docs/alerts.md)."""
+
+    history_weeks: int = Field(default=8, ge=2, le=52)
+    """Past weeks a week's count is compared with (its expected calls and its variance)."""
+    min_history_weeks: int = Field(default=4, ge=2, le=52)
+    """Weeks of data before a week is tested at all; earlier weeks get no alerts."""
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+    """False-discovery rate (Benjamini-Hochberg) over the reasons tested in a week."""
+    min_calls: int = Field(default=8, ge=1)
+    """A rising reason has at least this many calls; a falling one expected at least this."""
+    min_ratio: float = Field(default=1.5, ge=1.0)
+    """Rising: calls at least this times expected; falling: at most expected over this."""
+    new_min_calls: int = Field(default=10, ge=1)
+    """A new reason is alerted once its week has at least this many calls."""
+    new_max_history_calls: float = Field(default=1.0, ge=0)
+    """A reason is new while its past weeks averaged at most this many calls (a trickle)."""
+    dispersion_prior_weeks: float = Field(default=4.0, ge=0)
+    """How many weeks of evidence the pooled dispersion counts as, when a reason's own
+    week-to-week variance is shrunk toward it."""
+
+
 class FaqSettings(_Section):
     """How FAQ pages are matched with contact reasons."""
 
@@ -102,6 +124,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = EmbeddingSettings()
     cluster: ClusterSettings = ClusterSettings()
     stats: StatsSettings = StatsSettings()
+    alerts: AlertSettings = AlertSettings()
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
 
