@@ -1,12 +1,13 @@
 """Weekly alerts: the contact reasons that rose, fell or are new, with false discoveries controlled.
 
 Each week from the `min_history_weeks`-th on, every reason's calls are compared with its own
-past `history_weeks` weeks. The count is tested against a negative binomial whose mean is the
-past weeks' mean and whose dispersion is the reason's own week-to-week variance (method of
-moments) shrunk toward the median dispersion of all reasons that week, widened for the
-uncertainty of a mean taken from a few weeks. The p-values of one week are corrected with
-Benjamini-Hochberg, and an alert also needs a change large enough to act on. docs/alerts.md
-states the test and the figures it was chosen by.
+past `history_weeks` weeks. By default the count is tested against a negative binomial whose
+mean is the past weeks' mean and whose dispersion is the reason's own week-to-week variance
+(method of moments) shrunk toward the median dispersion of all reasons that week, widened for
+the uncertainty of a mean taken from a few weeks. The p-values of one week are corrected with
+Benjamini-Hochberg, separately for rises (with new reasons) and falls, and an alert also needs
+a change large enough to act on. A reason whose past weeks were a trickle is `new` once it is
+large enough. docs/alerts.md states the test, the alternatives, and the figures it was chosen by.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 import numpy as np
 import polars as pl
 from scipy.stats import nbinom
+from scipy.stats import t as student_t
 
 from contact_reasons.config import AlertSettings
 
@@ -124,6 +126,17 @@ def _baseline(matrix: np.ndarray, end: int, s: AlertSettings) -> tuple[np.ndarra
     pool_rows = mean >= _POOL_MIN_MEAN
     pooled = float(np.median(own[pool_rows])) if pool_rows.any() else 0.0
     weight = (n - 1) / ((n - 1) + s.dispersion_prior_weeks) if n > 1 else 0.0
+    if s.model == "poisson":
+        return mean, np.zeros_like(mean), n
+    if s.model == "moderated_t":
+        # Empirical-Bayes variance (Smyth's moderated t): the reason's own sample variance
+        # and the pooled negative-binomial variance, weighted by their degrees of freedom.
+        prior_var = mean + pooled * mean * mean
+        d0 = s.dispersion_prior_weeks
+        df = (n - 1) + d0
+        post = ((n - 1) * var + d0 * prior_var) / max(df, 1e-9)
+        post = np.maximum(post, mean)  # never less variable than Poisson
+        return mean, np.where(mean > 0, (post - mean) / np.maximum(mean, 1e-9) ** 2, 0.0), n
     return mean, weight * own + (1 - weight) * pooled, n
 
 
@@ -143,7 +156,7 @@ def _test_week(
     # works) that one week alone cannot tell from noise. A reason's p is the better of the
     # two, Bonferroni-corrected for the choice.
     windows = []
-    for k in _WINDOWS:
+    for k in (1, 2) if s.two_week_window else (1,):
         mean, alpha, n = _baseline(matrix, t - k + 1, s)
         if n >= s.min_history_weeks:
             windows.append((k, mean, alpha, n, matrix[:, t - k + 1 : t + 1].sum(axis=1)))
@@ -169,7 +182,12 @@ def _test_week(
         p_up = [
             (
                 _p_above(
-                    int(w[4][i]), max(float(w[1][i]), _RATE_FLOOR), float(w[2][i]), w[3], w[0]
+                    int(w[4][i]),
+                    max(float(w[1][i]), _RATE_FLOOR),
+                    float(w[2][i]),
+                    w[3],
+                    w[0],
+                    _df(w[3], s),
                 ),
                 w,
             )
@@ -194,7 +212,12 @@ def _test_week(
         # reads the history alone, so it leaves the test valid (independent filtering).
         if mu >= s.min_calls:
             p_down = [
-                (_p_below(int(w[4][i]), float(w[1][i]), float(w[2][i]), w[3], w[0]), w)
+                (
+                    _p_below(
+                        int(w[4][i]), float(w[1][i]), float(w[2][i]), w[3], w[0], _df(w[3], s)
+                    ),
+                    w,
+                )
                 for w in windows
             ]
             best, w = min(p_down, key=lambda x: x[0])
@@ -226,7 +249,9 @@ def _test_week(
     return found
 
 
-_WINDOWS = (1, 2)
+def _df(n: int, s: AlertSettings) -> float | None:
+    """Degrees of freedom of the moderated t (None: the negative binomial or Poisson)."""
+    return n - 1 + s.dispersion_prior_weeks if s.model == "moderated_t" else None
 
 
 def _window_note(
@@ -291,12 +316,18 @@ def _nb(mu: float, alpha: float, n: int, k: int) -> tuple[float, float]:
     return size, size / (size + mean)
 
 
-def _p_above(y: int, mu: float, alpha: float, n: int, k: int) -> float:
+def _p_above(y: int, mu: float, alpha: float, n: int, k: int, df: float | None = None) -> float:
+    if df is not None:
+        sd = math.sqrt((mu + alpha * mu * mu) * k * (1 + k / n))
+        return float(student_t.sf((y - 0.5 - k * mu) / sd, df))
     size, prob = _nb(mu, alpha, n, k)
     return float(nbinom.sf(y - 1, size, prob))
 
 
-def _p_below(y: int, mu: float, alpha: float, n: int, k: int) -> float:
+def _p_below(y: int, mu: float, alpha: float, n: int, k: int, df: float | None = None) -> float:
+    if df is not None:
+        sd = math.sqrt((mu + alpha * mu * mu) * k * (1 + k / n))
+        return float(student_t.cdf((y + 0.5 - k * mu) / sd, df))
     size, prob = _nb(mu, alpha, n, k)
     return float(nbinom.cdf(y, size, prob))
 

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.errors import ConfigError
@@ -85,6 +85,21 @@ class AlertSettings(_Section):
     dispersion_prior_weeks: float = Field(default=4.0, ge=0)
     """How many weeks of evidence the pooled dispersion counts as, when a reason's own
     week-to-week variance is shrunk toward it."""
+    model: Literal["negative_binomial", "moderated_t", "poisson"] = "negative_binomial"
+    """moderated_t: the count against the history mean with an empirical-Bayes variance and
+    Student's t; negative_binomial: a negative binomial with a shrunk dispersion; poisson
+    ignores week-to-week variance beyond chance (for comparison only). docs/alerts.md."""
+    two_week_window: bool = False
+    """Also test this week and the last together, which catches a step change sooner."""
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> AlertSettings:
+        if self.min_history_weeks > self.history_weeks:
+            raise ValueError(
+                f"min_history_weeks ({self.min_history_weeks}) is more than history_weeks "
+                f"({self.history_weeks}): no week would ever be tested"
+            )
+        return self
 
 
 class FaqSettings(_Section):
