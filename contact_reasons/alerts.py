@@ -169,9 +169,11 @@ def _test_week(
         y = int(matrix[i, t])
         mu = float(mean[i])
         seen = first_seen[rid]
-        # Without a catalogue, a trickle is new; with one, only if it first appeared lately.
-        recent = rid not in catalogued or seen is None or seen >= weeks[start]
-        if rid not in alerted_new and recent and mu <= s.new_max_history_calls:
+        # New: first seen within the history (after the data began), or, without a catalogue
+        # that knows it from before, a trickle until now.
+        recent = seen is not None and seen >= weeks[start] and seen > weeks[0]
+        trickle = mu <= s.new_max_history_calls and (rid not in catalogued or recent)
+        if rid not in alerted_new and (recent or trickle):
             # A reason still at a trickle is only ever alerted as new, once it is large enough.
             if y >= s.new_min_calls:
                 p = _p_above(y, max(mu, _RATE_FLOOR), float(alpha[i]), n, 1)
