@@ -234,13 +234,22 @@ def _has_table(db: Database, name: str) -> bool:
     return bool(found["n"][0])
 
 
-def week_alerts(db: Database, week: str | None = None) -> pl.DataFrame:
-    """Return the stored alerts of `week` (all weeks when None), strongest first."""
+def week_alerts(db: Database, week: str | None = None, weeks: int = 1) -> pl.DataFrame:
+    """Return the stored alerts of `week` and the `weeks - 1` before it (all when None).
+
+    The latest week comes first, then by kind and strength.
+    """
     if not _has_table(db, "alerts"):
         return pl.DataFrame(schema=ALERT_SCHEMA)
     if week is None:
         return db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
-    return db.query("SELECT * FROM alerts WHERE week = ? ORDER BY kind, q_value, reason_id", [week])
+    return db.query(
+        "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats WHERE week <= ? "
+        "ORDER BY week DESC LIMIT ?) "
+        "SELECT a.* FROM alerts a JOIN w USING (week) "
+        "ORDER BY a.week DESC, a.kind, a.q_value, a.reason_id",
+        [week, weeks],
+    )
 
 
 def faq_gap_table(db: Database) -> pl.DataFrame:
@@ -255,12 +264,23 @@ def faq_gap_table(db: Database) -> pl.DataFrame:
 
 
 def trend(db: Database, reason_ids: list[int], weeks: int = 12) -> pl.DataFrame:
-    """Calls per week of the given reasons over the last `weeks` weeks with statistics."""
-    return db.query(
+    """Calls per week of the given reasons over the last `weeks` weeks (0 where none)."""
+    counts = db.query(
         "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?) "
         "SELECT s.week, s.reason_id, s.label, s.calls FROM weekly_reason_stats s "
         "JOIN w USING (week) WHERE list_contains(?, s.reason_id) ORDER BY s.week, s.reason_id",
         [weeks, reason_ids],
+    )
+    shown = db.query(
+        "SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?", [weeks]
+    )
+    labels = counts.group_by("reason_id").agg(pl.col("label").first())
+    return (
+        shown.join(labels, how="cross")
+        .join(counts.select("week", "reason_id", "calls"), on=["week", "reason_id"], how="left")
+        .with_columns(pl.col("calls").fill_null(0))
+        .sort("week", "reason_id")
+        .select("week", "reason_id", "label", "calls")
     )
 
 

@@ -35,7 +35,8 @@ def render_html(db: Database, week: str | None = None, top: int = 15, trend_top:
     explained = table.filter(pl.col("reason_id") != -1)
     ids = explained["reason_id"].head(trend_top).to_list()
     trend = report.trend(db, ids)
-    alerts = report.week_alerts(db, week)
+    alerts = report.week_alerts(db, week, weeks=4)
+    this_week = alerts.filter(pl.col("week") == week).height
     gaps = report.faq_gap_table(db)
     total = int(table["calls"].sum())
     parts = [
@@ -44,12 +45,12 @@ def render_html(db: Database, week: str | None = None, top: int = 15, trend_top:
         f"<title>Contact reasons, week {escape(week)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Contact reasons, week {escape(week)}</h1>",
-        f'<p class="muted">{total} calls; {alerts.height} alert(s) this week.</p>',
+        f'<p class="muted">{total} calls; {this_week} alert(s) this week.</p>',
         "<h2>Top reasons</h2>",
         _top_table(table.head(top)),
         f"<h2>Trend, last {trend['week'].n_unique()} weeks</h2>",
         _trend_chart(trend),
-        "<h2>Alerts</h2>",
+        "<h2>Alerts, last 4 weeks</h2>",
         _alerts_table(alerts),
         "<h2>FAQ gaps</h2>",
         _faq_table(gaps),
@@ -113,13 +114,14 @@ def _trend_chart(trend: pl.DataFrame) -> str:
 
 def _alerts_table(alerts: pl.DataFrame) -> str:
     if alerts.height == 0:
-        return '<p class="muted">No reason rose, fell or appeared beyond chance this week.</p>'
+        return '<p class="muted">No reason rose, fell or appeared beyond chance lately.</p>'
     head = (
-        "<tr><th>kind</th><th>reason</th><th class=num>calls</th>"
+        "<tr><th>week</th><th>kind</th><th>reason</th><th class=num>calls</th>"
         "<th class=num>expected</th><th class=num>q</th><th>evidence</th></tr>"
     )
     rows = [
-        f'<tr><td class="kind {escape(str(r["kind"]))}">{escape(str(r["kind"]))}</td>'
+        f"<tr><td>{escape(str(r['week']))}</td>"
+        f'<td class="kind {escape(str(r["kind"]))}">{escape(str(r["kind"]))}</td>'
         f"<td>{escape(str(r['label']))}</td><td class=num>{r['calls']}</td>"
         f"<td class=num>{r['expected_calls']:.1f}</td><td class=num>{r['q_value']:.2g}</td>"
         f"<td>{escape(str(r['evidence']))}</td></tr>"

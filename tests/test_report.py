@@ -25,7 +25,7 @@ def test_html_report_is_one_escaped_offline_file(report_db, tmp_path, capsys):
     assert '<script src="http' not in page
     assert "<link" not in page
     assert "Plotly.newPlot" in page
-    for section in ("Top reasons", "Trend, last 12 weeks", "Alerts", "FAQ gaps"):
+    for section in ("Top reasons", "Trend, last 12 weeks", "Alerts, last 4 weeks", "FAQ gaps"):
         assert f"<h2>{section}</h2>" in page
     assert "31 calls against" in page  # this week's alert on the new app reason, with evidence
     assert not list(tmp_path.glob("*.partial"))
