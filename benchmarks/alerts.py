@@ -40,6 +40,9 @@ from contact_reasons.storage import Database
 
 VARIANTS: dict[str, AlertSettings] = {
     "negative binomial + BH (chosen)": AlertSettings(),
+    "negative binomial + BH, alerted weeks left out of the history": AlertSettings(
+        exclude_alerted_weeks=True
+    ),
     "negative binomial + BH, 1-2 week windows": AlertSettings(two_week_window=True),
     "moderated t + BH": AlertSettings(model="moderated_t"),
     "moderated t + BH, 1-2 week windows": AlertSettings(model="moderated_t", two_week_window=True),

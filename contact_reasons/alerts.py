@@ -82,10 +82,15 @@ def detect_alerts(
     ).astype(float)
     labels, first_seen, catalogued = _reason_info(reasons, ids, weeks, matrix)
     alerted_new: set[int] = set()
+    alerted = np.zeros(matrix.shape, dtype=bool)
+    index = {rid: i for i, rid in enumerate(ids)}
     for t in range(settings.min_history_weeks, len(weeks)):
-        rows += _test_week(
-            weeks, t, ids, matrix, labels, first_seen, catalogued, alerted_new, settings
+        found = _test_week(
+            weeks, t, ids, matrix, alerted, labels, first_seen, catalogued, alerted_new, settings
         )
+        for row in found:
+            alerted[index[int(row["reason_id"])], t] = True  # type: ignore[call-overload]
+        rows += found
     if not rows:
         return pl.DataFrame(schema=ALERT_SCHEMA)
     kind_order = {"new": 0, "rising": 1, "falling": 2}
@@ -116,16 +121,25 @@ def _reason_info(
     return labels, first_seen, catalogued
 
 
-def _baseline(matrix: np.ndarray, end: int, s: AlertSettings) -> tuple[np.ndarray, np.ndarray, int]:
-    """Mean, shrunk dispersion and length of the history that ends before week `end`."""
-    history = matrix[:, max(0, end - s.history_weeks) : end]
-    n = history.shape[1]
-    mean = history.mean(axis=1)
-    var = history.var(axis=1, ddof=1) if n > 1 else np.zeros_like(mean)
+def _baseline(
+    matrix: np.ndarray, alerted: np.ndarray, end: int, s: AlertSettings
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per reason: mean, shrunk dispersion and weeks of the history before week `end`."""
+    start = max(0, end - s.history_weeks)
+    history = matrix[:, start:end].copy()
+    if s.exclude_alerted_weeks:
+        # A week already alerted is not what the reason is expected to do (as Farrington's
+        # outbreak detection leaves past outbreaks out of the baseline).
+        history[alerted[:, start:end]] = np.nan
+    n = (~np.isnan(history)).sum(axis=1)
+    safe = np.where(np.isnan(history), 0.0, history)
+    mean = safe.sum(axis=1) / np.maximum(n, 1)
+    squares = np.where(np.isnan(history), 0.0, (history - mean[:, None]) ** 2).sum(axis=1)
+    var = np.where(n > 1, squares / np.maximum(n - 1, 1), 0.0)
     own = np.where(mean > 0, np.maximum(0.0, (var - mean) / np.maximum(mean, 1e-9) ** 2), 0.0)
-    pool_rows = mean >= _POOL_MIN_MEAN
+    pool_rows = (mean >= _POOL_MIN_MEAN) & (n > 1)
     pooled = float(np.median(own[pool_rows])) if pool_rows.any() else 0.0
-    weight = (n - 1) / ((n - 1) + s.dispersion_prior_weeks) if n > 1 else 0.0
+    weight = np.where(n > 1, (n - 1) / np.maximum((n - 1) + s.dispersion_prior_weeks, 1e-9), 0.0)
     if s.model == "poisson":
         return mean, np.zeros_like(mean), n
     if s.model == "moderated_t":
@@ -134,7 +148,7 @@ def _baseline(matrix: np.ndarray, end: int, s: AlertSettings) -> tuple[np.ndarra
         prior_var = mean + pooled * mean * mean
         d0 = s.dispersion_prior_weeks
         df = (n - 1) + d0
-        post = ((n - 1) * var + d0 * prior_var) / max(df, 1e-9)
+        post = ((n - 1) * var + d0 * prior_var) / np.maximum(df, 1e-9)
         post = np.maximum(post, mean)  # never less variable than Poisson
         return mean, np.where(mean > 0, (post - mean) / np.maximum(mean, 1e-9) ** 2, 0.0), n
     return mean, weight * own + (1 - weight) * pooled, n
@@ -145,6 +159,7 @@ def _test_week(
     t: int,
     ids: list[int],
     matrix: np.ndarray,
+    alerted: np.ndarray,
     labels: dict[int, str],
     first_seen: dict[int, str | None],
     catalogued: set[int],
@@ -157,15 +172,18 @@ def _test_week(
     # two, Bonferroni-corrected for the choice.
     windows = []
     for k in (1, 2) if s.two_week_window else (1,):
-        mean, alpha, n = _baseline(matrix, t - k + 1, s)
-        if n >= s.min_history_weeks:
-            windows.append((k, mean, alpha, n, matrix[:, t - k + 1 : t + 1].sum(axis=1)))
-    _, mean, alpha, n, _ = windows[0]
+        w_mean, w_alpha, w_n = _baseline(matrix, alerted, t - k + 1, s)
+        windows.append((k, w_mean, w_alpha, w_n, matrix[:, t - k + 1 : t + 1].sum(axis=1)))
+    _, mean, alpha, n_all, _ = windows[0]
     start = max(0, t - s.history_weeks)
     week = weeks[t]
     up: list[dict[str, object]] = []
     down: list[dict[str, object]] = []
     for i, rid in enumerate(ids):
+        n = int(n_all[i])
+        if n < s.min_history_weeks:
+            continue
+        usable = [w for w in windows if w[3][i] >= s.min_history_weeks]
         y = int(matrix[i, t])
         mu = float(mean[i])
         seen = first_seen[rid]
@@ -187,13 +205,13 @@ def _test_week(
                     int(w[4][i]),
                     max(float(w[1][i]), _RATE_FLOOR),
                     float(w[2][i]),
-                    w[3],
+                    int(w[3][i]),
                     w[0],
-                    _df(w[3], s),
+                    _df(int(w[3][i]), s),
                 ),
                 w,
             )
-            for w in windows
+            for w in usable
         ]
         best, w = min(p_up, key=lambda x: x[0])
         up.append(
@@ -205,7 +223,7 @@ def _test_week(
                 mu,
                 n,
                 seen,
-                min(1.0, best * len(windows)),
+                min(1.0, best * len(usable)),
                 labels,
                 _window_note(weeks, t, w, i),
             )
@@ -216,11 +234,16 @@ def _test_week(
             p_down = [
                 (
                     _p_below(
-                        int(w[4][i]), float(w[1][i]), float(w[2][i]), w[3], w[0], _df(w[3], s)
+                        int(w[4][i]),
+                        float(w[1][i]),
+                        float(w[2][i]),
+                        int(w[3][i]),
+                        w[0],
+                        _df(int(w[3][i]), s),
                     ),
                     w,
                 )
-                for w in windows
+                for w in usable
             ]
             best, w = min(p_down, key=lambda x: x[0])
             down.append(
@@ -232,7 +255,7 @@ def _test_week(
                     mu,
                     n,
                     seen,
-                    min(1.0, best * len(windows)),
+                    min(1.0, best * len(usable)),
                     labels,
                     _window_note(weeks, t, w, i),
                 )
@@ -257,7 +280,7 @@ def _df(n: int, s: AlertSettings) -> float | None:
 
 
 def _window_note(
-    weeks: list[str], t: int, w: tuple[int, np.ndarray, np.ndarray, int, np.ndarray], i: int
+    weeks: list[str], t: int, w: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], i: int
 ) -> str | None:
     k = w[0]
     if k == 1:

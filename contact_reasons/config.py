@@ -91,6 +91,10 @@ class AlertSettings(_Section):
     ignores week-to-week variance beyond chance (for comparison only). docs/alerts.md."""
     two_week_window: bool = False
     """Also test this week and the last together, which catches a step change sooner."""
+    exclude_alerted_weeks: bool = False
+    """Leave weeks already alerted for a reason out of its history, so a surge that goes on
+    is still measured against the weeks before it (more alerts in later surge weeks; off by
+    default, see docs/alerts.md for what it costs in precision)."""
 
     @model_validator(mode="after")
     def _history_fits(self) -> AlertSettings:

@@ -143,3 +143,13 @@ def test_empty_input_gives_empty_alerts():
 def test_settings_refuse_a_minimum_history_longer_than_the_history():
     with pytest.raises(ValueError, match="min_history_weeks"):
         AlertSettings(history_weeks=4, min_history_weeks=6)
+
+
+def test_a_surge_that_goes_on_stays_alerted_when_alerted_weeks_leave_the_history():
+    surge = {1: [20, 21, 19, 22, 20, 21, 19, 20, 21, 60, 65, 62]}
+    kept = _alerts(surge).filter(pl.col("reason_id") == 1)["week"].to_list()
+    left_out = _alerts(surge, exclude_alerted_weeks=True).filter(pl.col("reason_id") == 1)
+    assert "2026-W47" not in kept  # the surge weeks in its history hide the third
+    assert left_out["week"].to_list() == ["2026-W45", "2026-W46", "2026-W47"]
+    assert left_out["expected_calls"][-1] == pytest.approx(20.5, abs=0.01)
+    assert "6 weeks of history" in left_out["evidence"][-1]
