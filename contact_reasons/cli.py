@@ -8,9 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from contact_reasons import __version__
 from contact_reasons.errors import ContactReasonsError
+
+if TYPE_CHECKING:
+    from contact_reasons.storage import Database
 
 DEFAULT_DB = "data/contact_reasons.duckdb"
 
@@ -66,10 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--label-column", required=True)
     ev.add_argument("--config", type=Path, default=None)
 
-    rep = sub.add_parser("report", help="print the weekly top-reasons table")
+    rep = sub.add_parser("report", help="print or write the weekly report")
     rep.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     rep.add_argument("--week", default=None, help="ISO week YYYY-Www (default: latest)")
-    rep.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    rep.add_argument(
+        "--format",
+        choices=["table", "csv", "json", "html", "xlsx"],
+        default="table",
+        help="html: one self-contained page; xlsx: one sheet per table (both need --output)",
+    )
+    rep.add_argument("--output", type=Path, default=None, help="file for --format html/xlsx")
     rep.add_argument("--top", type=int, default=20, help="reasons in the text table (default 20)")
 
     faq = sub.add_parser("faq", help="print the FAQ-gap recommendations")
@@ -131,12 +141,32 @@ def _dispatch(args: argparse.Namespace) -> int:
     from contact_reasons.storage import Database
 
     with Database(args.db, read_only=True) as db:
-        if args.command == "report":
+        if args.command == "report" and args.format in ("html", "xlsx"):
+            _write_report(db, args)
+        elif args.command == "report":
             week, table = report.top_reasons(db, args.week)
             _out(report.render_top_reasons(week, table, args.format, args.top))
         else:
             _out(report.render_faq_gaps(report.faq_gaps(db), args.format, args.top))
     return 0
+
+
+def _write_report(db: Database, args: argparse.Namespace) -> None:
+    from contact_reasons import report
+    from contact_reasons.report_html import render_html
+
+    if args.output is None:
+        raise ContactReasonsError(f"report --format {args.format} needs --output FILE")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "xlsx":
+        week = report.write_xlsx(db, args.week, args.output)
+    else:
+        page = render_html(db, args.week)
+        partial = args.output.with_name(args.output.name + ".partial")
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(args.output)
+        week = args.week or str(db.latest_week())
+    _out(f"report ({args.format}, week {week}) -> {args.output}")
 
 
 def _run_summary(summary: dict[str, object]) -> str:

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.errors import ConfigError
@@ -65,6 +65,47 @@ class StatsSettings(_Section):
     """Weeks of stored calls the reasons are fitted on."""
 
 
+class AlertSettings(_Section):
+    """The weekly alerts: which reasons rose, fell or are new (see docs/alerts.md)."""
+
+    history_weeks: int = Field(default=8, ge=2, le=52)
+    """Past weeks a week's count is compared with (its expected calls and its variance)."""
+    min_history_weeks: int = Field(default=4, ge=2, le=52)
+    """Weeks of data before a week is tested at all; earlier weeks get no alerts."""
+    fdr: float = Field(default=0.1, gt=0, lt=1)
+    """False-discovery rate (Benjamini-Hochberg) over the reasons tested in a week."""
+    min_calls: int = Field(default=8, ge=1)
+    """A rising reason has at least this many calls; a falling one expected at least this."""
+    min_ratio: float = Field(default=1.5, ge=1.0)
+    """Rising: calls at least this times expected; falling: at most expected over this."""
+    new_min_calls: int = Field(default=10, ge=1)
+    """A new reason is alerted once its week has at least this many calls."""
+    new_max_history_calls: float = Field(default=1.0, ge=0)
+    """A reason is new while its past weeks averaged at most this many calls (a trickle)."""
+    dispersion_prior_weeks: float = Field(default=4.0, ge=0)
+    """How many weeks of evidence the pooled dispersion counts as, when a reason's own
+    week-to-week variance is shrunk toward it."""
+    model: Literal["negative_binomial", "moderated_t", "poisson"] = "negative_binomial"
+    """moderated_t: the count against the history mean with an empirical-Bayes variance and
+    Student's t; negative_binomial: a negative binomial with a shrunk dispersion; poisson
+    ignores week-to-week variance beyond chance (for comparison only). docs/alerts.md."""
+    two_week_window: bool = False
+    """Also test this week and the last together, which catches a step change sooner."""
+    exclude_alerted_weeks: bool = False
+    """Leave weeks already alerted for a reason out of its history, so a surge that goes on
+    is still measured against the weeks before it (more alerts in later surge weeks; off by
+    default, see docs/alerts.md for what it costs in precision)."""
+
+    @model_validator(mode="after")
+    def _history_fits(self) -> AlertSettings:
+        if self.min_history_weeks > self.history_weeks:
+            raise ValueError(
+                f"min_history_weeks ({self.min_history_weeks}) is more than history_weeks "
+                f"({self.history_weeks}): no week would ever be tested"
+            )
+        return self
+
+
 class FaqSettings(_Section):
     """How FAQ pages are matched with contact reasons."""
 
@@ -102,6 +143,7 @@ class Settings(_Section):
     embedding: EmbeddingSettings = EmbeddingSettings()
     cluster: ClusterSettings = ClusterSettings()
     stats: StatsSettings = StatsSettings()
+    alerts: AlertSettings = AlertSettings()
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
 

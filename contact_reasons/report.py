@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
+import xlsxwriter
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
+from contact_reasons.alerts import ALERT_SCHEMA
+from contact_reasons.alerts import markdown as alerts_md
 from contact_reasons.errors import StorageError
 from contact_reasons.storage import Database
 
 ReportFormat = Literal["table", "csv", "json"]
+FileFormat = Literal["html", "xlsx"]
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
@@ -50,8 +60,21 @@ def top_reasons(db: Database, week: str | None = None) -> tuple[str, pl.DataFram
         .group_by("reason_id", maintain_order=True)
         .agg(pl.col("reason_text").drop_nulls().alias("examples"))
     )
-    table = stats.join(examples, on="reason_id", how="left").with_columns(
-        pl.col("examples").fill_null([])
+    last = db.query(
+        "SELECT reason_id, calls AS last_week_calls FROM weekly_reason_stats "
+        "WHERE week = (SELECT max(week) FROM weekly_reason_stats WHERE week < ?)",
+        [week],
+    )
+    table = (
+        stats.join(examples, on="reason_id", how="left")
+        .join(last, on="reason_id", how="left")
+        .with_columns(
+            pl.col("examples").fill_null([]),
+            pl.when(pl.col("last_week_calls") > 0)
+            .then((pl.col("calls") - pl.col("last_week_calls")) / pl.col("last_week_calls"))
+            .otherwise(None)
+            .alias("change_last_week_pct"),
+        )
     )
     return week, table
 
@@ -82,26 +105,43 @@ def render_top_reasons(
             0, pl.lit(week).alias("week")
         )
         return flat.write_csv()
-    lines = [f"Top contact reasons, week {week} ({int(table['calls'].sum())} calls)", ""]
     hidden = rows.with_row_index("pos").filter(
         (pl.col("pos") >= (top if top is not None else rows.height)) & ~pl.col("is_emerging")
     )
     shown = rows.join(hidden.select("reason_id"), on="reason_id", how="anti")
-    header = f"{'#':>3}  {'reason':<44} {'calls':>6} {'share':>6} {'4-wk avg':>8} {'change':>7}"
-    lines += [header, "-" * len(header)]
+    grid = Table(
+        title=f"Top contact reasons, week {week} ({int(table['calls'].sum())} calls)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    grid.add_column("#", justify="right")
+    grid.add_column("reason", overflow="fold", max_width=60)
+    grid.add_column("calls", justify="right")
+    grid.add_column("share", justify="right")
+    grid.add_column("4-wk avg", justify="right")
+    grid.add_column("change", justify="right")
+    grid.add_column("", style="bold")
     for i, r in enumerate(shown.iter_rows(named=True), start=1):
         change = "new" if r["change_pct"] is None and r["calls"] else f"{r['change_pct']:+.0f}%"
         base = "-" if r["baseline_calls"] is None else f"{r['baseline_calls']:.1f}"
-        flag = "  EMERGING" if r["is_emerging"] else ""
-        lines.append(
-            f"{i:>3}  {_cut(r['label'], 44):<44} {r['calls']:>6} {r['share_pct']:>5.1f}% "
-            f"{base:>8} {change:>7}{flag}"
-        )
+        reason = escape(_cut(r["label"], 60))
         for example in r["examples"][:2]:
-            lines.append(f"{'':>5}  e.g. {_cut(example, 90)}")
+            reason += f"\n[dim]e.g. {escape(_cut(example, 80))}[/dim]"
+        grid.add_row(
+            str(i),
+            reason,
+            str(r["calls"]),
+            f"{r['share_pct']:.1f}%",
+            base,
+            change,
+            "EMERGING" if r["is_emerging"] else "",
+        )
+    lines = [_rich_text(grid)]
     if hidden.height:
         lines.append(
-            f"{'':>3}  ... {hidden.height} more reasons with {int(hidden['calls'].sum())} calls "
+            f"     ... {hidden.height} more reasons with {int(hidden['calls'].sum())} calls "
             "(--format csv or json lists them all)"
         )
     emerging = rows.filter(pl.col("is_emerging"))
@@ -110,13 +150,19 @@ def render_top_reasons(
         lines.append(
             "Emerging: "
             + "; ".join(
-                f"{r['label']} ({r['calls']} calls, p={r['p_value']:.1g})"
-                for r in emerging.iter_rows(named=True)
+                f"{r['label']} ({r['calls']} calls)" for r in emerging.iter_rows(named=True)
             )
         )
     else:
         lines.append("Emerging: none this week")
     return "\n".join(lines)
+
+
+def _rich_text(renderable: Table) -> str:
+    console = Console(file=io.StringIO(), width=130, color_system=None, force_terminal=False)
+    console.print(renderable)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
 def faq_gaps(db: Database) -> pl.DataFrame:
@@ -166,3 +212,134 @@ def markdown_summary(summary: dict[str, Any]) -> str:
 def _cut(text: str, width: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+#: FAQ-gap columns a report shows, in this order, when the table has them.
+FAQ_COLUMNS = (
+    "rank",
+    "label",
+    "recommendation",
+    "calls_per_week",
+    "estimated_calls_saved",
+    "suggested_title",
+    "best_doc_title",
+    "customer_phrasings",
+)
+
+
+def _has_table(db: Database, name: str) -> bool:
+    found = db.query(
+        "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name]
+    )
+    return bool(found["n"][0])
+
+
+def week_alerts(db: Database, week: str | None = None, weeks: int = 1) -> pl.DataFrame:
+    """Return the stored alerts of `week` and the `weeks - 1` before it (all when None).
+
+    The latest week comes first, then by kind and strength.
+    """
+    if not _has_table(db, "alerts"):
+        return pl.DataFrame(schema=ALERT_SCHEMA)
+    if week is None:
+        return db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
+    return db.query(
+        "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats WHERE week <= ? "
+        "ORDER BY week DESC LIMIT ?) "
+        "SELECT a.* FROM alerts a JOIN w USING (week) "
+        "ORDER BY a.week DESC, a.kind, a.q_value, a.reason_id",
+        [week, weeks],
+    )
+
+
+def faq_gap_table(db: Database) -> pl.DataFrame:
+    """The FAQ gaps with the columns a reader needs, whichever of them the table has."""
+    if not _has_table(db, "faq_recommendations"):
+        return pl.DataFrame()
+    gaps = db.query("SELECT * FROM faq_recommendations")
+    if "rank" in gaps.columns:
+        gaps = gaps.sort("rank")
+    keep = [c for c in FAQ_COLUMNS if c in gaps.columns]
+    return gaps.select(keep)
+
+
+def trend(db: Database, reason_ids: list[int], weeks: int = 12) -> pl.DataFrame:
+    """Calls per week of the given reasons over the last `weeks` weeks (0 where none)."""
+    counts = db.query(
+        "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?) "
+        "SELECT s.week, s.reason_id, s.label, s.calls FROM weekly_reason_stats s "
+        "JOIN w USING (week) WHERE list_contains(?, s.reason_id) ORDER BY s.week, s.reason_id",
+        [weeks, reason_ids],
+    )
+    shown = db.query(
+        "SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?", [weeks]
+    )
+    labels = counts.group_by("reason_id").agg(pl.col("label").first())
+    return (
+        shown.join(labels, how="cross")
+        .join(counts.select("week", "reason_id", "calls"), on=["week", "reason_id"], how="left")
+        .with_columns(pl.col("calls").fill_null(0))
+        .sort("week", "reason_id")
+        .select("week", "reason_id", "label", "calls")
+    )
+
+
+def top_reasons_artifact(db: Database, top: int = 15) -> list[dict[str, Any]]:
+    """The latest week's top reasons as rows for a Prefect table artifact."""
+    week, table = top_reasons(db)
+    rows = table.filter(pl.col("reason_id") != -1).head(top)
+    return [
+        {
+            "week": week,
+            "reason": r["label"],
+            "calls": r["calls"],
+            "share": f"{r['share'] * 100:.1f}%",
+            "vs last week": _pct(r["change_last_week_pct"]),
+            "vs baseline": _pct(r["change_pct"]),
+            "alert": "yes" if r["is_emerging"] else "",
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def alerts_markdown(db: Database, week: str | None = None) -> str:
+    """The alerts of `week` (default: the latest) as Markdown, for the Prefect artifact."""
+    week = week or db.latest_week()
+    return alerts_md(week_alerts(db, week) if week else pl.DataFrame(schema=ALERT_SCHEMA), week)
+
+
+def write_xlsx(db: Database, week: str | None, path: Path) -> str:
+    """Write the report as an Excel workbook, one sheet per table; return the week."""
+    week, table = top_reasons(db, week)
+    top = table.select(
+        "reason_id",
+        "label",
+        "calls",
+        "share",
+        "last_week_calls",
+        "change_last_week_pct",
+        "baseline_calls",
+        "change_pct",
+        "is_emerging",
+        pl.col("examples").list.join(" | "),
+    )
+    ids = table.filter(pl.col("reason_id") != -1)["reason_id"].head(10).to_list()
+    trends = trend(db, ids).pivot(on="week", index=["reason_id", "label"], values="calls")
+    alerts = week_alerts(db, None)
+    gaps = faq_gap_table(db)
+    if "customer_phrasings" in gaps.columns:
+        gaps = gaps.with_columns(pl.col("customer_phrasings").list.join(" | "))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with xlsxwriter.Workbook(str(path)) as book:
+        for name, frame in (
+            (f"top reasons {week}", top),
+            ("trend", trends),
+            ("alerts", alerts),
+            ("faq gaps", gaps),
+        ):
+            frame.write_excel(book, worksheet=name[:31], autofit=True)
+    return week
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:+.0f}%"

@@ -28,7 +28,13 @@ from contact_reasons.errors import RunLockedError, StorageError
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 #: Tables that results replace wholesale on every completed run.
-RESULT_TABLES = ("reasons", "call_reasons", "weekly_reason_stats", "faq_recommendations")
+RESULT_TABLES = (
+    "reasons",
+    "call_reasons",
+    "weekly_reason_stats",
+    "faq_recommendations",
+    "alerts",
+)
 #: Every table a user may read through `Database.table`.
 TABLES = (
     "runs",
@@ -78,6 +84,7 @@ class RunResults:
     weekly_reason_stats: pl.DataFrame
     faq_documents: pl.DataFrame
     faq_recommendations: pl.DataFrame
+    alerts: pl.DataFrame | None = None
 
 
 class Database:
@@ -263,6 +270,8 @@ class Database:
             self._insert("weekly_reason_stats", results.weekly_reason_stats)
             self._insert("faq_documents", results.faq_documents)
             self._insert("faq_recommendations", results.faq_recommendations)
+            if results.alerts is not None:
+                self._insert("alerts", results.alerts)
             self._complete_run(run_id, summary)
 
     def write_ingest(

@@ -222,6 +222,7 @@ def collect_results(
     documents: pl.DataFrame,
     gaps: pl.DataFrame,
     timings: dict[str, float],
+    alerts: pl.DataFrame | None = None,
 ) -> tuple[RunResults, dict[str, Any]]:
     """Assemble what a completed run writes, and the run's summary (its `runs` row)."""
     results = RunResults(
@@ -244,6 +245,7 @@ def collect_results(
         weekly_reason_stats=week_table,
         faq_documents=documents,
         faq_recommendations=gaps,
+        alerts=alerts,
     )
     unexplained = int((call_reasons["reason_id"] == UNEXPLAINED_ID).sum())
     summary = {
@@ -254,6 +256,7 @@ def collect_results(
         "weeks": sorted(window["week"].unique().to_list()),
         "faq_pages": documents.height,
         "faq_gaps": gaps.height,
+        "alerts": 0 if alerts is None else alerts.height,
         "embedding_model_id": embedder_id,
         "reason_model_id": model_id,
         "timings": dict(timings),

@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 import numpy as np
 import polars as pl
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from contact_reasons import cluster, faq, ingest, redact, report, stats, weekly
+from contact_reasons import alerts, cluster, faq, ingest, redact, report, stats, weekly
 from contact_reasons.config import Settings, load_settings
 from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
 from contact_reasons.reason_model import model_path, save_reason_model
@@ -32,6 +32,7 @@ embed_calls = task(name="embed", cache_policy=NO_CACHE, retries=1)(embed_with_ca
 discover_reasons = task(name="discover-reasons", cache_policy=NO_CACHE)(cluster.discover_reasons)
 assign_reasons = task(name="name-and-assign", cache_policy=NO_CACHE)(weekly.assign_reasons)
 weekly_stats = task(name="weekly-stats", cache_policy=NO_CACHE)(stats.weekly_reason_stats)
+detect_alerts = task(name="alerts", cache_policy=NO_CACHE)(alerts.detect_alerts)
 read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_documents)
 faq_gaps = task(name="faq-gaps", cache_policy=NO_CACHE)(faq.faq_recommendations)
 save_model = task(name="save-reason-model", cache_policy=NO_CACHE)(save_reason_model)
@@ -84,6 +85,10 @@ def weekly_contact_reasons(
         markdown=report.markdown_summary(summary),
         description=f"contact-reasons {run_id}",
     )
+    with Database(db_file, read_only=True) as db:
+        top = report.top_reasons_artifact(db)
+        create_table_artifact(key="top-reasons", table=top, description="the latest week")
+        create_markdown_artifact(key="alerts", markdown=report.alerts_markdown(db))
     return summary
 
 
@@ -125,6 +130,8 @@ def _run(
         reasons,
         settings.stats,
     )
+    week_alerts = timer("alerts", detect_alerts, week_table, reasons, settings.alerts)
+    week_table = alerts.flag_emerging(week_table, week_alerts)
     documents = timer("read_faq", read_faq, [Path(p) for p in faq_paths])
     doc_vectors = timer("embed_faq", embed_faq, embedder, documents)
     n_weeks = max(window["week"].n_unique(), 1)
@@ -166,6 +173,7 @@ def _run(
         documents=documents,
         gaps=gaps,
         timings=timer.seconds,
+        alerts=week_alerts,
     )
     start_write = time.perf_counter()
     db.write_results(run_id, results, summary)

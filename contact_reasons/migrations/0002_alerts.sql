@@ -1,0 +1,42 @@
+-- 0002: weekly alerts (new / rising / falling reasons) and read-only views for BI tools.
+-- Self-contained: renumber the file if another migration lands first.
+
+CREATE TABLE alerts (
+    week             VARCHAR NOT NULL,        -- ISO week, YYYY-Www
+    reason_id        INTEGER NOT NULL,
+    label            VARCHAR NOT NULL,
+    kind             VARCHAR NOT NULL,        -- new | rising | falling
+    calls            BIGINT NOT NULL,         -- the week's calls
+    expected_calls   DOUBLE NOT NULL,         -- mean of the past weeks (the history)
+    history_weeks    INTEGER NOT NULL,        -- weeks the expectation was taken over
+    first_seen_week  VARCHAR,
+    p_value          DOUBLE NOT NULL,         -- negative-binomial test, see docs/alerts.md
+    q_value          DOUBLE NOT NULL,         -- after Benjamini-Hochberg over the week's reasons
+    evidence         VARCHAR NOT NULL,        -- one line for people
+    PRIMARY KEY (week, reason_id, kind)
+);
+
+-- Views for Metabase, Superset, Evidence and the like: stable names, read-only.
+CREATE VIEW v_weekly_top_reasons AS
+SELECT
+    s.week,
+    dense_rank() OVER (PARTITION BY s.week ORDER BY s.calls DESC) AS rank,
+    s.reason_id,
+    s.label,
+    s.calls,
+    s.share,
+    s.baseline_calls,
+    s.change,
+    s.change_pct,
+    s.is_emerging,
+    s.example_call_ids
+FROM weekly_reason_stats s
+WHERE s.calls > 0;
+
+CREATE VIEW v_alerts AS
+SELECT week, kind, reason_id, label, calls, expected_calls, history_weeks, first_seen_week,
+       p_value, q_value, evidence
+FROM alerts;
+
+CREATE VIEW v_faq_gaps AS
+SELECT * FROM faq_recommendations;

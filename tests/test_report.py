@@ -1,0 +1,103 @@
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from contact_reasons import report
+from contact_reasons.cli import main
+from contact_reasons.storage import Database
+from tests.report_fixtures import LABELS, TOP_LABEL, build
+
+
+@pytest.fixture(scope="module")
+def report_db(tmp_path_factory) -> Path:
+    return build(tmp_path_factory.mktemp("report") / "r.duckdb")
+
+
+def test_html_report_is_one_escaped_offline_file(report_db, tmp_path, capsys):
+    out = tmp_path / "weekly.html"
+    assert main(["report", "--db", str(report_db), "--format", "html", "--output", str(out)]) == 0
+    assert str(out) in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert TOP_LABEL in page
+    assert "Adresseændring &lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "<script>alert(1)</script>" not in page
+    assert '<script src="http' not in page
+    assert "<link" not in page
+    assert "Plotly.newPlot" in page
+    for section in ("Top reasons", "Trend, last 12 weeks", "Alerts, last 4 weeks", "FAQ gaps"):
+        assert f"<h2>{section}</h2>" in page
+    assert "31 calls against" in page  # this week's alert on the new app reason, with evidence
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_xlsx_report_has_one_sheet_per_table(report_db, tmp_path):
+    out = tmp_path / "weekly.xlsx"
+    assert main(["report", "--db", str(report_db), "--format", "xlsx", "--output", str(out)]) == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book.sheetnames == ["top reasons 2026-W47", "trend", "alerts", "faq gaps"]
+    top = list(book["top reasons 2026-W47"].iter_rows(values_only=True))
+    assert top[0][:3] == ("reason_id", "label", "calls")
+    assert top[1][1] == TOP_LABEL
+    alerts = list(book["alerts"].iter_rows(values_only=True))
+    assert "evidence" in alerts[0]
+    assert {row[alerts[0].index("kind")] for row in alerts[1:]} >= {"new", "rising", "falling"}
+    trend = list(book["trend"].iter_rows(values_only=True))
+    assert len(trend[0]) == 2 + 12
+
+
+def test_file_formats_need_an_output(report_db, capsys):
+    assert main(["report", "--db", str(report_db), "--format", "html"]) == 2
+    assert "needs --output" in capsys.readouterr().err
+
+
+def test_terminal_table_is_drawn_by_rich(report_db, capsys):
+    assert main(["report", "--db", str(report_db), "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Top contact reasons, week 2026-W47")
+    ranks = [line.split()[0] for line in out.splitlines() if line[:3].strip().isdigit()]
+    assert ranks == ["1", "2"]
+    assert "─" in out  # rich's rule under the header
+    assert "EMERGING" in out
+    assert "more reasons with" in out
+
+
+def test_bi_views_exist_and_answer(report_db):
+    with Database(report_db, read_only=True) as db:
+        top = db.query("SELECT * FROM v_weekly_top_reasons WHERE week = '2026-W47' ORDER BY rank")
+        alerts = db.query("SELECT * FROM v_alerts ORDER BY week")
+        gaps = db.query("SELECT * FROM v_faq_gaps")
+        views = db.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW'"
+        )
+    assert set(views["table_name"]) >= {"v_weekly_top_reasons", "v_alerts", "v_faq_gaps"}
+    assert top["label"][0] == TOP_LABEL
+    assert top["rank"][0] == 1
+    assert {"week", "kind", "calls", "expected_calls", "q_value", "evidence"} <= set(alerts.columns)
+    assert alerts.filter(alerts["kind"] == "falling")["label"].unique().to_list() == [LABELS[3]]
+    assert gaps["label"].to_list() == [LABELS[3]]
+
+
+def test_prefect_artifact_contents(report_db):
+    with Database(report_db, read_only=True) as db:
+        rows = report.top_reasons_artifact(db)
+        text = report.alerts_markdown(db)
+    assert rows[0]["reason"] == TOP_LABEL
+    assert rows[0]["week"] == "2026-W47"
+    assert set(rows[0]) == {
+        "week",
+        "reason",
+        "calls",
+        "share",
+        "vs last week",
+        "vs baseline",
+        "alert",
+    }
+    assert text.startswith("# Alerts, week 2026-W47")
+    assert "| rising | Ny app-opdatering virker ikke | 31 |" in text
+
+
+def test_faq_gaps_are_read_whatever_columns_the_table_has(report_db, tmp_path):
+    with Database(report_db, read_only=True) as db:
+        gaps = report.faq_gap_table(db)
+    assert gaps.columns == list(report.FAQ_COLUMNS)
