@@ -6,6 +6,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from contact_reasons import cluster, faq, ingest, redact, report, stats, weekly
+from contact_reasons import cluster, faq, ingest, privacy, redact, report, stats, weekly
 from contact_reasons.config import Settings, load_settings
 from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
 from contact_reasons.reason_model import model_path, save_reason_model
@@ -78,6 +79,9 @@ def weekly_contact_reasons(
         except BaseException:
             db.fail_run(run_id, traceback.format_exc())
             raise
+        if settings.storage.retention_months is not None:
+            cutoff = privacy.retention_cutoff(datetime.now(UTC), settings.storage.retention_months)
+            summary["purged"] = privacy.purge_database(db, cutoff)
     logger.info("run %s: %s", run_id, summary)
     create_markdown_artifact(
         key="weekly-top-reasons",
