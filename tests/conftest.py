@@ -79,6 +79,19 @@ PLANTED = {
     "iban_no": "NO93 8601 1117 947",
     "account_dk": "1234-0001234567",
     "account_no": "1503.00.00002",
+    # issue 13: who a person is, and account numbers whose check digits do not validate
+    "name": "Bjarne Solberg",
+    "surname": "Kristiansen",
+    "first_name": "Torbjørn",
+    "date_of_birth": "5. august 1988",
+    "date_of_birth_numeric": "13.12.1942",
+    "address_no": "Fjordgata 88, 6737 Køge",
+    "address_dk": "Nørregade 12, 2. tv.",
+    "iban_bad_check": "DK0937865797543231",
+    "iban_bad_check_spaced": "NO12 3456 7890 123",
+    "account_dk_reg": "reg. 1234 konto 0001234567",
+    "account_no_bad_check": "1234.56.78901",
+    "account_no_plain": "kontonummer 12345678901",
 }
 
 
