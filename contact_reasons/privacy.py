@@ -19,8 +19,9 @@ from contact_reasons.errors import InputError
 from contact_reasons.redact import redact_text
 from contact_reasons.storage import TABLES, Database
 
-#: Tables whose text is never personal data or is rebuilt from scratch elsewhere.
-_SKIP_TABLES = frozenset({"schema_version", "embeddings"})
+#: Tables without customers' text: the company's own FAQ pages (its published phone numbers and
+#: addresses are not personal data, and input never redacts them), the schema and vectors.
+_SKIP_TABLES = frozenset({"schema_version", "embeddings", "faq_documents"})
 
 
 def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:

@@ -61,7 +61,7 @@ _ORDINARY = frozenset(
     per else dag tage tom jo bo andre lang don hans max sten ho jan ane bent tone lie berg
     dahl strand holm moen bakken haugen lund dam skov bach bro sol mai juni juli mars as
     frank chase art guy pat sue bob jack earl sky rich will tim kim ben dan eli ella ida ulla
-    vera viola iris lily ruby rosa hedda ellen karen lea lone mona nina olga otto ole
+    vera viola iris lily ruby rosa hedda ellen karen lea lone mona nina olga otto ole les
     """.split()
 )
 _MONTHS = {
@@ -123,6 +123,16 @@ def lexicon() -> Lexicon:
     last = {n for n in last if n.lower() not in function_words and len(n) > 1}
     places = {str(c) for c in AddressDa.cities} | set(AddressDa.countries)
     places |= set(AddressNo.countries) | {"Spania", "Føtex", "Netto", "Bilka", "Rema", "Kiwi"}
+    # faker has no Norwegian towns; the largest, and Danish spellings faker lacks.
+    places |= set(
+        """
+        Aarhus Oslo Bergen Trondheim Stavanger Drammen Fredrikstad Kristiansand Sandnes Tromsø
+        Sarpsborg Skien Ålesund Sandefjord Haugesund Tønsberg Moss Porsgrunn Bodø Arendal Hamar
+        Larvik Halden Lillehammer Molde Kongsberg Gjøvik Harstad Horten Jessheim Lørenskog
+        Bærum Asker Lillestrøm Sandvika Hønefoss Elverum Steinkjer Narvik Alta Kristiansund
+        Hammerfest Gardermoen
+        """.split()
+    )
     suffixes = {s.strip().lower() for s in AddressDa.street_suffixes}
     suffixes |= {s.lower() for s in AddressNo.street_suffixes if len(s) >= 4}
     suffixes -= _RISKY_SUFFIXES
@@ -371,7 +381,9 @@ _DOB_CUE = (
     r"birthdate|birthday|fødselsdato(?:en)?|fødselsdag(?:en)?|fødselsdatoen|f\.)"
 )
 _DOB_FILL = r"(?:[\s:,=-]*(?:er|is|was|var|den|d\.|the|on|i|in|min|mit|mitt|my|:)\b){0,3}[\s:,=-]*"
-_DOB_NEAR = re.compile(rf"{_DOB_CUE}{_DOB_FILL}({_DATE}|{_YEAR4})(?![\w])")
+_DOB_NEAR = re.compile(
+    rf"{_DOB_CUE}{_DOB_FILL}({_DATE}|{_MONTH}\s+{_YEAR4}|{_YEAR4})(?![\w])"  # "i august 1988"
+)
 # A date with a year up to 60 characters after the cue, across a turn ("fødselsdato? ... 13.12.42").
 _DOB_FAR = re.compile(
     rf"{_DOB_CUE}[^\d\n]{{0,60}}\n?[^\d\n]{{0,40}}?"
@@ -429,7 +441,20 @@ def _address_pattern() -> re.Pattern[str]:
     )
 
 
+# A street without a known suffix is still an address when a postcode and town follow the house
+# number: "Nyhavn 17, 1051 København K", "Bryggen 5, 5003 Bergen".
+_ADDRESS_BY_POSTCODE = re.compile(
+    r"(?<![\w])(?:[A-ZÆØÅÄÖÜÉ][\w'.-]*[ \t]+){0,2}[A-ZÆØÅÄÖÜÉ][\w'.-]*[ \t]+\d{1,4}"
+    r"(?:[A-Za-z](?![\w]))?,[ \t]*\d{4}[ \t]+(?P<town>[A-ZÆØÅ][\wæøå-]+)"
+    r"(?:[ \t]+[A-ZÆØÅ](?![\w])\.?|[ \t]+[A-ZÆØÅ][\wæøå]+)?"
+)
+
+
 def find_addresses(text: str) -> Iterator[tuple[int, int]]:
     """Spans of street addresses in `text` (see the module docs)."""
     for m in _address_pattern().finditer(text):
         yield m.start(), m.end()
+    places = lexicon().places
+    for m in _ADDRESS_BY_POSTCODE.finditer(text):
+        if m.group("town") in places:  # "Sag 12, 1234 Kroner" is no address
+            yield m.start(), m.end()

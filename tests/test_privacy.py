@@ -59,6 +59,10 @@ def _stored(path: Path) -> None:
             [json.dumps({"summary": LEAKY}, ensure_ascii=False)],
         )
         db._con.execute(
+            "INSERT INTO faq_documents VALUES ('kontakt.md', 'kontakt.md', 'Kontakt', "
+            "'Ring til os på 70 20 30 40, Havnegade 40, 6950 Ringkøbing.', 'da', 'x')"
+        )
+        db._con.execute(
             "INSERT INTO reasons VALUES (0, 'rm', 'opsige Jens Hansen', ['jens hansen', 'Hansen',"
             " 'opsige'], 'da', 3, ['new-leaky'])"
         )
@@ -149,6 +153,7 @@ def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: 
     assert counts["reasons"] == 1
     assert counts["faq_recommendations"] == 1
     assert counts["embeddings"] == 2  # the two leaky texts' vectors
+    assert "faq_documents" not in counts  # the company's own published pages stay as written
     for secret in ("Jens Hansen", "13. december 1942", "Nørregade 12"):
         assert secret not in dump
     for placeholder in ("[NAME]", "[DATE_OF_BIRTH]", "[ADDRESS]"):

@@ -126,6 +126,9 @@ PEOPLE = [
     ("Jeg bor i Fjordgata 88, 6737 Køge", "ADDRESS", "Fjordgata 88, 6737 Køge"),
     ("Adressen er Karl Johans gate 21, 0159 Oslo", "ADDRESS", None),
     ("Ny adresse Bakkeveien 7", "ADDRESS", "Bakkeveien 7"),
+    ("Bor på Bryggen 5, 5003 Bergen nå", "ADDRESS", "Bryggen 5, 5003 Bergen"),
+    ("Født i august 1988 i Tromsø", "DATE_OF_BIRTH", "august 1988"),
+    ("Kundens navn: Bjarne Solberg", "NAME", "Bjarne Solberg"),
     ("Pengene skal til NO12 3456 7890 123", "IBAN", "NO12 3456 7890 123"),
     ("Kontonummeret mitt er 1234.56.78901", "ACCOUNT", "1234.56.78901"),
     ("Utbetaling til kontonummer 12345678901", "ACCOUNT", "12345678901"),
@@ -237,6 +240,8 @@ NEGATIVE = [
     "Delivery on December 12, 2026 was missed, the appointment is on 13 December",
     "Levering 12.12.2026, ordre 1234567, sag 765432",
     "Vi har registreret skaden den 2. januar, sagsnummer 8123456",
+    "Sag 12, 1234 Kroner er overført",
+    "Uge 36 2026 havde 1.250 opkald",
 ]
 
 
