@@ -125,3 +125,13 @@ def purge_database(db: Database, before: datetime) -> dict[str, int]:
             "purge", {"command": "purge", "before": before.isoformat(), "deleted": counts}
         )
     return counts
+
+
+def apply_retention(db: Database, months: int | None, now: datetime) -> dict[str, int] | None:
+    """Purge calls older than `months` calendar months before `now`; None when `months` is None.
+
+    The weekly flow calls this at its end with `storage.retention_months`.
+    """
+    if months is None:
+        return None
+    return purge_database(db, retention_cutoff(now, months))

@@ -463,7 +463,7 @@ _FINDERS: tuple[tuple[Kind, _Finder], ...] = (
 
 
 _HOT = re.compile(r"[\d@]+")
-_REGION_MARGIN = 80
+_REGION_MARGIN = 120
 """No pattern, cue word or keyword window reaches further than this from a digit or `@`."""
 
 

@@ -36,6 +36,7 @@ weekly_stats = task(name="weekly-stats", cache_policy=NO_CACHE)(stats.weekly_rea
 read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_documents)
 faq_gaps = task(name="faq-gaps", cache_policy=NO_CACHE)(faq.faq_recommendations)
 save_model = task(name="save-reason-model", cache_policy=NO_CACHE)(save_reason_model)
+apply_retention = task(name="retention", cache_policy=NO_CACHE)(privacy.apply_retention)
 
 
 @task(name="embed-faq", cache_policy=NO_CACHE)
@@ -79,9 +80,9 @@ def weekly_contact_reasons(
         except BaseException:
             db.fail_run(run_id, traceback.format_exc())
             raise
-        if settings.storage.retention_months is not None:
-            cutoff = privacy.retention_cutoff(datetime.now(UTC), settings.storage.retention_months)
-            summary["purged"] = privacy.purge_database(db, cutoff)
+        purged = apply_retention(db, settings.storage.retention_months, datetime.now(UTC))
+        if purged is not None:
+            summary["purged"] = purged
     logger.info("run %s: %s", run_id, summary)
     create_markdown_artifact(
         key="weekly-top-reasons",

@@ -222,3 +222,16 @@ def test_retention_setting_is_validated():
 def test_parse_day_names_the_value():
     with pytest.raises(InputError, match="'2026-13-01'"):
         privacy.parse_day("2026-13-01")
+
+
+def test_apply_retention_does_nothing_unless_set_and_purges_by_months(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    now = datetime(2026, 6, 15, tzinfo=UTC)
+    with Database(path) as db:
+        assert privacy.apply_retention(db, None, now) is None
+        assert db.table("calls").height == 3
+        counts = privacy.apply_retention(db, 3, now)  # keeps calls from 2026-03-15 on
+        assert counts is not None
+        assert counts["calls"] == 1
+        assert db.table("calls")["call_id"].sort().to_list() == ["new-clean", "new-leaky"]
