@@ -16,6 +16,12 @@ False redactions: ordinary tokens that must stay, counted per occurrence in the 
 
 The target is at most 1 % of these tokens redacted.
 
+`--faker N` adds a check outside the sample: N sentences per locale (`da_DK`, `no_NO`,
+`en_GB`) with faker's own full names, surnames, first names, street addresses (faker builds
+Norwegian streets from surnames plus suffixes such as "-stykket", "-lia") and birth dates in
+three formats. The names come from the same lists the redactor reads, so that part only checks
+the contexts; addresses and dates are generated independently of the rules.
+
     PYTHONPATH=$PWD python benchmarks/redaction.py [--sample data/sample] [--json]
 """
 
@@ -32,7 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from contact_reasons.ingest import read_inputs
-from contact_reasons.redact import redact_text, redaction_report
+from contact_reasons.redact import contains_value, redact_text, redaction_report
 from contact_reasons.redact_people import find_addresses
 from contact_reasons.sample_data import FIRST_NAMES, LAST_NAMES
 
@@ -122,13 +128,62 @@ def measure(sample: Path) -> dict[str, object]:
     }
 
 
+_MONTHS_DA = (
+    "januar februar marts april maj juni juli august september oktober november december".split()
+)
+
+
+def faker_check(per_locale: int, seed: int = 13) -> dict[str, dict[str, object]]:
+    """Recall on faker-generated names, addresses and birth dates in short summaries."""
+    from faker import Faker
+
+    found: dict[str, list[int]] = {}
+    missed: dict[str, list[str]] = {}
+    for locale in ("da_DK", "no_NO", "en_GB"):
+        fake = Faker(locale)
+        fake.seed_instance(seed)
+        for _ in range(per_locale):
+            full = f"{fake.first_name()} {fake.last_name()}"
+            last, first = fake.last_name(), fake.first_name()
+            born = fake.date_of_birth(minimum_age=18, maximum_age=95)
+            written = f"{born.day}. {_MONTHS_DA[born.month - 1]} {born.year}"
+            cases = [
+                ("name", full, f"Kunden hedder {full} og vil opsige."),
+                ("name", full, f"{full} ringer om regningen."),
+                ("name", full, f"Ring tilbage til {full} i morgen."),
+                ("surname", last, f"{last} vil have svar."),
+                ("surname", last, f"Har talt med {last} om sagen."),
+                ("first_name", first, f"Kontakt {first} på mail."),
+            ]
+            for shown in (written, born.strftime("%d.%m.%Y"), born.strftime("%d/%m-%y")):
+                cases.append(("date_of_birth", shown, f"Kunden er født {shown} og spørger."))
+            if locale != "en_GB":
+                street = fake.street_address()
+                town = fake.city() if locale == "da_DK" else "Oslo"
+                cases.append(("address", street, f"Bor på {street}, {fake.postcode()} {town}."))
+                cases.append(("address", street, f"Ny adresse: {street}"))
+            for kind, value, text in cases:
+                counts = found.setdefault(kind, [0, 0])
+                counts[0] += 1
+                if contains_value(redact_text(text), value):
+                    counts[1] += 1
+                    missed.setdefault(kind, []).append(text)
+    return {
+        kind: {"n": n, "recall": 1 - leaked / n, "missed": missed.get(kind, [])[:10]}
+        for kind, (n, leaked) in found.items()
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement; exit 1 when a kind's recall is below 100 % or false > 1 %."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sample", type=Path, default=Path("data/sample"))
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--faker", type=int, default=0, metavar="N", help="see the module docs")
     args = parser.parse_args(argv)
     result = measure(args.sample)
+    if args.faker:
+        result["faker"] = faker_check(args.faker)
     if args.json:
         sys.stdout.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -146,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
             f"redacted {result['ordinary_words_redacted_top']}"
         )
         lines.append(f"false-redaction rate: {result['false_redaction_rate']:.3%}")
+        for kind, row in result.get("faker", {}).items():  # type: ignore[attr-defined]
+            lines.append(f"faker {kind:<14} {row['n']:>6}  {row['recall']:7.2%}  {row['missed']}")
         sys.stdout.write("\n".join(lines) + "\n")
     recall = result["recall_by_kind"].values()  # type: ignore[attr-defined]
     ok = min(recall) == 1.0 and float(result["false_redaction_rate"]) <= 0.01  # type: ignore[arg-type]

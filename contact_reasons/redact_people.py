@@ -45,8 +45,8 @@ from contact_reasons import stopwords
 #: Name words that are ordinary words when capitalised on their own: never a lone name.
 _NEVER_ALONE = frozenset(
     """
-    good page power house case price line young day summer winter autumn spring long short
-    white green brown black grey gray snow stone park key glass banks walls read smart holder
+    good page power house case price young day summer winter autumn spring long short
+    white green black grey gray snow stone park key glass banks walls read smart holder
     booker weeks mora bill will may june april august march christmas easter sunday monday
     tuesday wednesday thursday friday saturday january february september october november
     december strøm mark rose hope grace faith joy dawn ray chance hall hill wood woods field
@@ -62,6 +62,7 @@ _ORDINARY = frozenset(
     dahl strand holm moen bakken haugen lund dam skov bach bro sol mai juni juli mars as
     frank chase art guy pat sue bob jack earl sky rich will tim kim ben dan eli ella ida ulla
     vera viola iris lily ruby rosa hedda ellen karen lea lone mona nina olga otto ole les
+    line brown
     """.split()
 )
 _MONTHS = {
@@ -118,7 +119,7 @@ def lexicon() -> Lexicon:
         first.update(str(n) for n in provider.first_names)
         last.update(str(n) for n in provider.last_names)
     # Names that are function words ("Else", "Per" stay names; "An", "As" do not).
-    function_words = {w for w in stopwords.ALL if len(w) <= 3} - {"per", "bo", "jo", "ole"}
+    function_words = {w for w in stopwords.ALL if len(w) <= 3} - {"per", "bo", "jo", "ole", "dag"}
     first = {n for n in first if n.lower() not in function_words and len(n) > 1}
     last = {n for n in last if n.lower() not in function_words and len(n) > 1}
     places = {str(c) for c in AddressDa.cities} | set(AddressDa.countries)
@@ -135,15 +136,15 @@ def lexicon() -> Lexicon:
     )
     suffixes = {s.strip().lower() for s in AddressDa.street_suffixes}
     suffixes |= {s.lower() for s in AddressNo.street_suffixes if len(s) >= 4}
-    suffixes -= _RISKY_SUFFIXES
     suffixes |= set(
         """
         gade gaden vej vejen stræde strædet allé alle alléen allee plads pladsen torv torvet
         vænge vænget boulevard boulevarden kaj kajen park parken bakke bakken høj højen toft
         vang vangen sti stien gyde gyden have haven gata gate gaten vei veien veg vegen plass
-        plassen brygge bryggen kaia tun tunet løkka åsen haugen ringen svingen
+        plassen brygge bryggen kaia tun tunet løkka åsen haugen
         """.split()
     )
+    suffixes -= _RISKY_SUFFIXES
     return Lexicon(
         first=frozenset(first),
         last=frozenset(last),
@@ -170,7 +171,7 @@ _INTRO_STRONG = re.compile(
     r"|navn\s*:|name\s*:|kundenavn\s*:?"
     r"|du\s+(?:taler|snakker|chatter|prater)\s+med|you'?re\s+(?:speaking|talking|chatting)\s+"
     r"(?:with|to)|you\s+are\s+(?:speaking|talking|chatting)\s+(?:with|to)"
-    r"|(?:talte|snakket|snakkede|snakka|spoke|talked|chatted)\s+(?:med|with|to)"
+    r"|(?:talte|talt|snakket|snakkede|snakka|spoke|spoken|talked|chatted)\s+(?:med|with|to)"
     r"|kunden|fru|frk\.?|hr\.|herr|mr\.?|mrs\.?|ms\.?|dr\.?"
     r"|mvh\.?|med\s+venlig\s+hilsen|venlig\s+hilsen|med\s+vennlig\s+hilsen|vennlig\s+hilsen|"
     r"hilsen|kind\s+regards|best\s+regards|warm\s+regards|regards|best\s+wishes|sincerely|vh"
@@ -194,6 +195,14 @@ _PERSON_VERB = re.compile(
     r"spørger|spurgte|spurte|mener|siger|sier|sa|sagde|oplyser|opplyser|oplyste|opplyste|"
     r"kommer|venter|beder|ber|bad|klager|klaget|klagede|betaler|betalte|wants|wanted|will|"
     r"called|calls|asked|asks|says|said|has|had|would|complained|paid|pays|is|was)\b"
+)
+# Verbs that make even an ordinary word a person at a sentence start ("Strøm vil have svar").
+_STRONG_PERSON_VERB = re.compile(
+    r" (?:ønsker|vil|ringer|ringede|ringte|spurgte|spurte|wants|called|asked)\b"
+)
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday christmas easter".split()
 )
 _SENTENCE_END = re.compile(r"[.!?:\n\"{\[(]\s*$")
 
@@ -224,7 +233,7 @@ def _name_run(
         ) or (any_case and lex.is_name(word) and lower not in stopwords.ALL)
         if lex.is_name(word) and _is_capitalised(word):
             ok = True
-        if not ok or _title(word) in lex.places and end is None:
+        if not ok or (_title(word) in lex.places and not lex.is_name(word) and end is None):
             break
         end = m.end()
         if text[end : end + 1] == " " and end + 1 < len(text):
@@ -322,15 +331,21 @@ def _names_in_run(text: str, run: list[re.Match[str]], lex: Lexicon) -> Iterator
             ):
                 lo -= 1
         if hi > lo:
-            words = [bases[x].lower() for x in range(lo, hi + 1)]
-            if not all(w in _NEVER_ALONE or w in stopwords.ALL for w in words):
+            words = [bases[x] for x in range(lo, hi + 1)]
+            # "Hans Strøm": a listed first name makes the run a name; "Good Morning" is none.
+            if any(
+                w.lower() not in _NEVER_ALONE
+                and (w.lower() not in stopwords.ALL or lex.is_first(w))
+                for w in words
+            ):
                 yield run[lo].start(), run[hi].end()
         else:
             word = bases[lo]
             lower = word.lower()
+            strong_verb = _STRONG_PERSON_VERB.match(text, run[lo].end()) is not None
             alone_ok = (
-                lower not in _NEVER_ALONE
-                and word not in lex.places
+                (lower not in _NEVER_ALONE or (strong_verb and lower not in _CALENDAR))
+                and (word not in lex.places or lex.is_first(word) or strong_verb)
                 and (
                     lower not in _ORDINARY
                     and lower not in stopwords.ALL
@@ -414,18 +429,26 @@ def find_birth_dates(text: str) -> Iterator[tuple[int, int]]:
 _SEPARATE_SUFFIX = (
     "gade|vej|gate|gata|vei|veg|allé|plads|plass|torv|stræde|boulevard|vænge|park|kaj|brygge"
 )
-_RISKY_SUFFIXES = frozenset({"ringen", "stykket", "toppen", "svingen", "marka", "engen", "lia"})
+# Street suffixes that also end ordinary nouns ("Leveringen", "Italia"): such a street counts
+# only when what comes before the suffix is a listed name or place ("Hansenringen", "Bergelia").
+_RISKY_SUFFIXES = frozenset(
+    {"ringen", "stykket", "toppen", "svingen", "marka", "engen", "lia", "roa", "røa", "eggen"}
+)
 
 
 @functools.cache
-def _address_pattern() -> re.Pattern[str]:
-    suffix = "|".join(re.escape(s) for s in lexicon().street_suffixes)
-    cap = r"[A-ZÆØÅÄÖÜÉ][\w'.-]*"
-    street = (
-        rf"(?:{cap}[ \t]+){{0,3}}"  # "H.C. Andersens", "Karl Johans"
-        rf"(?:[A-ZÆØÅÄÖÜÉ][\w'-]*?(?:{suffix})"  # Nørregade, Fjordgata, Åboulevarden
-        rf"|{cap}s?[ \t]+(?i:{_SEPARATE_SUFFIX}))"  # "Karl Johans gate", "Sankt Hans Torv"
-    )
+def _address_pattern(risky: bool = False) -> re.Pattern[str]:
+    if risky:
+        suffix = "|".join(sorted(_RISKY_SUFFIXES, key=len, reverse=True))
+        street = rf"(?P<stem>[A-ZÆØÅÄÖÜÉ][\w'-]*?)(?:{suffix})"
+    else:
+        suffix = "|".join(re.escape(s) for s in lexicon().street_suffixes)
+        cap = r"[A-ZÆØÅÄÖÜÉ][\w'.-]*"
+        street = (
+            rf"(?:{cap}[ \t]+){{0,3}}"  # "H.C. Andersens", "Karl Johans"
+            rf"(?:[A-ZÆØÅÄÖÜÉ][\w'-]*?(?:{suffix})"  # Nørregade, Fjordgata, Åboulevarden
+            rf"|{cap}s?[ \t]+(?i:{_SEPARATE_SUFFIX}))"  # "Karl Johans gate", "Sankt Hans Torv"
+        )
     number = r"\d{1,4}(?:(?:[A-Za-z]|[ \t][A-Z])(?![\w]))?(?:-\d{1,4})?"
     floor = (
         r"(?:,?[ \t]*(?:st|stuen|kl|kælder|\d{1,2}\.?[ \t]*(?:sal|etg|etage|etasje)?)\.?"
@@ -454,7 +477,12 @@ def find_addresses(text: str) -> Iterator[tuple[int, int]]:
     """Spans of street addresses in `text` (see the module docs)."""
     for m in _address_pattern().finditer(text):
         yield m.start(), m.end()
-    places = lexicon().places
+    lex = lexicon()
+    for m in _address_pattern(risky=True).finditer(text):
+        stem = m.group("stem")
+        if lex.is_name(stem) or stem in lex.places or lex.is_name(stem.rstrip("s")):
+            yield m.start(), m.end()
+    places = lex.places
     for m in _ADDRESS_BY_POSTCODE.finditer(text):
         if m.group("town") in places:  # "Sag 12, 1234 Kroner" is no address
             yield m.start(), m.end()

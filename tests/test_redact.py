@@ -129,6 +129,12 @@ PEOPLE = [
     ("Bor på Bryggen 5, 5003 Bergen nå", "ADDRESS", "Bryggen 5, 5003 Bergen"),
     ("Født i august 1988 i Tromsø", "DATE_OF_BIRTH", "august 1988"),
     ("Kundens navn: Bjarne Solberg", "NAME", "Bjarne Solberg"),
+    ("Hans Strøm ringer om regningen.", "NAME", "Hans Strøm"),
+    ("Kontakt Flemming på mail.", "NAME", "Flemming"),  # also a village in faker's towns
+    ("Holland vil have svar.", "NAME", "Holland"),
+    ("Har talt med Strøm om sagen.", "NAME", "Strøm"),
+    ("Ny adresse: Isaksenstykket 78", "ADDRESS", "Isaksenstykket 78"),
+    ("Ny adresse: Sandviklia 1", "ADDRESS", "Sandviklia 1"),
     ("Pengene skal til NO12 3456 7890 123", "IBAN", "NO12 3456 7890 123"),
     ("Kontonummeret mitt er 1234.56.78901", "ACCOUNT", "1234.56.78901"),
     ("Utbetaling til kontonummer 12345678901", "ACCOUNT", "12345678901"),
@@ -241,6 +247,8 @@ NEGATIVE = [
     "Levering 12.12.2026, ordre 1234567, sag 765432",
     "Vi har registreret skaden den 2. januar, sagsnummer 8123456",
     "Sag 12, 1234 Kroner er overført",
+    "Leveringen 3 gange er for meget, Forsikringen 2 steder, Italia 2 uker",
+    "Grøn Strøm A/S har hævet prisen, Good Morning",
     "Uge 36 2026 havde 1.250 opkald",
 ]
 
