@@ -13,11 +13,13 @@ replaces what they find by `[NAME]`, `[DATE_OF_BIRTH]` and `[ADDRESS]`.
 2. *Elsewhere*, capitalised words are looked up in first- and last-name lists for Danish,
    Norwegian and English from the `faker` package (MIT licence; providers `da_DK`, `no_NO`,
    `en_US`, `en_GB`), loaded once on first use. Two or more name words in a row are a full name
-   and always go. A lone name word goes too, unless it is also an ordinary word: such a word
-   ("Per", "Else", "Strøm", "August") goes only in the middle of a sentence, and a few words
-   ("Good", "Page", months and weekdays) never go alone. Towns and countries from faker's
-   Danish and Norwegian address providers never go alone ("Spania", "Lund" as a town).
-
+   and go, unless none of them is more than an ordinary word ("Good Morning"); a listed first
+   name and the capitalised word after it are a full name too ("Mette Kowalski"). A lone name
+   word goes, unless it is also an ordinary word: such a word ("Per", "Else", "Holm", "Lie")
+   goes only inside a sentence or before a verb ("Holm ønsker svar"), and a few words ("Good",
+   "Page", "Strøm", months and weekdays) go alone only before a verb such as "vil" or "ringer".
+   Towns and countries (faker's Danish towns and countries, the largest Norwegian towns) do not
+   go alone unless they are also first names ("Flemming") or a verb follows.
 **Birth dates** are dates after a cue ("født", "født den", "fødd", "født i", "born", "born on",
 "date of birth", "fødselsdato", "fødselsdag"; up to 60 characters after the cue when the date
 carries a year, so that "Hvad er din fødselsdato? Kunde: Jens, 13.12.42" is caught too), in
@@ -26,9 +28,12 @@ numeric (13.12.1942, 13/12-42, 1942-12-13, 131242) and written-out ("13. decembe
 `_LATEST_BIRTH_YEAR`: an appointment or a delivery is not dated 1988. Other dates stay.
 
 **Street addresses** are a street name with a Danish or Norwegian street suffix ("-gade",
-"-vej", "-gata", "-veien", "Allé", ...) followed by a house number, with an optional letter,
-floor and side ("Nørregade 12, 2. tv.", "Åboulevarden 3, st. th.") and an attached postcode and
-town ("Fjordgata 88, 6737 Køge"). A street or town named without a number stays.
+"-vej", "-gata", "-veien", "Allé", ... from faker's address providers and our own) followed by a
+house number, with an optional letter, floor and side ("Nørregade 12, 2. tv.", "Åboulevarden 3,
+st. th.") and an attached postcode and town ("Fjordgata 88, 6737 Køge"). Suffixes that also end
+nouns ("-ringen", "-lia") count only after a listed name or place ("Hansenringen 5", not
+"Leveringen 3"). A street without a known suffix is an address when a postcode and a known town
+follow ("Nyhavn 17, 1051 København K"). A street or town named without a number stays.
 """
 
 from __future__ import annotations
