@@ -446,7 +446,7 @@ class Database:
 #: Columns that hold keys, hashes, codes or settings, never free text: re-redaction skips them.
 _NOT_TEXT = re.compile(
     r"^(.*_id|.*_ids|text_hash|sha256|week|status|kind|language|detected_language|text_source|"
-    r"channel|queue|customer_type|source_file|path|column|recommendation|name|settings|inputs|"
+    r"channel|queue|customer_type|source_file|path|column|recommendation|settings|inputs|"
     r"timings)$"
 )
 
