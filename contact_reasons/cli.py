@@ -1,4 +1,4 @@
-"""The `contact-reasons` command line: run, cluster, evaluate, report, faq."""
+"""The `contact-reasons` command line: run, cluster, evaluate, report, faq, redact, purge."""
 
 from __future__ import annotations
 
@@ -82,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--output", type=Path, default=None, help="file for --format html/xlsx")
     rep.add_argument("--top", type=int, default=20, help="reasons in the text table (default 20)")
 
+    red = sub.add_parser(
+        "redact", help="re-redact the text already stored (after a redaction upgrade)"
+    )
+    red.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+
+    purge = sub.add_parser(
+        "purge", help="delete calls started before a date (weekly aggregates stay)"
+    )
+    purge.add_argument("--before", required=True, help="YYYY-MM-DD (UTC midnight)")
+    purge.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+
     faq = sub.add_parser("faq", help="print the FAQ-gap recommendations")
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -137,6 +148,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         _out(json.dumps(result, indent=2))
         return 0
+    if args.command in ("redact", "purge"):
+        return _maintain(args)
     from contact_reasons import report
     from contact_reasons.storage import Database
 
@@ -167,6 +180,25 @@ def _write_report(db: Database, args: argparse.Namespace) -> None:
         partial.replace(args.output)
         week = args.week or str(db.latest_week())
     _out(f"report ({args.format}, week {week}) -> {args.output}")
+def _maintain(args: argparse.Namespace) -> int:
+    from contact_reasons import privacy
+    from contact_reasons.errors import StorageError
+    from contact_reasons.storage import Database
+
+    if not args.db.exists():
+        raise StorageError(f"{args.db}: no database here")
+    before = privacy.parse_day(args.before) if args.command == "purge" else None
+    with Database(args.db) as db:
+        if before is not None:
+            counts = privacy.purge_database(db, before)
+            verb = f"deleted (calls started before {args.before})"
+        else:
+            counts = privacy.redact_database(db)
+            verb = "changed (embeddings: stale cached vectors dropped)"
+    lines = [f"{args.db}: rows {verb}"]
+    lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
+    _out("\n".join(lines))
+    return 0
 
 
 def _run_summary(summary: dict[str, object]) -> str:

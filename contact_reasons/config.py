@@ -134,6 +134,10 @@ class StorageSettings(_Section):
     """How long a run waits for another run to release the database (0: stop at once)."""
     model_dir: Path = Path("models/reasons")
     """Where fitted reason models are saved."""
+    retention_months: int | None = Field(default=None, ge=1, le=1200)
+    """Keep stored calls this many months; older calls, their embeddings, assignments and
+    quarantined rows are deleted at the end of each weekly run (weekly aggregates stay).
+    None keeps everything."""
 
 
 class Settings(_Section):

@@ -49,6 +49,13 @@ def model_path(root: Path, model_id: str) -> Path:
     return path
 
 
+def _private_dir(path: Path) -> None:
+    # A folder this package creates is readable by its owner only: models keep texts.
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)
+
+
 def save_reason_model(
     discovery: Any,
     model_dir: Path,
@@ -68,7 +75,8 @@ def save_reason_model(
         data = json.loads(text)
         return {"created_at": datetime.fromisoformat(data["created_at"]), "json": text}
     topic_model = getattr(discovery, "topic_model", None)
-    model_dir.mkdir(parents=True, exist_ok=True)
+    _private_dir(model_dir.parent)
+    _private_dir(model_dir)
     if topic_model is not None:
         topic_model.save(
             str(model_dir / "bertopic"),

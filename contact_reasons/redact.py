@@ -53,10 +53,24 @@ from typing import Any, Literal
 import polars as pl
 
 from contact_reasons.errors import InputError
+from contact_reasons.redact_people import find_addresses, find_birth_dates, find_names
 
-Kind = Literal["CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT"]
+Kind = Literal[
+    "CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT", "NAME", "DATE_OF_BIRTH", "ADDRESS"
+]
 
-KINDS: tuple[Kind, ...] = ("CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT")
+KINDS: tuple[Kind, ...] = (
+    "CPR",
+    "FNR",
+    "PHONE",
+    "EMAIL",
+    "CARD",
+    "IBAN",
+    "ACCOUNT",
+    "NAME",
+    "DATE_OF_BIRTH",
+    "ADDRESS",
+)
 """Every kind of identifier; each is replaced by `[KIND]`."""
 
 
@@ -75,6 +89,12 @@ class Match:
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]*\w@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+# IBAN by shape alone (a mistyped check digit is still the customer's account): compact, or in
+# the printed groups of four.
+_IBAN_SHAPE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Z]{2})\d{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)"
+    r"(?![A-Za-z0-9])"
+)
 
 # Digit groups joined by a single space or dash: candidate card numbers.
 _DIGIT_GROUPS = re.compile(r"(?<![\d])\d+(?:[ -]\d+)*(?![\d])")
@@ -95,14 +115,20 @@ _CPR_CUE = re.compile(
     r"[^\d\n]{0,15}?(\d{6}[ -]?\d{4})(?!\d)"
 )
 
+# Danish reg.nr. and account number given apart: "reg. 1234 konto 0001234567".
+_ACCOUNT_REG_KONTO = re.compile(
+    r"(?i)\b(?:reg(?:istrerings)?\.?\s?(?:nr|nummer)?\.?)[\s:.#-]*(?:er\s+)?"
+    r"(\d{4}[\s,/-]*(?:(?:og|and|,)\s*)?(?:(?:konto(?:nummer|nr)?|kontonr|account"
+    r"(?:\s+(?:number|no))?)\.?[\s:.#-]*(?:er\s+|is\s+)?)?\d{6,10})(?![\d])"
+)
 _ACCOUNT_NO_GROUPED = re.compile(r"(?<![\d.,])\d{4}([. ])\d{2}\1\d{5}(?![\d])(?![.,]\d)")
 _ACCOUNT_NO_PLAIN = re.compile(r"(?<![\d.,-])\d{11}(?![\d])(?![.,]\d)")
 _ACCOUNT_DK = re.compile(r"(?<![\d.,-])\d{4}[ -]\d{6,10}(?![\d])(?![.,]\d)")
 # The cue must be followed closely ("konto: ", "kontonummer er ", "account no. "), so that
 # "a-konto. Saksnr. 3677977" does not make the case number an account.
 _ACCOUNT_CUE = re.compile(
-    r"(?i)(?<![\[-])\b(?:kontonummer|kontonr|konto|reg\.?\s?nr|reg|registreringsnummer|"
-    r"account(?:\s+number)?|acct|bankkonto|bankkontonummer)\b"
+    r"(?i)(?<![\[-])\b(?:kontonummer(?:et)?|kontonr|kontoen|konto|reg\.?\s?nr|reg|"
+    r"registreringsnummer|account(?:\s+number)?|acct|bankkonto(?:en)?|bankkontonummer)\b"
     r"[\s:.#=-]{0,4}(?:(?:er|is|nr\.?|no\.?|number|nummer|mitt|mit|min)[\s:.#=-]{1,4}){0,3}"
     r"(\d[\d .-]{5,22}\d)(?![\d])"
 )
@@ -126,6 +152,15 @@ _PHONE_CUE = re.compile(
 _AMOUNT_AFTER = re.compile(r"(?i)\s?(?:kr\b|kroner\b|dkk\b|nok\b|eur\b|,-)")
 
 _PLACEHOLDER = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
+
+_IBAN_COUNTRIES = frozenset(
+    """
+    AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE GI GL
+    GR GT HR HU IE IL IQ IS IT JO KW KZ LB LC LI LT LU LV LY MC MD ME MK MN MR MT MU NI NL NO OM
+    PK PL PS PT QA RO RS RU SA SC SD SE SI SK SM SO ST SV TL TN TR UA VA VG XK YE
+    """.split()
+)
+"""Countries that use IBANs (SWIFT's IBAN registry)."""
 
 _CONTEXT_CHARS = 40
 
@@ -270,6 +305,13 @@ def _find_iban(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
                 break
 
 
+def _find_iban_shape(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
+    for m in _IBAN_SHAPE.finditer(text):
+        bban = m.group()[4:].replace(" ", "")
+        if m.group(1) in _IBAN_COUNTRIES and sum(c.isdigit() for c in bban) >= 8:
+            yield m.span()
+
+
 def _find_card(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
     for m in _DIGIT_GROUPS.finditer(text):
         if m.end() - m.start() < 13:
@@ -401,6 +443,7 @@ def _find_bare_phone(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
 _FINDERS: tuple[tuple[Kind, _Finder], ...] = (
     ("EMAIL", _spans(_EMAIL)),
     ("IBAN", _find_iban),
+    ("IBAN", _find_iban_shape),
     ("CARD", _find_card),
     ("PHONE", _spans(_PHONE_INTL_NORDIC)),
     ("PHONE", _spans(_PHONE_INTL_OTHER)),
@@ -408,16 +451,19 @@ _FINDERS: tuple[tuple[Kind, _Finder], ...] = (
     ("FNR", _find_fnr),
     ("CPR", _spans(_CPR_CUE, 1)),
     ("CPR", _find_cpr),
+    ("DATE_OF_BIRTH", lambda text, taken: find_birth_dates(text)),
+    ("ACCOUNT", _spans(_ACCOUNT_REG_KONTO, 1)),
     ("ACCOUNT", _spans(_ACCOUNT_CUE, 1)),
     ("ACCOUNT", _find_account_no),
     ("ACCOUNT", _spans(_ACCOUNT_DK)),
     ("PHONE", _spans(_PHONE_GROUPED)),
     ("PHONE", _find_bare_phone),
+    ("ADDRESS", lambda text, taken: find_addresses(text)),
 )
 
 
 _HOT = re.compile(r"[\d@]+")
-_REGION_MARGIN = 80
+_REGION_MARGIN = 120
 """No pattern, cue word or keyword window reaches further than this from a digit or `@`."""
 
 
@@ -479,6 +525,14 @@ def find_identifiers(text: str) -> list[Match]:
         found.extend(
             Match(m.kind, m.start + lo, m.end + lo, m.value) for m in _find_in(text[lo:hi])
         )
+    # Names hold no digit, so they are looked for in the whole text, around what was found.
+    taken = _Taken(
+        [*(m.span() for m in _PLACEHOLDER.finditer(text)), *((m.start, m.end) for m in found)]
+    )
+    for start, end in find_names(text):
+        if start < end and not taken.overlaps(start, end):
+            taken.add(start, end)
+            found.append(Match("NAME", start, end, text[start:end]))
     return sorted(found, key=lambda m: m.start)
 
 
@@ -550,6 +604,13 @@ def redact_calls(
     )
 
 
+def contains_value(text: str, value: str) -> bool:
+    """Whether `value` stands in `text` as a whole token: "Per" is not in "Personnummer"."""
+    head = r"(?<![\w])" if value[:1].isalnum() else ""
+    tail = r"(?![\w])" if value[-1:].isalnum() else ""
+    return re.search(head + re.escape(value) + tail, text) is not None
+
+
 def redaction_report(
     calls: pl.DataFrame, planted: pl.DataFrame, ordinary: pl.DataFrame | None = None
 ) -> dict[str, Any]:
@@ -588,11 +649,11 @@ def redaction_report(
     for row in planted.iter_rows(named=True):
         key = (str(row["call_id"]), str(row["field"]))
         value = str(row["value"])
-        if key not in texts or value not in texts[key]:
+        if key not in texts or not contains_value(texts[key], value):
             missing += 1
             continue
         found += 1
-        if value in clean(key):
+        if contains_value(clean(key), value):
             leaks.append((str(row["kind"]), value))
     by_kind: dict[str, int] = {}
     for kind, _ in leaks:
@@ -610,11 +671,11 @@ def redaction_report(
         for row in ordinary.iter_rows(named=True):
             key = (str(row["call_id"]), str(row["field"]))
             value = str(row["value"])
-            if key not in texts or value not in texts[key]:
+            if key not in texts or not contains_value(texts[key], value):
                 absent += 1
                 continue
             seen += 1
-            if value not in clean(key):
+            if not contains_value(clean(key), value):
                 eaten.append(value)
         report |= {
             "ordinary": seen,

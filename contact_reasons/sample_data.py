@@ -1204,6 +1204,9 @@ class _Builder:
         id_kind = "birth" if pii or rng.random() < 0.5 else "number"
         id_request = rng.choice(ID_REQUESTS[id_kind][lang])
         ident = self._identity(call, first_name, last_name, pii, id_kind)
+        names_said: list[str] = []
+        if f"{first_name} {last_name}" in ident:
+            names_said.append(f"{first_name} {last_name}")
 
         if call.channel == "email":
             sign = {"da": "Mvh", "no": "Mvh", "en": "Kind regards"}[lang]
@@ -1217,19 +1220,24 @@ class _Builder:
             turns.append((customer, f"{body} {sign} {first_name}"))
             hello = {"da": "Hej", "no": "Hei", "en": "Hi"}[lang]
             turns.append((agent, f"{hello} {first_name}. {reply} {sign} {agent_name}, {company}"))
+            names_said.extend((first_name, agent_name))
         else:
             greetings = CHAT_GREETINGS if call.channel == "chat" else GREETINGS
             turns.append(
                 (agent, rng.choice(greetings[lang]).format(company=company, agent=agent_name))
             )
+            names_said.append(agent_name)
             if rng.random() < 0.55:  # reason straight away
                 turns.append((customer, phrasing))
                 turns.append((agent, id_request))
                 turns.append((customer, ident))
             else:  # small talk / identification first, reason later
-                turns.append(
-                    (customer, rng.choice(OPENERS[lang]).format(first=first_name, last=last_name))
-                )
+                opener = rng.choice(OPENERS[lang])
+                turns.append((customer, opener.format(first=first_name, last=last_name)))
+                if "{last}" in opener:
+                    names_said.append(f"{first_name} {last_name}")
+                elif "{first}" in opener:
+                    names_said.append(first_name)
                 turns.append((agent, id_request))
                 turns.append((customer, ident))
                 ask = {
@@ -1254,6 +1262,10 @@ class _Builder:
             turns.extend(((agent, closing[0]), (customer, closing[1]), (agent, closing[2])))
 
         call.pii.extend(("transcript", kind, value) for kind, value in pii)
+        # Names and birth dates said in the transcript are personal data too (recorded only:
+        # no draw from `rng`, so the calls stay as they were).
+        for name in dict.fromkeys(names_said):
+            call.pii.append(("transcript", "name", name))
         call.ordinary.extend(("transcript", v) for v in filler.used)
         labels = {agent: agent_label, customer: customer_label}
         if rng.random() < PROBABILITY_JSON_TRANSCRIPT:
@@ -1316,6 +1328,17 @@ class _Builder:
                     f"{MONTHS['en'][born.month - 1]} {born.year}.",
                 ),
             }[lang]
+            said = rng.choice(options)
+            for shown in (
+                f"{born.day}. {MONTHS[lang][born.month - 1]} {born.year}",
+                f"{born.day} {MONTHS[lang][born.month - 1]} {born.year}",
+                f"{born:%d.%m.%Y}",
+                f"{born:%d.%m.%y}",
+            ):
+                if shown in said:
+                    call.pii.append(("transcript", "date_of_birth", shown))
+                    break
+            return said
         return rng.choice(options)
 
 
@@ -1368,7 +1391,192 @@ def generate(
                 builder.build(call)
                 result.append(call)
     result.sort(key=lambda c: (c.local_start, c.call_id))
+    plant_privacy(result, seed)
     return result
+
+
+# --------------------------------------------------------------------------------------------
+# Who a person is: names, birth dates, addresses and mistyped account numbers
+# --------------------------------------------------------------------------------------------
+
+PRIVACY_PLANTS_PER_KIND = 24  # half in summaries, half in transcripts
+_STREET_STEMS = ("Nørre", "Vester", "Fjord", "Skov", "Kirke", "Strand", "Mølle", "Bakke", "Ny")
+_STREET_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "da": ("gade", "vej", "stræde", "allé", "plads", "boulevarden"),
+    "no": ("gata", "gate", "gaten", "veien", "vei", "vegen"),
+}
+_TOWNS: dict[str, tuple[str, ...]] = {
+    "da": ("Køge", "Aarhus C", "Odense M", "København V", "Aalborg", "Vejle"),
+    "no": ("Oslo", "Bergen", "Trondheim", "Tromsø", "Drammen", "Bodø"),
+}
+_PRIVACY_SUMMARY: dict[str, dict[str, tuple[str, ...]]] = {
+    "da": {
+        "name": ("Kunden hedder {v} og vil have svar.", "Ring tilbage til {v}.", "Kunde {v}."),
+        "surname": ("{v} ønsker svar på mail.", "Fru {v} ringer igen i morgen."),
+        "date_of_birth": ("Født {v}.", "Kunden er født den {v}.", "Fødselsdato {v}."),
+        "address": ("Bor på {v}.", "Ny adresse: {v}.", "Pakken skal til {v}."),
+        "iban_invalid": ("Overført til konto {v}.", "Pengene skal til {v}."),
+        "account_dk_reg": ("Udbetaling til {v}.", "Kontooplysninger: {v}."),
+        "account_no_invalid": ("Udbetaling til {v}.",),
+    },
+    "no": {
+        "name": ("Kunden heter {v} og vil ha svar.", "Ring tilbake til {v}.", "Kunde {v}."),
+        "surname": ("{v} vil ha svar på e-post.", "Fru {v} ringer igjen i morgen."),
+        "date_of_birth": ("Født {v}.", "Kunden er fødd {v}.", "Fødselsdato {v}."),
+        "address": ("Bor i {v}.", "Ny adresse: {v}.", "Pakken skal til {v}."),
+        "iban_invalid": ("Overført til konto {v}.", "Pengene skal til {v}."),
+        "account_dk_reg": ("Utbetaling til dansk konto {v}.",),
+        "account_no_invalid": ("Utbetaling til {v}.", "Pengene skal til {v}."),
+    },
+    "en": {
+        "name": ("The customer's name is {v}.", "Call back {v}.", "Customer {v} called again."),
+        "surname": ("Mrs {v} wants an answer.", "{v} will call back tomorrow."),
+        "date_of_birth": ("Born {v}.", "Date of birth {v}.", "Customer was born on {v}."),
+        "address": ("Lives at {v}.", "New address: {v}.", "Parcel goes to {v}."),
+        "iban_invalid": ("Refund to account {v}.", "The money should go to {v}."),
+        "account_dk_reg": ("Refund to Danish account {v}.",),
+        "account_no_invalid": ("Refund to {v}.",),
+    },
+}
+_PRIVACY_TURN: dict[str, dict[str, tuple[str, ...]]] = {
+    "da": {
+        "name": ("Jeg ringer for min mor, hun hedder {v}.", "Mit navn er {v}."),
+        "surname": ("Det står i {v}s navn, {v} altså.",),
+        "date_of_birth": ("Jeg er født {v}.", "Min fødselsdato er {v}."),
+        "address": ("Jeg bor på {v}.", "Adressen er {v}."),
+        "iban_invalid": ("Det er konto {v}.", "Jeg overførte til {v}."),
+        "account_dk_reg": ("Min konto er {v}.",),
+        "account_no_invalid": ("Min norske konto er {v}.",),
+    },
+    "no": {
+        "name": ("Jeg ringer for mora mi, hun heter {v}.", "Navnet mitt er {v}."),
+        "surname": ("Det står på {v}, altså familien {v}.",),
+        "date_of_birth": ("Jeg er født {v}.", "Fødselsdatoen er {v}."),
+        "address": ("Jeg bor i {v}.", "Adressen er {v}."),
+        "iban_invalid": ("Det er konto {v}.", "Jeg overførte til {v}."),
+        "account_dk_reg": ("Den danske kontoen er {v}.",),
+        "account_no_invalid": ("Kontonummeret mitt er {v}.", "Det er {v}."),
+    },
+    "en": {
+        "name": ("I'm calling for my mother, her name is {v}.", "This is {v} speaking."),
+        "surname": ("It's under {v}, the {v} family.",),
+        "date_of_birth": ("I was born on {v}.", "My date of birth is {v}."),
+        "address": ("I live at {v}.", "The address is {v}."),
+        "iban_invalid": ("It's account {v}.", "I transferred it to {v}."),
+        "account_dk_reg": ("My Danish account is {v}.",),
+        "account_no_invalid": ("My Norwegian account is {v}.",),
+    },
+}
+
+
+def _privacy_value(rng: random.Random, kind: str, lang: str) -> str:
+    """One fake identifier of the new kinds, in the call's language."""
+    people = "no" if lang == "no" else "da" if lang == "da" else rng.choice(("da", "no", "en"))
+    if kind == "name":
+        return f"{rng.choice(FIRST_NAMES[people])} {rng.choice(LAST_NAMES[people])}"
+    if kind == "surname":
+        return rng.choice(LAST_NAMES[people])
+    if kind == "date_of_birth":
+        born = _birth_date(rng)
+        month = MONTHS["en" if lang == "en" else lang][born.month - 1]
+        if lang == "en":
+            return rng.choice(
+                (f"{month} {born.day}, {born.year}", f"{born.day} {month} {born.year}")
+            )
+        return rng.choice(
+            (
+                f"{born.day}. {month} {born.year}",
+                f"{born:%d.%m.%Y}",
+                f"{born.day}/{born.month}-{born:%y}",
+                f"{born:%Y-%m-%d}",
+            )
+        )
+    if kind == "address":
+        where = lang if lang != "en" else rng.choice(("da", "no"))
+        stem = rng.choice(_STREET_STEMS)
+        suffix = rng.choice(_STREET_SUFFIXES[where])
+        street = f"{stem} {suffix.capitalize()}" if suffix == "allé" else f"{stem}{suffix}"
+        number = f"{rng.randint(1, 140)}{rng.choice(('', '', '', 'B', 'A'))}"
+        floor = rng.choice(("", "", ", 2. tv.", ", st. th.", ", 1. mf.", " 3. th."))
+        town = f", {rng.randrange(1000, 9990)} {rng.choice(_TOWNS[where])}"
+        return f"{street} {number}{floor}{town if rng.random() < 0.6 else ''}"
+    if kind == "iban_invalid":
+        country = rng.choice(("DK", "NO", "SE", "DE", "GB", "FI"))
+        digits = {"DK": 14, "NO": 11, "SE": 20, "DE": 18, "GB": 14, "FI": 14}[country]
+        bban = "".join(str(rng.randrange(10)) for _ in range(digits))
+        if country == "GB":
+            bban = "NWBK" + bban
+        valid = _iban(country, bban)
+        check = (int(valid[2:4]) + rng.randint(1, 50)) % 97 + 2
+        iban = f"{country}{check:02d}{bban}"
+        return _group_iban(iban) if rng.random() < 0.5 else iban
+    if kind == "account_dk_reg":
+        reg = f"{rng.randrange(1000, 9999)}"
+        account = f"{rng.randrange(10**5, 10**10):010d}"
+        return rng.choice(
+            (
+                f"reg. {reg} konto {account}",
+                f"reg.nr. {reg}, kontonr. {account}",
+                f"regnr {reg} kontonummer {account.lstrip('0')}",
+            )
+        )
+    if kind == "account_no_invalid":
+        while True:
+            number = f"{rng.randrange(1000, 9999)}{rng.randrange(10**7):07d}"
+            if not _no_account_valid(number):
+                break
+        return rng.choice(
+            (
+                f"{number[:4]}.{number[4:6]}.{number[6:]}",
+                f"{number[:4]} {number[4:6]} {number[6:]}",
+                f"kontonummer {number}",
+            )
+        )
+    raise ValueError(kind)
+
+
+def _group_iban(iban: str) -> str:
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _no_account_valid(number: str) -> bool:
+    check = _mod11(number[:10], (5, 4, 3, 2, 7, 6, 5, 4, 3, 2))
+    return check is not None and check == int(number[10])
+
+
+def _append_turn(transcript: str, speaker: str, text: str) -> str:
+    if transcript.startswith("["):
+        turns = json.loads(transcript)
+        turns.append({"speaker": speaker, "text": text})
+        return json.dumps(turns, ensure_ascii=False)
+    return f"{transcript}\n{speaker}: {text}"
+
+
+def plant_privacy(calls: Sequence[Call], seed: int) -> None:
+    """Plant names, birth dates, addresses and mistyped account numbers in a few calls.
+
+    Draws from its own random stream, so every other call stays exactly as `generate` made it.
+    Each kind goes into `PRIVACY_PLANTS_PER_KIND` calls, half in the summary, half as one more
+    customer turn in the transcript, and is recorded in the call's planted truth.
+    """
+    rng = random.Random(f"{seed}-privacy")
+    eligible = [i for i, c in enumerate(calls) if c.answered and c.summary and c.transcript]
+    kinds = tuple(_PRIVACY_SUMMARY["da"])
+    picked = rng.sample(eligible, len(kinds) * PRIVACY_PLANTS_PER_KIND)
+    for n, index in enumerate(picked):
+        call = calls[index]
+        kind = kinds[n // PRIVACY_PLANTS_PER_KIND]
+        lang = call.language
+        value = _privacy_value(rng, kind, lang)
+        recorded = "name" if kind == "surname" else kind
+        if n % 2 == 0:
+            clause = rng.choice(_PRIVACY_SUMMARY[lang][kind]).format(v=value)
+            call.summary = _append(call.summary, _capitalise(clause))
+            call.pii.append(("summary", recorded, value))
+        else:
+            clause = rng.choice(_PRIVACY_TURN[lang][kind]).format(v=value)
+            call.transcript = _append_turn(call.transcript, SPEAKERS[lang][1], clause)
+            call.pii.append(("transcript", recorded, value))
 
 
 def small_subset(calls: Sequence[Call], size: int = SMALL_SUBSET_SIZE) -> list[Call]:

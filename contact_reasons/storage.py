@@ -9,8 +9,10 @@ transaction, so a run killed at any stage leaves the previous complete state beh
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,7 +114,8 @@ class Database:
         deadline = time.monotonic() + lock_timeout
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only)
+                with private_files():
+                    return duckdb.connect(str(self.path), read_only=self.read_only)
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise StorageError(f"{self.path}: cannot open database: {exc}") from exc
@@ -132,7 +135,8 @@ class Database:
 
     def close(self) -> None:
         """Close the connection and release the file lock."""
-        self._con.close()
+        with private_files():  # closing checkpoints, which may write the WAL
+            self._con.close()
 
     # -- schema -------------------------------------------------------------------------------
 
@@ -161,6 +165,10 @@ class Database:
 
     def migrate(self) -> int:
         """Apply every pending migration, each in its own transaction; return the version."""
+        with private_files():
+            return self._migrate()
+
+    def _migrate(self) -> int:
         self._check_version()
         self._con.execute(
             "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -181,13 +189,14 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Run the block in one transaction: all of it is written, or none."""
-        self._con.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self._con.execute("ROLLBACK")
-            raise
-        self._con.execute("COMMIT")
+        with private_files():
+            self._con.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self._con.execute("ROLLBACK")
+                raise
+            self._con.execute("COMMIT")
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -349,6 +358,120 @@ class Database:
                 )
         finally:
             self._con.unregister("incoming")
+
+    # -- privacy: re-redaction and retention (issue 13) --------------------------------------
+
+    def text_columns(self, table: str) -> list[str]:
+        """The free-text columns (VARCHAR or VARCHAR[]) of a table; keys and codes left out."""
+        rows = self._con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        return [
+            name
+            for name, data_type in rows
+            if data_type in ("VARCHAR", "VARCHAR[]") and not _NOT_TEXT.match(name)
+        ]
+
+    def read_with_rowid(self, table: str, columns: Sequence[str]) -> pl.DataFrame:
+        """`rowid` (as `__rowid`) and the given columns of a table."""
+        self._check_columns(table, columns)
+        quoted = ", ".join(f'"{c}"' for c in columns)  # checked against the schema
+        return self._frame(f'SELECT rowid AS __rowid, {quoted} FROM "{table}"')
+
+    def update_rows(self, table: str, changed: pl.DataFrame) -> None:
+        """Set the columns of `changed`, keyed by `__rowid`, in a table (inside a transaction)."""
+        if changed.height == 0:
+            return
+        columns = [c for c in changed.columns if c != "__rowid"]
+        self._check_columns(table, columns)
+        assignments = ", ".join(f'"{c}" = c."{c}"' for c in columns)
+        self._con.register("changed_rows", changed.to_arrow())
+        try:
+            self._con.execute(
+                f'UPDATE "{table}" SET {assignments} FROM changed_rows c '
+                f'WHERE "{table}".rowid = c.__rowid'
+            )
+        finally:
+            self._con.unregister("changed_rows")
+
+    def drop_unreferenced_embeddings(self) -> int:
+        """Delete cached vectors whose text no stored call has any more; return how many."""
+        return self._count(
+            "DELETE FROM embeddings WHERE text_hash NOT IN (SELECT text_hash FROM calls)"
+        )
+
+    def purge_before(self, before: datetime) -> dict[str, int]:
+        """Delete calls started before `before` and what hangs on them (inside a transaction).
+
+        Deletes the calls, their reason assignments, quarantined rows first seen by a run that
+        started before `before`, and cached vectors no remaining call uses. Weekly aggregates
+        (`weekly_reason_stats`), reasons and FAQ recommendations are kept.
+
+        Returns:
+            Rows deleted per table.
+        """
+        cutoff = before.astimezone(UTC).replace(tzinfo=None) if before.tzinfo else before
+        counts = {
+            "call_reasons": self._count(
+                "DELETE FROM call_reasons WHERE call_id IN "
+                "(SELECT call_id FROM calls WHERE started_at < ?)",
+                [cutoff],
+            ),
+            "calls": self._count("DELETE FROM calls WHERE started_at < ?", [cutoff]),
+            "quarantine": self._count(
+                "DELETE FROM quarantine WHERE first_run_id IN "
+                "(SELECT run_id FROM runs WHERE started_at < ?)",
+                [cutoff],
+            ),
+        }
+        counts["embeddings"] = self.drop_unreferenced_embeddings()
+        return counts
+
+    def record_maintenance(self, status: str, details: dict[str, Any]) -> str:
+        """Record a maintenance run (`purge`, `redact`) in `runs`, details as JSON in `inputs`."""
+        run_id = f"{status}-{uuid.uuid4().hex[:12]}"
+        now = _now()
+        self._con.execute(
+            "INSERT INTO runs (run_id, started_at, finished_at, status, inputs) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [run_id, now, now, status, json.dumps(details, default=str, sort_keys=True)],
+        )
+        return run_id
+
+    def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        rows = self._con.execute(sql, list(params)).fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def _check_columns(self, table: str, columns: Sequence[str]) -> None:
+        if table not in TABLES:
+            raise StorageError(f"unknown table {table!r}; tables: {', '.join(TABLES)}")
+        missing = set(columns) - set(self._columns(table))
+        if missing:
+            raise StorageError(f"table {table!r} has no columns {sorted(missing)}")
+
+
+#: Columns that hold keys, hashes, codes or settings, never free text: re-redaction skips them.
+_NOT_TEXT = re.compile(
+    r"^(.*_id|.*_ids|text_hash|sha256|week|status|kind|language|detected_language|text_source|"
+    r"channel|queue|customer_type|source_file|path|column|recommendation|settings|inputs|"
+    r"timings)$"
+)
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Create files readable by their owner only while the block runs (DuckDB's file and WAL).
+
+    DuckDB creates its database file and its write-ahead log with the process umask; the umask
+    is process-wide, so it is narrowed only while a connection opens or a transaction writes.
+    """
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 def _now() -> datetime:

@@ -67,8 +67,9 @@ _INTRO_WORDS = frozenset(
 )
 # Identification: redacted identifiers, customer/birth numbers and dates, policy numbers.
 _IDENTITY = re.compile(
-    r"\[(CPR|FNR|PHONE|EMAIL|ACCOUNT|CARD|IBAN)\]|\b(mit navn er|jeg hedder|jeg heter|"
-    r"mitt navn er|my name is|født|fødselsdato|date of birth|kundenummer(et)?|kundenr|"
+    r"\[(CPR|FNR|PHONE|EMAIL|ACCOUNT|CARD|IBAN|NAME|DATE_OF_BIRTH|ADDRESS)\]|"
+    r"\b(mit navn er|jeg hedder|jeg heter|mitt navn er|my name is|født|fødselsdato|"
+    r"date of birth|kundenummer(et)?|kundenr|"
     r"customer (number|no)|personnummer|cpr-?nummer)\b",
     re.IGNORECASE,
 )

@@ -6,6 +6,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from contact_reasons import alerts, cluster, faq, ingest, redact, report, stats, weekly
+from contact_reasons import alerts, cluster, faq, ingest, privacy, redact, report, stats, weekly
 from contact_reasons.config import Settings, load_settings
 from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
 from contact_reasons.reason_model import model_path, save_reason_model
@@ -36,6 +37,7 @@ detect_alerts = task(name="alerts", cache_policy=NO_CACHE)(alerts.detect_alerts)
 read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_documents)
 faq_gaps = task(name="faq-gaps", cache_policy=NO_CACHE)(faq.faq_recommendations)
 save_model = task(name="save-reason-model", cache_policy=NO_CACHE)(save_reason_model)
+apply_retention = task(name="retention", cache_policy=NO_CACHE)(privacy.apply_retention)
 
 
 @task(name="embed-faq", cache_policy=NO_CACHE)
@@ -79,6 +81,9 @@ def weekly_contact_reasons(
         except BaseException:
             db.fail_run(run_id, traceback.format_exc())
             raise
+        purged = apply_retention(db, settings.storage.retention_months, datetime.now(UTC))
+        if purged is not None:
+            summary["purged"] = purged
     logger.info("run %s: %s", run_id, summary)
     create_markdown_artifact(
         key="weekly-top-reasons",

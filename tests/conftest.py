@@ -80,6 +80,24 @@ PLANTED = {
     "account_dk": "1234-0001234567",
     "account_no": "1503.00.00002",
 }
+#: Issue 13: who a person is, and account numbers whose check digits do not validate. Planted
+#: in sentences of their own (`planted_calls`): piled onto the three templates above, 26
+#: near-identical calls each made the small sample's clustering collapse to 5 reasons.
+PLANTED_PEOPLE = {
+    "name": "Bjarne Solberg",
+    "surname": "Kristiansen",
+    "first_name": "Torbjørn",
+    "date_of_birth": "5. august 1988",
+    "date_of_birth_numeric": "13.12.1942",
+    "address_no": "Fjordgata 88, 6737 Køge",
+    "address_dk": "Nørregade 12, 2. tv.",
+    "iban_bad_check": "DK0937865797543231",
+    "iban_bad_check_spaced": "NO12 3456 7890 123",
+    "account_dk_reg": "reg. 1234 konto 0001234567",
+    "account_no_bad_check": "1234.56.78901",
+    "account_no_plain": "kontonummer 12345678901",
+}
+PLANTED.update(PLANTED_PEOPLE)
 
 
 def planted_calls(path: Path) -> Path:
@@ -99,9 +117,23 @@ def planted_calls(path: Path) -> Path:
             "Agent: How can I help?\nCustomer: I want a refund, my details are {v} thanks",
         ),
     ]
+    people_templates = [
+        (
+            "Kunden vil have brevet sendt igen, noteret: {v}.",
+            "Medarbejder: Hvem taler jeg med?\nKunde: Jeg vil have brevet igen, skriv {v}",
+        ),
+        (
+            "Kunden ville flytte timen, journalnotat {v}.",
+            "Agent: Hva kan jeg gjøre?\nKunde: Jeg må flytte timen min, noter {v} takk",
+        ),
+        (
+            "Customer wants the letter resent, noted {v}.",
+            "Agent: Who am I speaking to?\nCustomer: please resend the letter, note {v} please",
+        ),
+    ]
     n = 0
     for kind, value in PLANTED.items():
-        for summary, transcript in templates:
+        for summary, transcript in people_templates if kind in PLANTED_PEOPLE else templates:
             n += 1
             started = f"2026-11-1{n % 7 + 1}T10:0{n % 10}:00+01:00"
             text = f'"{summary.format(v=value)}","{transcript.format(v=value)}"'

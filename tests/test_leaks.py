@@ -22,10 +22,15 @@ def _needles(value: str) -> list[str]:
 
 def _leaks(haystack: str) -> list[str]:
     compact = re.sub(r"[\s.\-]", "", haystack)
+    lower = haystack.lower()  # topic keywords are lower-cased: "solberg" is a leak too
     found = []
     for kind, value in PLANTED.items():
         for needle in _needles(value):
-            if needle in haystack or (needle.isdigit() and needle in compact):
+            if (
+                needle in haystack
+                or (needle.isdigit() and needle in compact)
+                or (not any(c.isdigit() for c in needle) and needle.lower() in lower)
+            ):
                 found.append(f"{kind}={value!r}")
                 break
     return found

@@ -1,0 +1,237 @@
+"""Less to lose: private files, re-redaction of stored text, retention (issue 13)."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import polars as pl
+import pytest
+
+from contact_reasons import privacy
+from contact_reasons.cluster_settings import ClusterSettings
+from contact_reasons.config import Settings
+from contact_reasons.embed import text_hash
+from contact_reasons.errors import ConfigError, InputError
+from contact_reasons.reason_model import save_reason_model
+from contact_reasons.storage import Database
+from tests.conftest import run_cli
+
+LEAKY = "Ja, jeg hedder Jens Hansen, født 13. december 1942, og bor på Nørregade 12, 2. tv."
+CLEAN = "Kunden vil opsige sit abonnement"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _call(db: Database, call_id: str, started: str, text: str, run_id: str = "r1") -> None:
+    db._con.execute(
+        "INSERT INTO calls (call_id, started_at, week, summary, transcript, reason_text, "
+        "text_source, customer_text, source_file, source_row, text_hash, first_run_id) "
+        "VALUES (?, ?, '2026-W36', ?, ?, ?, 'summary', ?, 'f.csv', 1, ?, ?)",
+        [call_id, started, text, text, text, text, text_hash(text), run_id],
+    )
+    db._con.execute(
+        "INSERT INTO embeddings VALUES ('m', ?, [1.0, 0.0]) ON CONFLICT DO NOTHING",
+        [text_hash(text)],
+    )
+    db._con.execute("INSERT INTO call_reasons VALUES (?, 0, 0.9, 'rm')", [call_id])
+
+
+def _stored(path: Path) -> None:
+    with Database(path) as db, db.transaction():
+        db._con.execute(
+            "INSERT INTO runs (run_id, started_at, status, inputs) VALUES "
+            "('r1', '2026-01-05', 'completed', '[]'), ('r2', '2026-06-01', 'completed', '[]')"
+        )
+        _call(db, "old-leaky", "2026-01-05 10:00", LEAKY)
+        _call(db, "new-leaky", "2026-06-02 10:00", LEAKY + " Tak.", run_id="r2")
+        _call(db, "new-clean", "2026-06-03 10:00", CLEAN, run_id="r2")
+        db._con.execute(
+            "INSERT INTO quarantine VALUES ('f.csv', 7, 'invalid', 'started_at', 'x', "
+            "'not a time', ?, 'r1'), ('f.csv', 9, 'invalid', 'started_at', 'y', 'not a time', "
+            "'{}', 'r2')",
+            [json.dumps({"summary": LEAKY}, ensure_ascii=False)],
+        )
+        db._con.execute(
+            "INSERT INTO faq_documents VALUES ('kontakt.md', 'kontakt.md', 'Kontakt', "
+            "'Ring til os på 70 20 30 40, Havnegade 40, 6950 Ringkøbing.', 'da', 'x')"
+        )
+        db._con.execute(
+            "INSERT INTO reasons VALUES (0, 'rm', 'opsige Jens Hansen', ['jens hansen', 'Hansen',"
+            " 'opsige'], 'da', 3, ['new-leaky'])"
+        )
+        db._con.execute(
+            "INSERT INTO weekly_reason_stats VALUES ('2026-W02', 0, 'opsige', 1, 1.0, NULL, NULL, "
+            "NULL, NULL, false, ['old-leaky'])"
+        )
+        db._con.execute(
+            "INSERT INTO faq_recommendations VALUES (1, 0, 'opsige', 'new_page', 3, 1.0, 0.3, "
+            "NULL, NULL, NULL, NULL, 'Opsigelse for Jens Hansen', [?, 'opsige'])",
+            [LEAKY],
+        )
+
+
+# --- private files -----------------------------------------------------------------------------
+
+
+def test_database_file_and_wal_are_readable_by_the_owner_only(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    with Database(path) as db:
+        assert _mode(path) == 0o600
+        with db.transaction():
+            db._con.execute(
+                "INSERT INTO runs (run_id, started_at, status, inputs) "
+                "VALUES ('r0', '2026-01-01', 'completed', '[]')"
+            )
+        wal = path.with_name(path.name + ".wal")
+        assert wal.exists()  # DuckDB keeps the write in its log until a checkpoint
+        assert _mode(wal) == 0o600
+    assert _mode(path) == 0o600
+
+
+def test_reason_model_folder_is_readable_by_the_owner_only(tmp_path: Path):
+    root = tmp_path / "models" / "reasons"
+    discovery = SimpleNamespace(
+        topic_model=None,
+        reasons=pl.DataFrame({"reason_id": [0], "label": ["opsige"], "keywords": [["opsige"]]}),
+    )
+    window = pl.DataFrame(
+        {"call_id": ["a"], "text_hash": ["h"], "started_at": [datetime(2026, 1, 5)]}
+    )
+    save_reason_model(
+        discovery,
+        root / "rm-1",
+        embedding_model_id="m",
+        settings=ClusterSettings(),
+        window=window,
+    )
+    assert _mode(root) == 0o700
+    assert _mode(root / "rm-1") == 0o700
+
+
+# --- re-redaction ------------------------------------------------------------------------------
+
+
+def test_redact_frame_returns_only_changed_rows_with_new_hashes():
+    frame = pl.DataFrame(
+        {
+            "__rowid": [0, 1],
+            "reason_text": [LEAKY, CLEAN],
+            "keywords": [["jens hansen", "Hansen"], ["opsige"]],
+        }
+    )
+    out = privacy.redact_frame(frame, ["reason_text", "keywords"])
+    assert out["__rowid"].to_list() == [0]
+    text = out["reason_text"][0]
+    for secret in ("Jens Hansen", "1942", "Nørregade"):
+        assert secret not in text
+    assert out["text_hash"][0] == text_hash(text)
+    assert "Hansen" not in str(out["keywords"][0].to_list())
+
+
+def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    with Database(path) as db:
+        counts = privacy.redact_database(db)
+        calls = db.table("calls")
+        dump = json.dumps(
+            {t: db.table(t).to_dicts() for t in ("calls", "quarantine", "reasons")},
+            ensure_ascii=False,
+            default=str,
+        ) + json.dumps(db.table("faq_recommendations").to_dicts(), ensure_ascii=False)
+        embeddings = set(db.table("embeddings")["text_hash"].to_list())
+        runs = db.table("runs")
+    assert counts["calls"] == 2
+    assert counts["quarantine"] == 1
+    assert counts["reasons"] == 1
+    assert counts["faq_recommendations"] == 1
+    assert counts["embeddings"] == 2  # the two leaky texts' vectors
+    assert "faq_documents" not in counts  # the company's own published pages stay as written
+    for secret in ("Jens Hansen", "13. december 1942", "Nørregade 12"):
+        assert secret not in dump
+    for placeholder in ("[NAME]", "[DATE_OF_BIRTH]", "[ADDRESS]"):
+        assert placeholder in dump
+    for row in calls.iter_rows(named=True):
+        assert row["text_hash"] == text_hash(row["reason_text"])
+    assert embeddings == {text_hash(CLEAN)}
+    (redact_run,) = runs.filter(pl.col("status") == "redact").iter_rows(named=True)
+    assert json.loads(redact_run["inputs"])["changed"]["calls"] == 2
+    with Database(path) as db:  # a second pass changes nothing
+        again = privacy.redact_database(db)
+    assert {k: v for k, v in again.items() if v} == {}
+
+
+def test_cli_redact_prints_what_it_changed(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    out = run_cli("redact", "--db", str(path))
+    assert re.search(r"calls\s+2\b", out.stdout), out.stdout
+    assert "embeddings" in out.stdout
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def test_purge_deletes_old_calls_and_what_hangs_on_them_but_keeps_aggregates(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    with Database(path) as db:
+        counts = privacy.purge_database(db, datetime(2026, 3, 1, tzinfo=UTC))
+        assert db.table("calls")["call_id"].sort().to_list() == ["new-clean", "new-leaky"]
+        assert db.table("call_reasons")["call_id"].sort().to_list() == ["new-clean", "new-leaky"]
+        assert db.table("quarantine")["source_row"].to_list() == [9]
+        assert db.table("weekly_reason_stats").height == 1  # aggregates stay
+        assert db.table("embeddings").height == 2
+        runs = db.table("runs").filter(pl.col("status") == "purge")
+    assert counts == {"call_reasons": 1, "calls": 1, "quarantine": 1, "embeddings": 1}
+    details = json.loads(runs["inputs"][0])
+    assert details["deleted"] == counts
+    assert details["before"].startswith("2026-03-01")
+
+
+def test_cli_purge_names_a_bad_date_and_exits_2(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    out = run_cli("purge", "--before", "31/02/2026", "--db", str(path), check=False)
+    assert out.returncode == 2
+    assert "'31/02/2026' is not a date" in out.stderr
+    ok = run_cli("purge", "--before", "2026-03-01", "--db", str(path))
+    assert "calls" in ok.stdout
+
+
+def test_retention_cutoff_counts_calendar_months():
+    now = datetime(2026, 3, 31, 12, 0, tzinfo=UTC)
+    assert privacy.retention_cutoff(now, 1) == datetime(2026, 2, 28, 12, 0, tzinfo=UTC)
+    assert privacy.retention_cutoff(now, 15) == datetime(2024, 12, 31, 12, 0, tzinfo=UTC)
+
+
+def test_retention_setting_is_validated():
+    assert Settings().storage.retention_months is None
+    assert Settings().with_overrides({"storage": {"retention_months": 6}}).storage.retention_months
+    with pytest.raises(ConfigError, match="retention_months"):
+        Settings().with_overrides({"storage": {"retention_months": 0}})
+
+
+def test_parse_day_names_the_value():
+    with pytest.raises(InputError, match="'2026-13-01'"):
+        privacy.parse_day("2026-13-01")
+
+
+def test_apply_retention_does_nothing_unless_set_and_purges_by_months(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    now = datetime(2026, 6, 15, tzinfo=UTC)
+    with Database(path) as db:
+        assert privacy.apply_retention(db, None, now) is None
+        assert db.table("calls").height == 3
+        counts = privacy.apply_retention(db, 3, now)  # keeps calls from 2026-03-15 on
+        assert counts is not None
+        assert counts["calls"] == 1
+        assert db.table("calls")["call_id"].sort().to_list() == ["new-clean", "new-leaky"]
