@@ -32,7 +32,7 @@ embed_calls = task(name="embed", cache_policy=NO_CACHE, retries=1)(embed_with_ca
 discover_reasons = task(name="discover-reasons", cache_policy=NO_CACHE)(cluster.discover_reasons)
 assign_reasons = task(name="name-and-assign", cache_policy=NO_CACHE)(weekly.assign_reasons)
 weekly_stats = task(name="weekly-stats", cache_policy=NO_CACHE)(stats.weekly_reason_stats)
-read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_documents)
+read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_units)
 faq_gaps = task(name="faq-gaps", cache_policy=NO_CACHE)(faq.faq_recommendations)
 save_model = task(name="save-reason-model", cache_policy=NO_CACHE)(save_reason_model)
 
@@ -125,7 +125,7 @@ def _run(
         reasons,
         settings.stats,
     )
-    documents = timer("read_faq", read_faq, [Path(p) for p in faq_paths])
+    documents = db.sync_faq_units(timer("read_faq", read_faq, faq_paths))  # FAQ units
     doc_vectors = timer("embed_faq", embed_faq, embedder, documents)
     n_weeks = max(window["week"].n_unique(), 1)
     gaps = timer(
@@ -163,11 +163,14 @@ def _run(
         reasons=reasons,
         call_reasons=call_reasons,
         week_table=week_table,
-        documents=documents,
+        documents=faq.page_documents(documents),
         gaps=gaps,
         timings=timer.seconds,
     )
     start_write = time.perf_counter()
     db.write_results(run_id, results, summary)
     summary["timings"]["write"] = round(time.perf_counter() - start_write, 3)
+    create_markdown_artifact(
+        key="faq-recommendations", markdown=report.markdown_faq_gaps(gaps), description=run_id
+    )
     return summary

