@@ -126,7 +126,10 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         settings.faq,
         weeks,
     )
-    decided = faq.answerability(vectors, units, unit_vectors, settings.faq)
+    decided = faq.answerability(
+        vectors, units, unit_vectors, settings.faq, window["detected_language"].to_list()
+    )
+    cross = _cross_language(window, decided, units, truth)
     meter = (
         window.select("call_id", "reason_id")
         .join(truth.select("call_id", "reason_key"), on="call_id")
@@ -157,6 +160,43 @@ def run(db_path: Path, faq_dir: Path) -> dict:
             "rank", "recommendation", "label", "language", "suggested_title"
         ).rows(),
         "meter_reading": meter_rows.to_dicts(),
+        "cross_language": cross,
+    }
+
+
+def _cross_language(
+    window: pl.DataFrame, decided: pl.DataFrame, units: pl.DataFrame, truth: pl.DataFrame
+) -> dict:
+    """For reasons a page fully answers: the share of calls it answers, by the calls' language."""
+    group = {"nn": "nb", "no": "nb"}
+    pages = truth.filter(pl.col("coverage") == "full").select("call_id", "faq_path")
+    frame = pl.concat([window.select("call_id", "detected_language"), decided], how="horizontal")
+    frame = frame.join(pages, on="call_id").with_columns(
+        pl.col("detected_language").replace(group).alias("call_language"),
+        pl.col("unit_index")
+        .map_elements(lambda i: units["url"][i], return_dtype=pl.String)
+        .alias("unit_url"),
+    )
+    page_language = {
+        url: lang for url, lang in zip(units["url"], units["language"], strict=True) if lang
+    }
+    frame = frame.with_columns(
+        pl.col("faq_path")
+        .map_elements(
+            lambda p: next((v for k, v in page_language.items() if k.endswith(p)), None),
+            return_dtype=pl.String,
+        )
+        .replace(group)
+        .alias("page_language"),
+        (pl.col("answered") & pl.col("unit_url").str.ends_with(pl.col("faq_path"))).alias("right"),
+    )
+    same = frame.filter(pl.col("call_language") == pl.col("page_language"))
+    other = frame.filter(pl.col("call_language") != pl.col("page_language"))
+    return {
+        "same_language_calls": same.height,
+        "same_language_answered_by_the_right_page": round(float(same["right"].mean() or 0), 3),  # type: ignore[arg-type]
+        "other_language_calls": other.height,
+        "other_language_answered_by_the_right_page": round(float(other["right"].mean() or 0), 3),  # type: ignore[arg-type]
     }
 
 

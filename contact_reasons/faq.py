@@ -6,8 +6,10 @@ The decision is made per call, then per reason:
    question and its answer, see `faq_units`). Raw cosines do not carry across embedding models or
    FAQ sites (one model puts everything at 0.8, another at 0.3), so the similarities are
    calibrated on the corpus at hand: each is centred on the call's median over all units (how
-   close this call is to FAQ text at all) and on the unit's median over all calls (how close this
-   unit is to any call), and scaled by the residuals' robust spread (MAD). Most call/unit pairs
+   close this call is to FAQ text at all), on the unit's median over all calls (how close this
+   unit is to any call) and on the median of its pair of languages (a model puts a call a little
+   nearer everything in its own language), and scaled by the residuals' robust spread (MAD).
+   Most call/unit pairs
    are unrelated, so these residuals are a null distribution; unrelated pairs fall as far below
    zero as above it, related ones only above. The threshold for "unit u answers call c" is the
    lowest at which the mirrored lower tail (the false answers expected) is at most
@@ -36,6 +38,7 @@ import polars as pl
 
 from contact_reasons.config import FaqSettings
 from contact_reasons.faq_units import page_documents, read_faq_units, units_as_of
+from contact_reasons.language import detect_languages
 from contact_reasons.stopwords import ALL as STOPWORDS
 
 __all__ = [
@@ -79,11 +82,32 @@ def faq_passages(units: pl.DataFrame, max_chars: int = 1200) -> list[str]:
     ]
 
 
-def _robust_residuals(sims: np.ndarray) -> np.ndarray:
+def _robust_residuals(
+    sims: np.ndarray,
+    row_groups: Sequence[str | None] | None = None,
+    column_groups: Sequence[str | None] | None = None,
+) -> np.ndarray:
+    """Similarities centred on their row's and column's medians, in units of their robust spread.
+
+    With groups (the languages of calls and of units), each block of a row group and a column
+    group is centred on its own median too: a model puts a Danish call a little nearer every
+    Danish text than every Norwegian one, and that offset says nothing about the answer.
+    """
     centred = sims - np.median(sims, axis=1, keepdims=True)
     centred = centred - np.median(centred, axis=0, keepdims=True)
+    if row_groups is not None and column_groups is not None:
+        rows = np.array([_group(x) for x in row_groups])
+        columns = np.array([_group(x) for x in column_groups])
+        for row_group in np.unique(rows):
+            for column_group in np.unique(columns):
+                block = np.ix_(rows == row_group, columns == column_group)
+                centred[block] -= np.median(centred[block])
     scale = 1.4826 * float(np.median(np.abs(centred)))
     return centred / max(scale, 1e-9)
+
+
+def _group(language: str | None) -> str:
+    return _LANGUAGE_GROUP.get(language or "", language or "")
 
 
 def null_threshold(scores: np.ndarray, fdr: float) -> float:
@@ -105,9 +129,16 @@ def null_threshold(scores: np.ndarray, fdr: float) -> float:
 
 
 def answerability(
-    call_vectors: np.ndarray, units: pl.DataFrame, unit_vectors: np.ndarray, settings: FaqSettings
+    call_vectors: np.ndarray,
+    units: pl.DataFrame,
+    unit_vectors: np.ndarray,
+    settings: FaqSettings,
+    call_languages: Sequence[str | None] | None = None,
 ) -> pl.DataFrame:
     """Decide per call whether an FAQ unit answers it, and whether a page touches it.
+
+    `call_languages` (aligned with `call_vectors`) and the units' `language` column, when given,
+    take out the model's pull towards texts in the call's own language.
 
     Returns one row per call (aligned with `call_vectors`): `unit_index` (best unit, -1 without
     units), `score` (its calibrated similarity), `answered`, `touched`, `page_score`.
@@ -126,7 +157,10 @@ def answerability(
     call_vectors = np.asarray(call_vectors, dtype=np.float64)
     unit_vectors = np.asarray(unit_vectors, dtype=np.float64)
     sims = call_vectors @ unit_vectors.T
-    unit_scores = _robust_residuals(sims)
+    unit_languages = units["language"].to_list() if "language" in units.columns else None
+    if call_languages is None or unit_languages is None:
+        call_languages = unit_languages = None
+    unit_scores = _robust_residuals(sims, call_languages, unit_languages)
     # A page's similarity is the mean of its units' (not the cosine to a normalised centroid),
     # so that like the units' it moves in step with the model's cosine scale.
     urls = units["url"].to_list()
@@ -134,7 +168,13 @@ def answerability(
     index = np.array([page_ids.index(u) for u in urls])
     members = np.zeros((len(urls), len(page_ids)))
     members[np.arange(len(urls)), index] = 1.0
-    page_scores = _robust_residuals(sims @ (members / members.sum(axis=0, keepdims=True)))
+    page_languages = None
+    if unit_languages is not None:
+        first_language = dict(zip(urls[::-1], unit_languages[::-1], strict=True))
+        page_languages = [first_language[p] for p in page_ids]
+    page_scores = _robust_residuals(
+        sims @ (members / members.sum(axis=0, keepdims=True)), call_languages, page_languages
+    )
     answer_at = null_threshold(unit_scores, settings.answer_fdr)
     touch_at = null_threshold(page_scores, settings.touch_fdr)
     best = unit_scores.argmax(axis=1)
@@ -183,7 +223,11 @@ def faq_recommendations(
         first = units.filter(pl.col("first_read_at").is_not_null())
         first = first.group_by("url").agg(pl.col("first_read_at").min())
         units = units_as_of(units, dict(zip(first["url"], first["first_read_at"], strict=True)))
-    decided = answerability(call_vectors, units, unit_vectors, settings)
+    languages = None
+    if "detected_language" in calls.columns:
+        language_of = dict(zip(calls["call_id"], calls["detected_language"], strict=True))
+        languages = [language_of.get(c) for c in call_reasons["call_id"]]
+    decided = answerability(call_vectors, units, unit_vectors, settings, languages)
     columns = [c for c in _CALL_COLUMNS if c in calls.columns]
     frame = (
         pl.concat([call_reasons.select("call_id", "reason_id"), decided], how="horizontal")
@@ -191,6 +235,7 @@ def faq_recommendations(
             calls.select(columns).rename({"answered": "answered_call"}, strict=False),
             on="call_id",
             how="left",
+            maintain_order="left",
         )
         .filter(pl.col("reason_id") != -1)
     )
@@ -243,7 +288,7 @@ def _recommend(
         best = max(counts, key=lambda i: (counts[i], -i))
     languages = _languages(mine)
     language = languages[0][0] if languages else None
-    questions = _questions(mine, language)
+    questions = _in_language(_questions(mine, language)[:40], language)
     phrasings = _phrasings(mine, settings.phrasings_per_reason)
     best_unit = units.row(best, named=True) if best is not None else {}
     open_questions = _questions(
@@ -401,8 +446,28 @@ def _questions(mine: pl.DataFrame, language: str | None) -> list[str]:
     return [_as_question(first[k]) for k, _ in found.most_common()]
 
 
+def _in_language(questions: list[str], language: str | None) -> list[str]:
+    """The questions written in `language` (callers switch languages mid-call), else all."""
+    if not questions or language is None:
+        return questions
+    detected = detect_languages(questions)
+    same = [q for q, lang in zip(questions, detected, strict=True) if _group(lang) == language]
+    return same or questions
+
+
+_INDIRECT = re.compile(
+    r"^(hvordan|hvorfor|hvornår|hvor|hvad|hva|når|om|how|why|when|where|what|whether|if)\s+"
+    r"(jeg|man|vi|du|dere|we|you)\s+(\w+)\b",
+    re.IGNORECASE,
+)
+
+
 def _as_question(sentence: str) -> str:
+    """A sentence as a direct question: "hvordan jeg sier opp" becomes "hvordan sier jeg opp"."""
     sentence = sentence.strip().rstrip(".!,; ")
+    indirect = _INDIRECT.match(sentence)
+    if indirect and indirect[1].lower() not in ("om", "whether", "if"):
+        sentence = f"{indirect[1]} {indirect[3]} {indirect[2]}" + sentence[indirect.end() :]
     sentence = sentence if sentence.endswith("?") else sentence + "?"
     return sentence[0].upper() + sentence[1:]
 

@@ -303,3 +303,10 @@ def test_stored_first_read_dates_pages_without_a_date(scene):
     assert invoice["calls_per_week_before"] == pytest.approx(10.0)
     meter = gaps.filter(pl.col("reason_id") == 1).row(0, named=True)
     assert meter["page_date_source"] == "text"  # its own date stays
+
+
+def test_an_indirect_question_becomes_a_direct_one():
+    said = ["hei, jeg lurte på hvordan jeg sier opp abonnementet"]
+    assert suggest_title([], said, "x", "nb") == "Hvordan sier jeg opp abonnementet?"
+    said = ["hej, hvor i byen ligger butikken"]
+    assert suggest_title([], said, "x", "da") == "Hvor i byen ligger butikken?"
