@@ -70,6 +70,8 @@ _INTERROGATIVE = {
     "en": r"how|why|when|what|where|who|which|can|could|should|do|does|did|is|are|will|have|has",
 }
 _LANGUAGE_GROUP = {"nn": "nb", "no": "nb"}
+_NULL_SAMPLE = 4_000_000
+_FLOAT64_PAIRS = 20_000_000
 
 
 def faq_passages(units: pl.DataFrame, max_chars: int = 1200) -> list[str]:
@@ -117,7 +119,10 @@ def null_threshold(scores: np.ndarray, fdr: float) -> float:
     #(score < -t) estimates the unrelated pairs above t, and their share of #(score > t) is the
     false-answer rate at t. Returns +inf when no threshold reaches `fdr`.
     """
-    flat = np.sort(np.asarray(scores, dtype=np.float64).ravel())
+    flat = np.asarray(scores).ravel()
+    if flat.size > _NULL_SAMPLE:  # an even stride over all pairs estimates the tails as well
+        flat = flat[:: flat.size // _NULL_SAMPLE + 1]
+    flat = np.sort(flat.astype(np.float64))
     lower = np.sort(-flat[flat < 0])  # |negative scores|, ascending
     upper = flat[flat > 0]
     if upper.size == 0:
@@ -154,8 +159,10 @@ def answerability(
                 "page_score": np.zeros(n),
             }
         )
-    call_vectors = np.asarray(call_vectors, dtype=np.float64)
-    unit_vectors = np.asarray(unit_vectors, dtype=np.float64)
+    # float64 where it is cheap (exact ties across cosine scales); float32 for big windows.
+    dtype = np.float64 if n * units.height <= _FLOAT64_PAIRS else np.float32
+    call_vectors = np.asarray(call_vectors, dtype=dtype)
+    unit_vectors = np.asarray(unit_vectors, dtype=dtype)
     sims = call_vectors @ unit_vectors.T
     unit_languages = units["language"].to_list() if "language" in units.columns else None
     if call_languages is None or unit_languages is None:

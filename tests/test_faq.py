@@ -187,6 +187,15 @@ def test_null_threshold_reads_the_false_answers_off_the_mirrored_tail():
     assert (related >= t).sum() >= 500
 
 
+def test_null_threshold_on_a_big_window_reads_a_sample_of_the_pairs():
+    rng = np.random.default_rng(2)
+    scores = np.concatenate([rng.standard_normal(6_000_000), rng.normal(8.0, 0.5, 150_000)])
+    rng.shuffle(scores)
+    full = null_threshold(scores[:3_000_000], 0.01)  # under the sample size: every pair
+    sampled = null_threshold(scores, 0.01)
+    assert abs(sampled - full) < 0.15
+
+
 def test_no_units_means_every_reason_needs_a_page(scene):
     reasons, calls, vectors, units, unit_vectors = scene
     gaps = faq_recommendations(
