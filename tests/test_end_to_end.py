@@ -124,3 +124,28 @@ def test_report_table_shows_top_reasons_and_counts_the_rest(first_run):
     ranks = [line.split()[0] for line in out.splitlines() if line[:3].strip().isdigit()]
     assert ranks == ["1", "2", "3"]
     assert "more reasons with" in out
+
+
+def test_faq_gaps_are_published_as_a_prefect_artifact(first_run):
+    from prefect.client.orchestration import get_client
+
+    db_path, _, _, _ = first_run
+    # The client's read_artifacts sends null run filters this server rejects (422), and empty
+    # ones select only artifacts made in a task: the filter is posted as the API documents it.
+    with get_client(sync_client=True) as client:
+        response = client.request(
+            "POST",
+            "/artifacts/filter",
+            json={
+                "artifacts": {"key": {"any_": ["faq-recommendations"]}},
+                "limit": 10,
+                "offset": 0,
+                "sort": "CREATED_DESC",
+            },
+        )
+    artifacts = response.json()
+    assert artifacts
+    with Database(db_path, read_only=True) as db:
+        top = db.query("SELECT suggested_title FROM faq_recommendations WHERE rank = 1")
+    assert artifacts[0]["type"] == "markdown"
+    assert top["suggested_title"][0].replace("|", "/") in artifacts[0]["data"]
