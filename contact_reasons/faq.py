@@ -237,7 +237,7 @@ def faq_recommendations(
     decided = answerability(call_vectors, units, unit_vectors, settings, languages)
     columns = [c for c in _CALL_COLUMNS if c in calls.columns]
     frame = (
-        pl.concat([call_reasons.select("call_id", "reason_id"), decided], how="horizontal")
+        pl.concat([_centrality(call_reasons), decided], how="horizontal")
         .join(
             calls.select(columns).rename({"answered": "answered_call"}, strict=False),
             on="call_id",
@@ -277,6 +277,14 @@ def faq_recommendations(
     return out.select(empty_recommendations().columns)
 
 
+def _centrality(call_reasons: pl.DataFrame) -> pl.DataFrame:
+    """Call id, reason id and how typical the call is of its reason (`similarity`, else 0)."""
+    typical = pl.col("similarity") if "similarity" in call_reasons.columns else pl.lit(0.0)
+    return call_reasons.select(
+        "call_id", "reason_id", typical.cast(pl.Float64).fill_null(0.0).alias("centrality")
+    )
+
+
 _CALL_COLUMNS = ("call_id", "week", "reason_text", "customer_text", "detected_language", "answered")
 _KIND_ORDER = {"new_page": 0, "improve_page": 1, "findability": 2, "covered": 3}
 
@@ -301,7 +309,8 @@ def _recommend(
     open_questions = _questions(
         mine.filter(~pl.col("answered") | (pl.col("unit_index") != (best or 0))), language
     )
-    examples = mine.sort("score", descending=True)["call_id"].head(settings.examples).to_list()
+    typical = mine.sort(["centrality", "call_id"], descending=[True, False])
+    examples = typical["call_id"].head(settings.examples).to_list()
     return {
         "reason_id": reason_id,
         "label": label,
@@ -480,10 +489,10 @@ def _as_question(sentence: str) -> str:
 
 
 def _phrasings(mine: pl.DataFrame, n: int) -> list[str]:
-    """The customers' own words nearest the FAQ's best match first, distinct, short enough."""
+    """The customers' own words, the reason's most typical calls first, distinct, short enough."""
     seen: set[str] = set()
     out: list[str] = []
-    ordered = mine.sort("score", descending=True)
+    ordered = mine.sort(["centrality", "call_id"], descending=[True, False])
     own = ordered["customer_text"].to_list() if "customer_text" in ordered.columns else []
     noted = ordered["reason_text"].to_list() if "reason_text" in ordered.columns else []
     for text in [*(t for t in own if t), *(t for t in noted if t)]:

@@ -178,8 +178,11 @@ def _gap_lines(r: dict[str, Any]) -> list[str]:
         lines.append(
             f"    FAQ answers {r['coverage']:.0%} of these calls, touches {get('touched') or 0:.0%}"
         )
-    if get("best_url"):
-        lines.append(f"    page: {_page(r)}; {_before_after(r)}")
+    if get("best_url") and r["recommendation"] == "new_page":
+        lines.append(f"    nearest page (does not answer): {_page(r)}")
+    elif get("best_url"):
+        what = "page to improve" if r["recommendation"] == "improve_page" else "page to link"
+        lines.append(f"    {what}: {_page(r)}; {_before_after(r)}")
     if get("key_terms"):
         lines.append(f"    key terms: {', '.join(r['key_terms'][:8])}")
     open_questions = get("unanswered_questions") or []
