@@ -49,9 +49,9 @@ def _parser() -> argparse.ArgumentParser:
         "--faq",
         action="append",
         default=[],
-        type=Path,
-        metavar="PATH",
-        help="FAQ page file or folder of Markdown/HTML pages (repeatable)",
+        metavar="SOURCE",
+        help="FAQ pages: a folder or file of Markdown/HTML pages, a CSV of url,question,answer, "
+        "or a website's sitemap URL (repeatable)",
     )
     run.add_argument("--db", type=Path, default=None, help=f"DuckDB file (default {DEFAULT_DB})")
     run.add_argument("--config", type=Path, default=None, help="settings TOML file")
@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     purge.add_argument("--before", required=True, help="YYYY-MM-DD (UTC midnight)")
     purge.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
 
-    faq = sub.add_parser("faq", help="print the FAQ-gap recommendations")
+    faq = sub.add_parser(
+        "faq", help="print the FAQ gaps: new pages, pages to improve, pages to make findable"
+    )
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
     faq.add_argument("--top", type=int, default=15)

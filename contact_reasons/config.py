@@ -107,22 +107,26 @@ class AlertSettings(_Section):
 
 
 class FaqSettings(_Section):
-    """How FAQ pages are matched with contact reasons."""
+    """How FAQ units are matched with calls, and what a page is assumed to save."""
 
-    answered_margin: float = Field(default=0.027, ge=-2, le=2)
-    """A page whose centred similarity to a reason is at least this answers it.
-
-    Centred similarity is the cosine of reason and page minus the page's mean cosine over all
-    reasons: embedding models put every page close to everything, and what tells a page that
-    answers a reason is how much closer it is to that reason than to the others. The defaults
-    are read off the sample's ground truth with the default model (see docs/benchmarks.md).
-    """
-    partial_margin: float = Field(default=0.020, ge=-2, le=2)
-    """Between this and `answered_margin` a page answers the reason badly or in part."""
+    answer_fdr: float = Field(default=0.01, gt=0, lt=1)
+    """A unit answers a call when their calibrated similarity clears the level at which at most
+    this share of the pairs above it are expected from unrelated pairs (see `faq.py`). It is a
+    rate, not a cosine, so it holds across embedding models and FAQ sites."""
+    touch_fdr: float = Field(default=0.05, gt=0, lt=1)
+    """The same for a page as a whole touching a call (the kind `improve_page`)."""
     deflection_new_page: float = Field(default=0.3, ge=0, le=1)
-    """Share of a reason's calls a new page is assumed to save."""
+    """Share of the unanswered calls of a reason a new page is assumed to save."""
     deflection_improve_page: float = Field(default=0.15, ge=0, le=1)
+    """Share of the unanswered calls of a reason a better page is assumed to save."""
+    deflection_findability: float = Field(default=0.1, ge=0, le=1)
+    """Share of the answered calls linking the page where people look is assumed to save."""
+    findability_remaining: float = Field(default=0.75, gt=0, le=2)
+    """An answered reason whose calls after the page's date are at least this share of before
+    is marked `findability`: the page answers, yet callers still call."""
     phrasings_per_reason: int = Field(default=5, ge=1, le=50)
+    key_terms: int = Field(default=8, ge=1, le=50)
+    examples: int = Field(default=5, ge=0, le=50)
     top: int = Field(default=15, ge=1)
 
 

@@ -1,161 +1,202 @@
-"""FAQ gaps: which contact reasons the FAQ does not answer, or answers badly.
+"""FAQ gaps: which contact reasons the FAQ does not answer, answers in part, or answers unseen.
 
-FAQ pages are Markdown or HTML files. Each reason's centroid (mean of its calls' vectors) is
-compared with every page's vector. Raw cosines barely separate answered from unanswered reasons
-(an embedding model puts every page near everything), so each page's similarities are centred
-on its mean over all reasons: the margin by which a page is closer to one reason than to the
-average reason. The best page's margin decides whether the reason is answered, answered badly
-(improve the page) or not at all (a new page). Gaps are ranked by calls a page could save a week.
+The decision is made per call, then per reason:
+
+1. **Answerability per call.** Every call's reason text is compared with every FAQ unit (a
+   question and its answer, see `faq_units`). Raw cosines do not carry across embedding models or
+   FAQ sites (one model puts everything at 0.8, another at 0.3), so the similarities are
+   calibrated on the corpus at hand: each is centred on the call's median over all units (how
+   close this call is to FAQ text at all), on the unit's median over all calls (how close this
+   unit is to any call) and on the median of its pair of languages (a model puts a call a little
+   nearer everything in its own language), and scaled by the residuals' robust spread (MAD).
+   Most call/unit pairs
+   are unrelated, so these residuals are a null distribution; unrelated pairs fall as far below
+   zero as above it, related ones only above. The threshold for "unit u answers call c" is the
+   lowest at which the mirrored lower tail (the false answers expected) is at most
+   `answer_fdr` of the pairs above it. A call is *touched* by a page when its similarity to the
+   page as a whole (the mean of its similarities to the page's units) clears the same test at
+   `touch_fdr`.
+2. **Coverage per reason** is the share of its calls some unit answers, with the unit that
+   answers most of them named. The kind: `covered` or `findability` when most calls are
+   answered (findability when its calls stay high anyway), `improve_page` when most calls are at
+   least touched by a page, else `new_page`.
+
+The calibration works across languages as far as the embedding model does (multilingual-e5 puts a
+Norwegian question near a Danish answer). Gaps are ranked by calls a page could save a week.
 """
 
 from __future__ import annotations
 
-import hashlib
+import math
 import re
+from collections import Counter
 from collections.abc import Sequence
-from html.parser import HTMLParser
-from pathlib import Path
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from contact_reasons.config import FaqSettings
-from contact_reasons.errors import InputError
+from contact_reasons.faq_units import page_documents, read_faq_units, units_as_of
 from contact_reasons.language import detect_languages
+from contact_reasons.stopwords import ALL as STOPWORDS
 
-FAQ_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
-_SKIP_TAGS = {"nav", "footer", "header", "script", "style", "aside", "noscript"}
-_QUESTION = re.compile(r"[^.!?\n]{12,140}\?")
-_TITLE_TEMPLATES = {
-    "da": "Spørgsmål om {label}",
-    "nb": "Spørsmål om {label}",
-    "nn": "Spørsmål om {label}",
-    "en": "Questions about {label}",
+__all__ = [
+    "answerability",
+    "faq_passages",
+    "faq_recommendations",
+    "page_documents",
+    "read_faq_units",
+    "suggest_title",
+]
+
+#: Reasons with one of these catalogue statuses are not FAQ material.
+EXCLUDED_STATUSES = frozenset({"ignored", "not_faq", "not-faq", "merged"})
+#: Share of callers whose call goes unanswered who never call back (the project's brief).
+NEVER_CALL_BACK = 0.85
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+_FILLER = re.compile(
+    r"^(?:\W*(?:ja|jo|nå|nu|og|and|men|but|så|so|altså|eh+m?|øh+m?|hmm+|um+|uh+|okay|ok|hej|hei|"
+    r"hallo|hello|hi|goddag|god\s+dag|godmorgen|god\s+morgen|good\s+morning|tak|takk|"
+    r"det\s+er\s+fordi|jeg\s+ringer\s+(?:fordi|om|angående)|i'?m\s+calling\s+(?:because|about)|"
+    r"jeg\s+lurte\s+på|jeg\s+ville\s+(?:bare\s+)?høre|jeg\s+vil\s+(?:bare\s+)?høre|"
+    r"i\s+was\s+wondering|yes|yeah|well|nå\s+ja)\b[\s,.!:]*)+",
+    re.IGNORECASE,
+)
+_INTERROGATIVE = {
+    "da": r"hvordan|hvorfor|hvornår|hvad|hvor|hvem|hvilke[nt]?|kan|skal|må|er|har|vil|får|bliver",
+    "nb": r"hvordan|hvorfor|når|hva|hvor|hvem|hvilke[nt]?|kan|skal|må|er|har|vil|får|blir",
+    "en": r"how|why|when|what|where|who|which|can|could|should|do|does|did|is|are|will|have|has",
 }
-_FAQ_COLUMNS = {
-    "doc_id": pl.String,
-    "path": pl.String,
-    "title": pl.String,
-    "text": pl.String,
-    "language": pl.String,
-    "sha256": pl.String,
-}
+_LANGUAGE_GROUP = {"nn": "nb", "no": "nb"}
+_NULL_SAMPLE = 4_000_000
+_FLOAT64_PAIRS = 20_000_000
 
 
-class _HtmlText(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.skip = 0
-        self.parts: list[str] = []
-        self.title = ""
-        self.h1 = ""
-        self._in: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self.skip += 1
-        elif tag in ("title", "h1"):
-            self._in = tag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS and self.skip:
-            self.skip -= 1
-        elif tag == self._in:
-            self._in = None
-        if tag in ("p", "li", "h1", "h2", "h3", "div", "br", "tr"):
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in == "title":
-            self.title += data
-            return
-        if self.skip:
-            return
-        if self._in == "h1":
-            self.h1 += data
-        self.parts.append(data)
-
-
-def parse_faq_page(path: Path, content: str) -> tuple[str, str]:
-    """Return a page's title and plain text (HTML boilerplate such as nav and footer removed)."""
-    if path.suffix.lower() in (".html", ".htm"):
-        parser = _HtmlText()
-        parser.feed(content)
-        text = re.sub(r"[ \t]+", " ", "".join(parser.parts))
-        text = re.sub(r"\n\s*\n+", "\n\n", text).strip()
-        title = (parser.h1 or parser.title).strip() or path.stem
-        return title, text
-    lines = content.strip().splitlines()
-    title = path.stem.replace("-", " ").replace("_", " ")
-    for line in lines:
-        if line.startswith("#"):
-            title = line.lstrip("#").strip()
-            break
-    body = re.sub(r"[*_`>#]+", "", content)
-    return title, re.sub(r"\n\s*\n+", "\n\n", body).strip()
-
-
-def read_faq_documents(paths: Sequence[Path]) -> pl.DataFrame:
-    """Read FAQ pages from files or folders (recursively) into a frame, sorted by path.
-
-    Raises:
-        InputError: a path does not exist, or a page is not UTF-8 text.
-    """
-    files: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            files.extend(p for p in path.rglob("*") if p.suffix.lower() in FAQ_SUFFIXES)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise InputError(f"{path}: FAQ path does not exist")
-    rows = []
-    for file in sorted(set(files)):
-        raw = file.read_bytes()
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{file}: FAQ page is not UTF-8 ({exc})") from exc
-        title, text = parse_faq_page(file, content)
-        rows.append(
-            {
-                "doc_id": file.as_posix(),
-                "path": file.as_posix(),
-                "title": title,
-                "text": text,
-                "language": None,
-                "sha256": hashlib.sha256(raw).hexdigest(),
-            }
-        )
-    documents = pl.DataFrame(rows, schema=_FAQ_COLUMNS)
-    heads = [f"{t}\n{x[:500]}" for t, x in zip(documents["title"], documents["text"], strict=True)]
-    languages = detect_languages(heads)
-    return documents.with_columns(pl.Series("language", languages, dtype=pl.String))
-
-
-def faq_passages(documents: pl.DataFrame, max_chars: int = 1500) -> list[str]:
-    """Return the text embedded for each page: its title, then the start of its body."""
+def faq_passages(units: pl.DataFrame, max_chars: int = 1200) -> list[str]:
+    """The text embedded for each unit: its page's title, its question, then its answer."""
     return [
-        f"{title}\n{text[:max_chars]}"
-        for title, text in zip(documents["title"], documents["text"], strict=True)
+        f"{title}\n{question}\n{answer[:max_chars]}" if question != title else f"{title}\n{answer}"
+        for title, question, answer in zip(
+            units["page_title"], units["question"], units["answer"], strict=True
+        )
     ]
 
 
-def reason_centroids(
-    call_reasons: pl.DataFrame, vectors: np.ndarray
-) -> tuple[list[int], np.ndarray]:
-    """Return reason ids (without -1) and the normalised mean vector of each one's calls.
+def _robust_residuals(
+    sims: np.ndarray,
+    row_groups: Sequence[str | None] | None = None,
+    column_groups: Sequence[str | None] | None = None,
+) -> np.ndarray:
+    """Similarities centred on their row's and column's medians, in units of their robust spread.
 
-    `call_reasons` rows are aligned with `vectors` rows.
+    With groups (the languages of calls and of units), each block of a row group and a column
+    group is centred on its own median too: a model puts a Danish call a little nearer every
+    Danish text than every Norwegian one, and that offset says nothing about the answer.
     """
-    labels = call_reasons["reason_id"].to_numpy()
-    ids = sorted(int(r) for r in np.unique(labels) if r != -1)
-    if not ids:
-        return [], np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
-    cents = np.stack([vectors[labels == r].mean(axis=0) for r in ids])
-    cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
-    return ids, cents.astype(np.float32)
+    centred = sims - np.median(sims, axis=1, keepdims=True)
+    centred = centred - np.median(centred, axis=0, keepdims=True)
+    if row_groups is not None and column_groups is not None:
+        rows = np.array([_group(x) for x in row_groups])
+        columns = np.array([_group(x) for x in column_groups])
+        for row_group in np.unique(rows):
+            for column_group in np.unique(columns):
+                block = np.ix_(rows == row_group, columns == column_group)
+                centred[block] -= np.median(centred[block])
+    scale = 1.4826 * float(np.median(np.abs(centred)))
+    return centred / max(scale, 1e-9)
+
+
+def _group(language: str | None) -> str:
+    return _LANGUAGE_GROUP.get(language or "", language or "")
+
+
+def null_threshold(scores: np.ndarray, fdr: float) -> float:
+    """The lowest score at which the mirrored lower tail is at most `fdr` of the upper tail.
+
+    Unrelated pairs spread evenly around zero; only related pairs add to the upper tail. So
+    #(score < -t) estimates the unrelated pairs above t, and their share of #(score > t) is the
+    false-answer rate at t. Returns +inf when no threshold reaches `fdr`.
+    """
+    flat = np.asarray(scores).ravel()
+    if flat.size > _NULL_SAMPLE:  # an even stride over all pairs estimates the tails as well
+        flat = flat[:: flat.size // _NULL_SAMPLE + 1]
+    flat = np.sort(flat.astype(np.float64))
+    lower = np.sort(-flat[flat < 0])  # |negative scores|, ascending
+    upper = flat[flat > 0]
+    if upper.size == 0:
+        return math.inf
+    above = upper.size - np.arange(upper.size)  # pairs scoring at least upper[i]
+    below = lower.size - np.searchsorted(lower, upper, side="left")
+    passing = np.flatnonzero(below <= fdr * above)
+    return float(upper[passing[0]]) if passing.size else math.inf
+
+
+def answerability(
+    call_vectors: np.ndarray,
+    units: pl.DataFrame,
+    unit_vectors: np.ndarray,
+    settings: FaqSettings,
+    call_languages: Sequence[str | None] | None = None,
+) -> pl.DataFrame:
+    """Decide per call whether an FAQ unit answers it, and whether a page touches it.
+
+    `call_languages` (aligned with `call_vectors`) and the units' `language` column, when given,
+    take out the model's pull towards texts in the call's own language.
+
+    Returns one row per call (aligned with `call_vectors`): `unit_index` (best unit, -1 without
+    units), `score` (its calibrated similarity), `answered`, `touched`, `page_score`.
+    """
+    n = call_vectors.shape[0]
+    if units.height == 0 or n == 0:
+        return pl.DataFrame(
+            {
+                "unit_index": np.full(n, -1, dtype=np.int64),
+                "score": np.zeros(n),
+                "answered": np.zeros(n, dtype=bool),
+                "touched": np.zeros(n, dtype=bool),
+                "page_score": np.zeros(n),
+            }
+        )
+    # float64 where it is cheap (exact ties across cosine scales); float32 for big windows.
+    dtype = np.float64 if n * units.height <= _FLOAT64_PAIRS else np.float32
+    call_vectors = np.asarray(call_vectors, dtype=dtype)
+    unit_vectors = np.asarray(unit_vectors, dtype=dtype)
+    sims = call_vectors @ unit_vectors.T
+    unit_languages = units["language"].to_list() if "language" in units.columns else None
+    if call_languages is None or unit_languages is None:
+        call_languages = unit_languages = None
+    unit_scores = _robust_residuals(sims, call_languages, unit_languages)
+    # A page's similarity is the mean of its units' (not the cosine to a normalised centroid),
+    # so that like the units' it moves in step with the model's cosine scale.
+    urls = units["url"].to_list()
+    page_ids = sorted(set(urls))
+    index = np.array([page_ids.index(u) for u in urls])
+    members = np.zeros((len(urls), len(page_ids)))
+    members[np.arange(len(urls)), index] = 1.0
+    page_languages = None
+    if unit_languages is not None:
+        first_language = dict(zip(urls[::-1], unit_languages[::-1], strict=True))
+        page_languages = [first_language[p] for p in page_ids]
+    page_scores = _robust_residuals(
+        sims @ (members / members.sum(axis=0, keepdims=True)), call_languages, page_languages
+    )
+    answer_at = null_threshold(unit_scores, settings.answer_fdr)
+    touch_at = null_threshold(page_scores, settings.touch_fdr)
+    best = unit_scores.argmax(axis=1)
+    score = unit_scores[np.arange(n), best]
+    page_score = page_scores.max(axis=1)
+    answered = score >= answer_at
+    return pl.DataFrame(
+        {
+            "unit_index": best.astype(np.int64),
+            "score": score.astype(np.float64),
+            "answered": answered,
+            "touched": answered | (page_score >= touch_at),
+            "page_score": page_score.astype(np.float64),
+        }
+    )
 
 
 def faq_recommendations(
@@ -163,84 +204,299 @@ def faq_recommendations(
     calls: pl.DataFrame,
     call_reasons: pl.DataFrame,
     call_vectors: np.ndarray,
-    documents: pl.DataFrame,
-    doc_vectors: np.ndarray,
+    units: pl.DataFrame,
+    unit_vectors: np.ndarray,
     settings: FaqSettings,
     weeks: int,
 ) -> pl.DataFrame:
-    """Rank the reasons the FAQ does not answer, or answers badly.
+    """One row per FAQ-worthy reason: its kind of gap and what a web team needs to act on it.
 
     Args:
-        reasons: `reason_id`, `label`, `language`.
-        calls: `call_id`, `customer_text`, `reason_text` (redacted), aligned with nothing.
-        call_reasons: `call_id`, `reason_id`, `similarity`, rows aligned with `call_vectors`.
-        call_vectors: normalised vectors of the calls.
-        documents: FAQ pages (`doc_id`, `title`).
-        doc_vectors: normalised vectors of the pages, rows aligned with `documents`.
-        settings: thresholds and deflection rates.
+        reasons: `reason_id`, `label` (optional `status`: ignored and not-faq reasons are left out).
+        calls: the calls (`call_id`, `week`, `reason_text`, `customer_text`, optional
+            `detected_language`, `answered`), redacted.
+        call_reasons: `call_id`, `reason_id`, rows aligned with `call_vectors`.
+        call_vectors: normalised vectors of the calls' reason texts.
+        units: FAQ units (`faq_units.read_faq_units`; `page_date` may be filled from the store).
+        unit_vectors: normalised passage vectors of the units, rows aligned with `units`.
+        settings: calibration levels and the savings assumptions.
         weeks: weeks the calls span, to turn counts into calls a week.
 
     Returns:
-        One row per gap (recommendation `new_page` or `improve_page`), ranked by estimated calls
-        saved a week, columns as in the `faq_recommendations` table.
+        Rows ranked by estimated calls saved a week (gaps first, `covered` reasons last), with
+        the columns of the `faq_recommendations` table.
     """
-    ids, cents = reason_centroids(call_reasons, call_vectors)
-    if not ids:
-        return _empty_recommendations()
-    rows_ = np.arange(len(ids))
-    if documents.height:
-        sims = cents @ doc_vectors.T
-        centred = sims - sims.mean(axis=0, keepdims=True) if len(ids) > 1 else sims
-        best = centred.argmax(axis=1)
-        best_sim, best_margin = sims[rows_, best], centred[rows_, best]
-    else:
-        best = np.zeros(len(ids), dtype=int)
-        best_sim = best_margin = np.full(len(ids), -np.inf)
-    texts = call_reasons.join(calls.select("call_id", "customer_text", "reason_text"), on="call_id")
+    if "first_read_at" in units.columns:  # a page without a date: the day it was first read
+        first = units.filter(pl.col("first_read_at").is_not_null())
+        first = first.group_by("url").agg(pl.col("first_read_at").min())
+        units = units_as_of(units, dict(zip(first["url"], first["first_read_at"], strict=True)))
+    languages = None
+    if "detected_language" in calls.columns:
+        language_of = dict(zip(calls["call_id"], calls["detected_language"], strict=True))
+        languages = [language_of.get(c) for c in call_reasons["call_id"]]
+    decided = answerability(call_vectors, units, unit_vectors, settings, languages)
+    columns = [c for c in _CALL_COLUMNS if c in calls.columns]
+    frame = (
+        pl.concat([_centrality(call_reasons), decided], how="horizontal")
+        .join(
+            calls.select(columns).rename({"answered": "answered_call"}, strict=False),
+            on="call_id",
+            how="left",
+            maintain_order="left",
+        )
+        .filter(pl.col("reason_id") != -1)
+    )
+    if "status" in reasons.columns:
+        reasons = reasons.filter(
+            pl.col("status").is_null() | ~pl.col("status").is_in(sorted(EXCLUDED_STATUSES))
+        )
     info = {r["reason_id"]: r for r in reasons.iter_rows(named=True)}
+    frame = frame.filter(pl.col("reason_id").is_in(list(info)))
+    if frame.height == 0:
+        return empty_recommendations()
+    all_weeks = sorted(calls["week"].drop_nulls().unique().to_list()) if "week" in columns else []
+    volumes = frame.group_by("reason_id").len()["len"].to_numpy() / max(weeks, 1)
+    busy = float(np.median(volumes)) if volumes.size else 0.0
+    document_freq = _document_frequencies(frame)
     rows = []
-    for i, reason_id in enumerate(ids):
-        margin = float(best_margin[i])
-        if margin >= settings.answered_margin:
+    for (reason_id,), mine in frame.group_by("reason_id", maintain_order=True):
+        row = _recommend(
+            int(reason_id), str(info[reason_id].get("label") or ""), mine, units, settings
+        )
+        row |= _volume(mine, all_weeks, weeks, row["page_date"])
+        row["key_terms"] = _key_terms(mine, document_freq, settings.key_terms)
+        row |= _kind_and_savings(row, busy, settings)
+        rows.append(row)
+    out = pl.DataFrame(rows, schema_overrides=_SCHEMA)
+    order = pl.col("recommendation").replace_strict(_KIND_ORDER, default=9, return_dtype=pl.Int32)
+    out = out.sort(
+        [order == _KIND_ORDER["covered"], "estimated_calls_saved", "calls", "reason_id"],
+        descending=[False, True, True, False],
+    )
+    out = out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))
+    return out.select(empty_recommendations().columns)
+
+
+def _centrality(call_reasons: pl.DataFrame) -> pl.DataFrame:
+    """Call id, reason id and how typical the call is of its reason (`similarity`, else 0)."""
+    typical = pl.col("similarity") if "similarity" in call_reasons.columns else pl.lit(0.0)
+    return call_reasons.select(
+        "call_id", "reason_id", typical.cast(pl.Float64).fill_null(0.0).alias("centrality")
+    )
+
+
+_CALL_COLUMNS = ("call_id", "week", "reason_text", "customer_text", "detected_language", "answered")
+_KIND_ORDER = {"new_page": 0, "improve_page": 1, "findability": 2, "covered": 3}
+
+
+def _recommend(
+    reason_id: int, label: str, mine: pl.DataFrame, units: pl.DataFrame, settings: FaqSettings
+) -> dict:
+    n = mine.height
+    coverage = float(mine["answered"].cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
+    touched = float(mine["touched"].cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
+    best = None
+    if units.height:
+        # The unit that answers most of the reason's calls; else the one most of them are near.
+        pool = mine.filter(pl.col("answered")) if coverage > 0 else mine
+        counts = Counter(pool["unit_index"].to_list())
+        best = max(counts, key=lambda i: (counts[i], -i))
+    languages = _languages(mine)
+    language = languages[0][0] if languages else None
+    questions = _in_language(_questions(mine, language)[:40], language)
+    phrasings = _phrasings(mine, settings.phrasings_per_reason)
+    best_unit = units.row(best, named=True) if best is not None else {}
+    open_questions = _questions(
+        mine.filter(~pl.col("answered") | (pl.col("unit_index") != (best or 0))), language
+    )
+    typical = mine.sort(["centrality", "call_id"], descending=[True, False])
+    examples = typical["call_id"].head(settings.examples).to_list()
+    return {
+        "reason_id": reason_id,
+        "label": label,
+        "calls": n,
+        "coverage": round(coverage, 3),
+        "touched": round(touched, 3),
+        "best_doc_id": best_unit.get("url"),
+        "best_doc_title": best_unit.get("page_title"),
+        "best_unit_id": best_unit.get("unit_id"),
+        "best_url": best_unit.get("url"),
+        "best_question": best_unit.get("question"),
+        "similarity": float(mine["score"].median()) if best is not None else None,  # type: ignore[arg-type]
+        "margin": float(mine["page_score"].median()) if best is not None else None,  # type: ignore[arg-type]
+        "suggested_title": suggest_title(questions, phrasings, label, language),
+        "customer_phrasings": phrasings,
+        "unanswered_questions": open_questions[: settings.phrasings_per_reason],
+        "language": language,
+        "caller_languages": ", ".join(f"{lang} {share:.0%}" for lang, share in languages[:3]),
+        "page_date": best_unit.get("page_date"),
+        "page_date_source": best_unit.get("page_date_source"),
+        "example_call_ids": examples,
+    }
+
+
+def _volume(mine: pl.DataFrame, all_weeks: list[str], weeks: int, page_date: date | None) -> dict:
+    per_week = mine.height / max(weeks, 1)
+    counts = Counter(mine["week"].to_list()) if "week" in mine.columns else Counter()
+    series = [counts.get(w, 0) for w in all_weeks]
+    recent, earlier = series[-4:], series[-8:-4]
+    trend, trend_pct = "steady", None
+    if earlier and sum(earlier) == 0 and sum(recent) > 0:
+        trend = "new"
+    elif earlier:
+        change = (float(np.mean(recent)) - float(np.mean(earlier))) / float(np.mean(earlier))
+        trend_pct = round(change * 100, 1)
+        trend = "rising" if change >= 0.25 else "falling" if change <= -0.25 else "steady"
+    before = after = None
+    if page_date is not None and all_weeks:
+        start = iso_week_of(page_date)
+        pre = [n for w, n in zip(all_weeks, series, strict=True) if w < start]
+        post = [n for w, n in zip(all_weeks, series, strict=True) if w >= start]
+        before = round(float(np.mean(pre)), 2) if pre else None
+        after = round(float(np.mean(post)), 2) if post else None
+    unanswered = 0
+    if "answered_call" in mine.columns:
+        unanswered = int((~mine["answered_call"].fill_null(True)).sum())
+    return {
+        "calls_per_week": round(per_week, 2),
+        "trend": trend,
+        "trend_pct": trend_pct,
+        "unanswered_calls_per_week": round(unanswered / max(weeks, 1), 2),
+        "calls_per_week_before": before,
+        "calls_per_week_after": after,
+    }
+
+
+def _kind_and_savings(row: dict, busy: float, settings: FaqSettings) -> dict:
+    """The kind of gap, and the calls a page could save a week with its assumption in words."""
+    per_week, coverage = row["calls_per_week"], row["coverage"]
+    before, after = row["calls_per_week_before"], row["calls_per_week_after"]
+    if coverage >= 0.5:
+        # Answered, yet callers still call: judged by the page's own before/after where the
+        # window has both, else by whether the reason is among the busier half.
+        if before and after is not None:
+            stays_high = after >= settings.findability_remaining * before
+        else:
+            stays_high = per_week >= busy
+        kind = "findability" if stays_high else "covered"
+    elif row["touched"] >= 0.5:
+        kind = "improve_page"
+    else:
+        kind = "new_page"
+    open_calls = per_week * (1 - coverage)
+    if kind == "new_page":
+        rate, base, what = settings.deflection_new_page, open_calls, "a new page answers"
+    elif kind == "improve_page":
+        rate, base, what = settings.deflection_improve_page, open_calls, "a better page answers"
+    elif kind == "findability":
+        rate = settings.deflection_findability
+        base, what = per_week * coverage, "linking the page where people look answers"
+    else:
+        rate, base, what = 0.0, 0.0, "nothing to gain:"
+    saved = round(base * rate, 1)
+    if kind == "covered":
+        assumption = "the FAQ answers these calls and their number fell or is low"
+    else:
+        assumption = f"{what} {rate:.0%} of the {base:.1f} calls/week " + (
+            "that reach a page which answers them" if kind == "findability" else "no unit answers"
+        )
+    lost = row["unanswered_calls_per_week"]
+    if lost and kind != "covered":
+        assumption += (
+            f"; {lost:.1f} calls/week more go unanswered, and {NEVER_CALL_BACK:.0%} of callers "
+            "who are not answered never call back, so a page also reaches demand the phone loses"
+        )
+    return {
+        "recommendation": kind,
+        "estimated_calls_saved": saved,
+        "savings_assumption": assumption,
+    }
+
+
+def _languages(mine: pl.DataFrame) -> list[tuple[str, float]]:
+    if "detected_language" not in mine.columns:
+        return []
+    found = [_LANGUAGE_GROUP.get(x, x) for x in mine["detected_language"].drop_nulls().to_list()]
+    counts = Counter(found)
+    total = sum(counts.values())
+    return [(lang, n / total) for lang, n in counts.most_common()] if total else []
+
+
+def _sentences(text: str | None) -> list[str]:
+    if not text:
+        return []
+    out = []
+    for raw in _SENTENCE.findall(text.replace(",  ", ", ")):
+        sentence = _FILLER.sub("", raw.strip()).strip(" ,;:-")
+        if sentence:
+            out.append(sentence)
+    return out
+
+
+def _is_question(sentence: str, language: str | None) -> bool:
+    if sentence.endswith("?"):
+        return True
+    pattern = _INTERROGATIVE.get(language or "", "")
+    return bool(pattern) and re.match(rf"^(?:{pattern})\b", sentence, re.IGNORECASE) is not None
+
+
+def _questions(mine: pl.DataFrame, language: str | None) -> list[str]:
+    """The callers' own question-form sentences, in `language` first, most frequent first."""
+    texts = mine["customer_text"].to_list() if "customer_text" in mine.columns else []
+    langs = (
+        [_LANGUAGE_GROUP.get(x, x) for x in mine["detected_language"].to_list()]
+        if "detected_language" in mine.columns
+        else [None] * len(texts)
+    )
+    found: Counter[str] = Counter()
+    first: dict[str, str] = {}
+    for text, lang in zip(texts, langs, strict=True):
+        if language is not None and lang != language:
             continue
-        improve = margin >= settings.partial_margin
-        mine = texts.filter(pl.col("reason_id") == reason_id).sort(
-            ["similarity", "call_id"], descending=[True, False]
-        )
-        n_calls = mine.height
-        per_week = n_calls / max(weeks, 1)
-        rate = settings.deflection_improve_page if improve else settings.deflection_new_page
-        phrasings = _phrasings(mine, settings.phrasings_per_reason)
-        meta = info.get(reason_id, {})
-        label = str(meta.get("label", f"reason {reason_id}"))
-        rows.append(
-            {
-                "reason_id": reason_id,
-                "label": label,
-                "recommendation": "improve_page" if improve else "new_page",
-                "calls": n_calls,
-                "calls_per_week": per_week,
-                "estimated_calls_saved": round(per_week * rate, 1),
-                "best_doc_id": documents["doc_id"][int(best[i])] if documents.height else None,
-                "best_doc_title": documents["title"][int(best[i])] if documents.height else None,
-                "similarity": float(best_sim[i]) if documents.height else None,
-                "margin": margin if documents.height else None,
-                "suggested_title": suggest_title(phrasings, label, meta.get("language")),
-                "customer_phrasings": phrasings,
-            }
-        )
-    if not rows:
-        return _empty_recommendations()
-    out = pl.DataFrame(rows).sort(["estimated_calls_saved", "reason_id"], descending=[True, False])
-    return out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))
+        for sentence in _sentences(text):
+            words = sentence.split()
+            if 4 <= len(words) <= 22 and _is_question(sentence, lang):
+                key = sentence.lower().rstrip("?. ")
+                found[key] += 1
+                first.setdefault(key, sentence)
+    return [_as_question(first[k]) for k, _ in found.most_common()]
+
+
+def _in_language(questions: list[str], language: str | None) -> list[str]:
+    """The questions written in `language` (callers switch languages mid-call), else all."""
+    if not questions or language is None:
+        return questions
+    detected = detect_languages(questions)
+    same = [q for q, lang in zip(questions, detected, strict=True) if _group(lang) == language]
+    return same or questions
+
+
+_INDIRECT = re.compile(
+    r"^(hvordan|hvorfor|hvornår|hvor|hvad|hva|når|om|how|why|when|where|what|whether|if)\s+"
+    r"(jeg|man|vi|du|dere|we|you)\s+(\w+)\b",
+    re.IGNORECASE,
+)
+
+
+def _as_question(sentence: str) -> str:
+    """A sentence as a direct question: "hvordan jeg sier opp" becomes "hvordan sier jeg opp"."""
+    sentence = sentence.strip().rstrip(".!,; ")
+    indirect = _INDIRECT.match(sentence)
+    if indirect and indirect[1].lower() not in ("om", "whether", "if"):
+        sentence = f"{indirect[1]} {indirect[3]} {indirect[2]}" + sentence[indirect.end() :]
+    sentence = sentence if sentence.endswith("?") else sentence + "?"
+    return sentence[0].upper() + sentence[1:]
 
 
 def _phrasings(mine: pl.DataFrame, n: int) -> list[str]:
-    """The customers' own words nearest the reason's centre, distinct, short enough to read."""
+    """The customers' own words, the reason's most typical calls first, distinct, short enough."""
     seen: set[str] = set()
     out: list[str] = []
-    for own, noted in zip(mine["customer_text"], mine["reason_text"], strict=True):
-        text = (own or noted or "").strip()
+    ordered = mine.sort(["centrality", "call_id"], descending=[True, False])
+    own = ordered["customer_text"].to_list() if "customer_text" in ordered.columns else []
+    noted = ordered["reason_text"].to_list() if "reason_text" in ordered.columns else []
+    for text in [*(t for t in own if t), *(t for t in noted if t)]:
+        text = " ".join(str(text).split())
         if len(text) > 220:
             text = text[:217].rsplit(" ", 1)[0] + "..."
         key = text.lower()
@@ -252,22 +508,93 @@ def _phrasings(mine: pl.DataFrame, n: int) -> list[str]:
     return out
 
 
-def suggest_title(phrasings: Sequence[str], label: str, language: object = None) -> str:
-    """Suggest a page title: a customer's own question if one was asked, else from the label."""
+def suggest_title(
+    questions: Sequence[str],
+    phrasings: Sequence[str],
+    label: str,
+    language: str | None = None,
+) -> str:
+    """Suggest a page title: the callers' own most typical question, in their language.
+
+    Among the callers' question-form sentences (most frequent first), the one sharing most words
+    with the others is taken: the question most callers ask in some form. Without any, the first
+    customer phrasing that reads as a sentence becomes a question; only without phrasings is the
+    reason's label used.
+    """
+    pool = list(questions[:40])
+    if pool:
+        bags = [_content_words(q, language) for q in pool]
+        totals = Counter(w for bag in bags for w in bag)
+
+        def typical(i: int) -> float:
+            bag = bags[i]
+            if not bag:
+                return 0.0
+            return sum(totals[w] - 1 for w in bag) / math.sqrt(len(bag)) - 0.01 * i
+
+        return pool[max(range(len(pool)), key=typical)]
     for text in phrasings:
-        match = _QUESTION.search(text)
-        if match:
-            question = re.sub(r"^\W*(og|and|men|but|så|so|altså|eh+|øh+|ja|nå)\b\W*", "", match[0])
-            question = question.strip(" ,")
-            if len(question.split()) >= 3:
-                return question[0].upper() + question[1:]
-    template = _TITLE_TEMPLATES.get(str(language), _TITLE_TEMPLATES["en"])
-    first = label.split()[0] if label.split() else ""
-    proper = any(c.isupper() for c in first[1:])  # "TV og internet nede", "MitID virker ikke"
-    return template.format(label=label if proper else label[:1].lower() + label[1:])
+        for sentence in _sentences(text):
+            if len(sentence.split()) >= 4:
+                return _as_question(sentence[:140])
+    return _as_question(label) if label else ""
 
 
-def _empty_recommendations() -> pl.DataFrame:
+def _content_words(text: str, language: str | None = None) -> set[str]:
+    words = re.findall(r"[^\W\d_][^\W_]{2,}", text.lower())
+    return {w for w in words if w not in STOPWORDS}
+
+
+def _document_frequencies(frame: pl.DataFrame) -> tuple[Counter[str], int]:
+    counts: Counter[str] = Counter()
+    for text in frame["reason_text"].to_list() if "reason_text" in frame.columns else []:
+        counts.update(_content_words(text or "", None))
+    return counts, max(frame.height, 1)
+
+
+def _key_terms(mine: pl.DataFrame, document_freq: tuple[Counter[str], int], n: int) -> list[str]:
+    """Words the reason's calls use far more than calls in general (tf-idf over its calls)."""
+    df, total = document_freq
+    counts: Counter[str] = Counter()
+    for text in mine["reason_text"].to_list() if "reason_text" in mine.columns else []:
+        counts.update(_content_words(text or "", None))
+    scored = {
+        w: (c / mine.height) * math.log(total / df[w]) for w, c in counts.items() if df.get(w)
+    }
+    return [w for w, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+_SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {
+    "reason_id": pl.Int32,
+    "label": pl.String,
+    "calls": pl.Int64,
+    "coverage": pl.Float64,
+    "touched": pl.Float64,
+    "best_doc_id": pl.String,
+    "best_doc_title": pl.String,
+    "best_unit_id": pl.String,
+    "best_url": pl.String,
+    "best_question": pl.String,
+    "similarity": pl.Float64,
+    "margin": pl.Float64,
+    "suggested_title": pl.String,
+    "customer_phrasings": pl.List(pl.String),
+    "unanswered_questions": pl.List(pl.String),
+    "language": pl.String,
+    "caller_languages": pl.String,
+    "page_date": pl.Date,
+    "page_date_source": pl.String,
+    "example_call_ids": pl.List(pl.String),
+    "calls_per_week": pl.Float64,
+    "trend": pl.String,
+    "trend_pct": pl.Float64,
+    "unanswered_calls_per_week": pl.Float64,
+    "key_terms": pl.List(pl.String),
+}
+
+
+def empty_recommendations() -> pl.DataFrame:
+    """An empty frame with the columns of the `faq_recommendations` table."""
     return pl.DataFrame(
         schema={
             "rank": pl.Int32,
@@ -283,5 +610,29 @@ def _empty_recommendations() -> pl.DataFrame:
             "margin": pl.Float64,
             "suggested_title": pl.String,
             "customer_phrasings": pl.List(pl.String),
+            "coverage": pl.Float64,
+            "touched": pl.Float64,
+            "best_unit_id": pl.String,
+            "best_url": pl.String,
+            "best_question": pl.String,
+            "unanswered_questions": pl.List(pl.String),
+            "key_terms": pl.List(pl.String),
+            "trend": pl.String,
+            "trend_pct": pl.Float64,
+            "language": pl.String,
+            "caller_languages": pl.String,
+            "unanswered_calls_per_week": pl.Float64,
+            "savings_assumption": pl.String,
+            "page_date": pl.Date,
+            "page_date_source": pl.String,
+            "calls_per_week_before": pl.Float64,
+            "calls_per_week_after": pl.Float64,
+            "example_call_ids": pl.List(pl.String),
         }
     )
+
+
+def iso_week_of(day: date) -> str:
+    """The ISO week of a date, as the calls' `week` column writes it (2026-W41)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"

@@ -170,31 +170,126 @@ def faq_gaps(db: Database) -> pl.DataFrame:
     return db.query("SELECT * FROM faq_recommendations ORDER BY rank")
 
 
+_ACTIONS = {
+    "new_page": "NEW PAGE",
+    "improve_page": "IMPROVE PAGE",
+    "findability": "MAKE FINDABLE",
+    "covered": "COVERED",
+}
+_LIST_COLUMNS = (
+    "customer_phrasings",
+    "unanswered_questions",
+    "key_terms",
+    "example_call_ids",
+)
+
+
 def render_faq_gaps(gaps: pl.DataFrame, fmt: ReportFormat = "table", top: int = 15) -> str:
-    """Render FAQ recommendations for a web team."""
-    gaps = gaps.head(top)
+    """Render FAQ recommendations for a web team: the `top` gaps, then the pages that work.
+
+    CSV and JSON hold the `top` rows of every kind, covered reasons included.
+    """
     if fmt == "json":
-        return json.dumps(gaps.to_dicts(), ensure_ascii=False, indent=2, default=str)
+        return json.dumps(gaps.head(top).to_dicts(), ensure_ascii=False, indent=2, default=str)
     if fmt == "csv":
-        return gaps.with_columns(pl.col("customer_phrasings").list.join(" | ")).write_csv()
+        lists = [c for c in _LIST_COLUMNS if c in gaps.columns]
+        return gaps.head(top).with_columns(pl.col(c).list.join(" | ") for c in lists).write_csv()
+    kinds = gaps["recommendation"] if gaps.height else pl.Series([], dtype=pl.String)
+    open_gaps = gaps.filter(kinds != "covered").head(top)
     lines = ["FAQ gaps: pages that would answer calls before the phone rings", ""]
-    if gaps.height == 0:
-        return "\n".join([*lines, "No gaps: every reason has an FAQ page that answers it."])
-    for r in gaps.iter_rows(named=True):
-        action = "NEW PAGE" if r["recommendation"] == "new_page" else "IMPROVE PAGE"
+    if open_gaps.height == 0:
+        lines.append("No gaps: the FAQ answers every reason's calls.")
+    for r in open_gaps.iter_rows(named=True):
+        lines += _gap_lines(r)
+    working = gaps.filter(kinds == "covered")
+    if working.height:
+        lines.append("Answered by the FAQ (calls per week before -> after the page's date):")
+        for r in working.iter_rows(named=True):
+            lines.append(f"  - {_cut(r['label'], 40)}: {_page(r)}; {_before_after(r)}")
+    return "\n".join(lines)
+
+
+def _gap_lines(r: dict[str, Any]) -> list[str]:
+    get = r.get
+    action = _ACTIONS.get(r["recommendation"], r["recommendation"])
+    lines = [
+        f"{r['rank']:>2}. [{action}] {r['suggested_title']}",
+        f"    reason: {r['label']} ({r['calls_per_week']:.1f} calls/week, trend "
+        f"{get('trend') or '-'}{_pct(get('trend_pct'))}; callers {get('caller_languages') or '-'}"
+        f"; write it in {get('language') or '-'})",
+        f"    could save ~{r['estimated_calls_saved']:.1f} calls/week: "
+        f"{get('savings_assumption') or ''}",
+    ]
+    if get("coverage") is not None:
         lines.append(
-            f"{r['rank']:>2}. [{action}] {r['label']} - {r['calls_per_week']:.1f} calls/week, "
-            f"~{r['estimated_calls_saved']:.1f} saved/week"
+            f"    FAQ answers {r['coverage']:.0%} of these calls, touches {get('touched') or 0:.0%}"
         )
-        lines.append(f"    Suggested question: {r['suggested_title']}")
-        if r["best_doc_title"]:
-            lines.append(
-                f"    Closest page: {r['best_doc_title']} ({r['best_doc_id']}, "
-                f"margin {r['margin']:+.3f})"
-            )
-        for phrase in r["customer_phrasings"][:3]:
-            lines.append(f'    "{_cut(phrase, 110)}"')
-        lines.append("")
+    if get("best_url") and r["recommendation"] == "new_page":
+        lines.append(f"    nearest page (does not answer): {_page(r)}")
+    elif get("best_url"):
+        what = "page to improve" if r["recommendation"] == "improve_page" else "page to link"
+        lines.append(f"    {what}: {_page(r)}; {_before_after(r)}")
+    if get("key_terms"):
+        lines.append(f"    key terms: {', '.join(r['key_terms'][:8])}")
+    open_questions = get("unanswered_questions") or []
+    if open_questions and r["recommendation"] == "improve_page":
+        lines.append("    what callers ask that the page leaves open:")
+        lines += [f"      ? {_cut(q, 110)}" for q in open_questions[:3]]
+    for phrase in (r.get("customer_phrasings") or [])[:3]:
+        lines.append(f'    "{_cut(phrase, 110)}"')
+    lines.append("")
+    return lines
+
+
+def _page(r: dict[str, Any]) -> str:
+    if not r.get("best_url"):
+        return "no page"
+    return f"{r.get('best_doc_title') or ''} > {r.get('best_question') or ''} ({r['best_url']})"
+
+
+def _before_after(r: dict[str, Any]) -> str:
+    day, source = r.get("page_date"), r.get("page_date_source")
+    if day is None:
+        return "page date unknown"
+    before, after = r.get("calls_per_week_before"), r.get("calls_per_week_after")
+    said = f"page dated {day} ({source})"
+    if before is None or after is None:
+        return f"{said}; no weeks on both sides of it yet"
+    change = f" ({(after - before) / before:+.0%})" if before else ""
+    return f"{said}: {before:.1f} -> {after:.1f} calls/week{change}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f" {value:+.0f}%"
+
+
+def markdown_faq_gaps(gaps: pl.DataFrame, top: int = 15) -> str:
+    """The FAQ gaps as a Markdown table, for the Prefect artifact `faq-recommendations`."""
+    lines = [
+        "# FAQ gaps",
+        "",
+        "| # | kind | suggested page title | reason | calls/week | saved/week | trend | "
+        "coverage | page | before -> after |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in gaps.head(top).iter_rows(named=True):
+        before, after = r.get("calls_per_week_before"), r.get("calls_per_week_after")
+        ba = "-" if before is None or after is None else f"{before:.1f} -> {after:.1f}"
+        cells = [
+            str(r["rank"]),
+            r["recommendation"],
+            r["suggested_title"],
+            r["label"],
+            f"{r['calls_per_week']:.1f}",
+            f"{r['estimated_calls_saved']:.1f}",
+            str(r.get("trend") or "-"),
+            "-" if r.get("coverage") is None else f"{r['coverage']:.0%}",
+            str(r.get("best_url") or "-"),
+            ba,
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    if gaps.height == 0:
+        lines.append("| - | - | no reasons | - | - | - | - | - | - | - |")
     return "\n".join(lines)
 
 
@@ -257,6 +352,8 @@ def faq_gap_table(db: Database) -> pl.DataFrame:
     if not _has_table(db, "faq_recommendations"):
         return pl.DataFrame()
     gaps = db.query("SELECT * FROM faq_recommendations")
+    if "recommendation" in gaps.columns:  # a covered reason is not a gap
+        gaps = gaps.filter(pl.col("recommendation") != "covered")
     if "rank" in gaps.columns:
         gaps = gaps.sort("rank")
     keep = [c for c in FAQ_COLUMNS if c in gaps.columns]

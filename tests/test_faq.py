@@ -1,22 +1,264 @@
+import json
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
+from contact_reasons import cli, report
 from contact_reasons.config import FaqSettings
 from contact_reasons.errors import InputError
-from contact_reasons.faq import faq_recommendations, read_faq_documents, suggest_title
+from contact_reasons.faq import (
+    answerability,
+    faq_recommendations,
+    null_threshold,
+    page_documents,
+    read_faq_units,
+    suggest_title,
+)
+from contact_reasons.storage import Database
+
+DIM = 48
+NOISE = 0.6
+WEAK = 0.3
 
 
-def test_markdown_and_html_pages(tmp_path: Path):
+def _unit(rng, i):
+    v = np.zeros(DIM, dtype=np.float32)
+    v[i] = 1.0
+    return v
+
+
+def _near(rng, target, n, noise=NOISE):
+    out = target[None, :] + noise * rng.standard_normal((n, DIM)).astype(np.float32) / np.sqrt(DIM)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def scene():
+    """Four reasons and an FAQ of twelve units over eight pages, with known answers.
+
+    - reason 1 (meter reading): unit 0 answers it;
+    - reason 2 (invoice): page "faktura" (units 1, 2, 4, 5) is about it as a whole, no unit is;
+    - reason 3 (app update): nothing near it;
+    - reason 4 (ignored in the catalogue): unit 3 answers it;
+    - units 6-11: other pages, unrelated to every call.
+    """
+    rng = np.random.default_rng(7)
+    units = pl.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(12)],
+            "url": ["maaler.md", "faktura.md", "faktura.md", "kort.md"]
+            + ["faktura.md", "faktura.md"]
+            + [f"side{i}.md" for i in range(6)],
+            "page_title": ["Hvordan aflæser jeg måleren?", "Faktura", "Faktura", "Mistet kort"]
+            + [f"Side {i}" for i in range(8)],
+            "question": ["Hvordan aflæser jeg måleren?", "Betaling", "Gebyrer", "Spær kortet"]
+            + [f"Emne {i}" for i in range(8)],
+            "answer": ["Aflæs", "Betal", "Gebyr", "Spær"] + [f"Svar {i}" for i in range(8)],
+            "page_date": [date(2026, 10, 5), None, None, None] + [None] * 8,
+            "page_date_source": ["text", None, None, None] + [None] * 8,
+        }
+    )
+    invoice = (_unit(rng, 1) + _unit(rng, 2)) / np.sqrt(2)
+
+    def touching(i):  # a unit mostly about something else, a little about invoices
+        v = WEAK * invoice + _unit(rng, i)
+        return v / np.linalg.norm(v)
+
+    vecs = [_unit(rng, 0), touching(5), touching(6), _unit(rng, 3), touching(7), touching(8)]
+    vecs += [_unit(rng, 10 + i) for i in range(6)]
+    unit_vectors = np.stack(vecs).astype(np.float32)
+    weeks = [f"2026-W{w}" for w in range(36, 48)]
+    rows, vectors = [], []
+    plan = {
+        1: (_unit(rng, 0), [30] * 5 + [12] * 7, "da", "Hvordan aflæser jeg min måler?"),
+        2: (invoice, [10] * 12, "nb", "Hvorfor er fakturaen så høy?"),
+        3: (_unit(rng, 30), [0] * 8 + [5, 15, 35, 60], "nb", "Hvorfor virker ikke appen?"),
+        4: (_unit(rng, 3), [8] * 12, "da", "Hvordan spærrer jeg kortet?"),
+    }
+    for reason, (target, per_week, lang, question) in plan.items():
+        for week, count in zip(weeks, per_week, strict=True):
+            for k in range(count):
+                rows.append(
+                    {
+                        "call_id": f"r{reason}-{week}-{k}",
+                        "reason_id": reason,
+                        "week": week,
+                        "reason_text": f"kunde spurgte om emne {reason}",
+                        "customer_text": f"Hej. {question} Tak." if k % 2 else "Hej, tak.",
+                        "detected_language": lang if k % 4 else "en",
+                        "answered": k % 10 != 0,
+                    }
+                )
+            if count:
+                vectors.append(_near(rng, target, count))
+    calls = pl.DataFrame(rows)
+    reasons = pl.DataFrame(
+        {
+            "reason_id": [1, 2, 3, 4],
+            "label": ["Måler", "Faktura for høj", "App fejler", "Kort spærret"],
+            "status": ["active", "active", None, "ignored"],
+        }
+    )
+    return reasons, calls, np.concatenate(vectors).astype(np.float32), units, unit_vectors
+
+
+def _recommend(scene, settings=None):
+    reasons, calls, vectors, units, unit_vectors = scene
+    return faq_recommendations(
+        reasons,
+        calls,
+        calls.select("call_id", "reason_id"),
+        vectors,
+        units,
+        unit_vectors,
+        settings or FaqSettings(),
+        weeks=12,
+    )
+
+
+def test_each_reason_gets_its_kind_of_gap(scene):
+    gaps = _recommend(scene)
+    kinds = dict(zip(gaps["reason_id"], gaps["recommendation"], strict=True))
+    assert kinds == {1: "covered", 2: "improve_page", 3: "new_page"}  # 4 is ignored
+    by_id = {r["reason_id"]: r for r in gaps.iter_rows(named=True)}
+    assert by_id[1]["coverage"] > 0.9
+    assert by_id[1]["best_unit_id"] == "u0"
+    assert by_id[2]["coverage"] < 0.5 < by_id[2]["touched"]
+    assert by_id[2]["best_url"] == "faktura.md"
+    assert by_id[3]["touched"] < 0.5
+    assert by_id[3]["trend"] == "new"
+    # Gaps first, by calls a page could save (a new page saves more); the answered reason last.
+    assert gaps["reason_id"].to_list() == [3, 2, 1]
+    assert gaps["rank"].to_list() == [1, 2, 3]
+
+
+def test_the_page_date_splits_calls_before_and_after(scene):
+    gaps = _recommend(scene)
+    meter = gaps.filter(pl.col("reason_id") == 1).row(0, named=True)
+    assert meter["page_date"] == date(2026, 10, 5)  # a Monday: week 41 is after
+    assert meter["calls_per_week_before"] == pytest.approx(30.0)
+    assert meter["calls_per_week_after"] == pytest.approx(12.0)
+    assert meter["recommendation"] == "covered"  # answered, and its calls fell
+
+
+def test_an_answered_reason_whose_calls_stay_high_is_a_findability_gap(scene):
+    reasons, calls, vectors, units, unit_vectors = scene
+    undated = units.with_columns(pl.lit(None, pl.Date).alias("page_date"))
+    gaps = faq_recommendations(
+        reasons.with_columns(pl.lit("active").alias("status")),
+        calls,
+        calls.select("call_id", "reason_id"),
+        vectors,
+        undated,
+        unit_vectors,
+        FaqSettings(),
+        weeks=12,
+    )
+    kinds = dict(zip(gaps["reason_id"], gaps["recommendation"], strict=True))
+    assert kinds[1] == "findability"  # no date to compare with; among the busiest reasons
+    assert kinds[4] == "covered"  # answered, and among the quieter half
+
+
+def test_decisions_do_not_depend_on_the_models_cosine_scale(scene):
+    """A model that puts everything near 0.8 decides the same: no cosine is fixed."""
+    _, _, vectors, units, unit_vectors = scene
+    plain = answerability(vectors, units, unit_vectors, FaqSettings())
+    # Append a shared component: every cosine becomes 0.8 + 0.2 * the old one.
+    squeeze = np.sqrt(0.2)
+    common = np.full((1, 1), np.sqrt(0.8), dtype=np.float32)
+    v = np.hstack([squeeze * vectors, np.repeat(common, len(vectors), 0)])
+    u = np.hstack([squeeze * unit_vectors, np.repeat(common, len(unit_vectors), 0)])
+    squeezed = answerability(v, units, u, FaqSettings())
+    assert float((v @ u.T).min()) > 0.7
+    assert plain["answered"].to_list() == squeezed["answered"].to_list()
+    assert plain["touched"].to_list() == squeezed["touched"].to_list()
+
+
+def test_null_threshold_reads_the_false_answers_off_the_mirrored_tail():
+    rng = np.random.default_rng(1)
+    null = rng.standard_normal(20_000)
+    assert null_threshold(null, 0.01) > 3.0  # pure noise: only the far tail passes
+    related = np.concatenate([null, rng.normal(8.0, 0.5, 500)])
+    t = null_threshold(related, 0.01)
+    assert 2.5 < t < 5.0
+    assert (related >= t).sum() >= 500
+
+
+def test_null_threshold_on_a_big_window_reads_a_sample_of_the_pairs():
+    rng = np.random.default_rng(2)
+    scores = np.concatenate([rng.standard_normal(6_000_000), rng.normal(8.0, 0.5, 150_000)])
+    rng.shuffle(scores)
+    full = null_threshold(scores[:3_000_000], 0.01)  # under the sample size: every pair
+    sampled = null_threshold(scores, 0.01)
+    assert abs(sampled - full) < 0.15
+
+
+def test_no_units_means_every_reason_needs_a_page(scene):
+    reasons, calls, vectors, units, unit_vectors = scene
+    gaps = faq_recommendations(
+        reasons,
+        calls,
+        calls.select("call_id", "reason_id"),
+        vectors,
+        units.head(0),
+        unit_vectors[:0],
+        FaqSettings(),
+        weeks=12,
+    )
+    assert set(gaps["recommendation"]) == {"new_page"}
+    assert gaps["best_url"].is_null().all()
+
+
+def test_title_is_the_callers_own_question_in_their_language(scene):
+    gaps = _recommend(scene)
+    by_id = {r["reason_id"]: r for r in gaps.iter_rows(named=True)}
+    assert by_id[1]["suggested_title"] == "Hvordan aflæser jeg min måler?"
+    assert by_id[1]["language"] == "da"
+    assert by_id[2]["suggested_title"] == "Hvorfor er fakturaen så høy?"
+    assert by_id[2]["language"] == "nb"
+    assert by_id[2]["caller_languages"].startswith("nb 7")
+    assert "Hvorfor er fakturaen så høy?" in by_id[2]["unanswered_questions"]
+
+
+def test_title_prefers_the_question_most_callers_ask():
+    questions = [
+        "Hvordan indsender jeg min målerstand?",
+        "Kan jeg sende et billede af måleren?",
+        "Hvor indsender jeg målerstand uden login?",
+        "Hvornår skal målerstanden indsendes?",
+    ]
+    title = suggest_title(questions, [], "Måler", "da")
+    assert title in {
+        "Hvordan indsender jeg min målerstand?",
+        "Hvor indsender jeg målerstand uden login?",
+    }
+    # No question asked: the customer's own sentence becomes one, never a template.
+    assert (
+        suggest_title([], ["Hej, min måler viser noget mærkeligt i dag"], "Måler", "da")
+        == "Min måler viser noget mærkeligt i dag?"
+    )
+
+
+def test_savings_state_their_assumption(scene):
+    gaps = _recommend(scene)
+    new = gaps.filter(pl.col("recommendation") == "new_page").row(0, named=True)
+    assert new["estimated_calls_saved"] == pytest.approx(round(new["calls_per_week"] * 0.3, 1))
+    assert "30%" in new["savings_assumption"]
+    assert "85%" in new["savings_assumption"]  # unanswered callers who never call back
+    assert new["unanswered_calls_per_week"] > 0
+
+
+def test_readers_keep_title_text_and_strip_boilerplate(tmp_path: Path):
     (tmp_path / "a.md").write_text("# Hvordan flytter jeg?\n\nDu flytter **sådan** her.\n")
     (tmp_path / "b.html").write_text(
         "<html><head><title>T</title></head><body><nav>Menu Forside</nav>"
         "<h1>Åbningstider i julen</h1><p>Vi har åbent 27.-30. december.</p>"
         "<footer>© Firma</footer></body></html>"
     )
-    docs = read_faq_documents([tmp_path])
+    docs = page_documents(read_faq_units([tmp_path]))
     assert docs["title"].to_list() == ["Hvordan flytter jeg?", "Åbningstider i julen"]
     assert docs["language"].to_list() == ["da", "da"]
     html_text = docs["text"][1]
@@ -27,43 +269,53 @@ def test_markdown_and_html_pages(tmp_path: Path):
 
 def test_missing_faq_path_is_an_error(tmp_path: Path):
     with pytest.raises(InputError, match="does not exist"):
-        read_faq_documents([tmp_path / "nope"])
+        read_faq_units([tmp_path / "nope"])
 
 
-def test_gaps_ranked_and_answered_reasons_left_out():
-    vec = np.eye(3, dtype=np.float32)
-    calls = pl.DataFrame(
-        {
-            "call_id": [f"c{i}" for i in range(6)],
-            "customer_text": ["Hvornår kommer min pakke?", None, "x", "y", "z", "w"],
-            "reason_text": ["pakke", "pakke 2", "faktura", "faktura", "faktura", "flyt"],
-        }
-    )
-    call_reasons = pl.DataFrame(
-        {"call_id": calls["call_id"], "reason_id": [1, 1, 2, 2, 2, 3], "similarity": [1.0] * 6}
-    )
-    vectors = np.stack([vec[0], vec[0], vec[1], vec[1], vec[1], vec[2]])
-    docs = pl.DataFrame({"doc_id": ["flyt.md"], "title": ["Flytning"]})
-    doc_vectors = vec[2:3]  # the FAQ answers reason 3 only
-    reasons = pl.DataFrame(
-        {"reason_id": [1, 2, 3], "label": ["Pakke", "Faktura", "Flytning"], "language": ["da"] * 3}
-    )
+def test_faq_command_renders_stored_gaps(scene, tmp_path: Path, capsys):
+    gaps = _recommend(scene)
+    db_path = tmp_path / "g.duckdb"
+    with Database(db_path) as db:
+        db._insert("faq_recommendations", gaps)
+    assert cli.main(["faq", "--db", str(db_path)]) == 0
+    out = capsys.readouterr().out
+    assert "[IMPROVE PAGE] Hvorfor er fakturaen så høy?" in out
+    assert "[NEW PAGE]" in out
+    assert "Answered by the FAQ" in out
+    assert "30.0 -> 12.0 calls/week (-60%)" in out
+    assert "what callers ask that the page leaves open" in out
+    assert cli.main(["faq", "--db", str(db_path), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["reason_id"] for r in rows] == [3, 2, 1]
+    assert cli.main(["faq", "--db", str(db_path), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("rank,reason_id,label,recommendation")
+    markdown = report.markdown_faq_gaps(gaps)
+    assert "| 2 | improve_page | Hvorfor er fakturaen så høy? |" in markdown
+
+
+def test_stored_first_read_dates_pages_without_a_date(scene):
+    reasons, calls, vectors, units, unit_vectors = scene
+    read = units.with_columns(pl.lit(datetime(2026, 11, 2, 9)).alias("first_read_at"))
     gaps = faq_recommendations(
-        reasons, calls, call_reasons, vectors, docs, doc_vectors, FaqSettings(), weeks=1
+        reasons,
+        calls,
+        calls.select("call_id", "reason_id"),
+        vectors,
+        read,
+        unit_vectors,
+        FaqSettings(),
+        weeks=12,
     )
-    assert gaps["reason_id"].to_list() == [2, 1]  # most calls first; reason 3 is answered
-    assert gaps["rank"].to_list() == [1, 2]
-    assert set(gaps["recommendation"]) == {"new_page"}
-    assert (
-        gaps.filter(pl.col("reason_id") == 1)["suggested_title"][0] == "Hvornår kommer min pakke?"
-    )
+    invoice = gaps.filter(pl.col("reason_id") == 2).row(0, named=True)
+    assert invoice["page_date"] == date(2026, 11, 2)
+    assert invoice["page_date_source"] == "first_read"
+    assert invoice["calls_per_week_before"] == pytest.approx(10.0)
+    meter = gaps.filter(pl.col("reason_id") == 1).row(0, named=True)
+    assert meter["page_date_source"] == "text"  # its own date stays
 
 
-def test_title_falls_back_to_label_in_the_reasons_language():
-    assert (
-        suggest_title(["ingen spørgsmål her"], "Faktura for høj", "da")
-        == "Spørgsmål om faktura for høj"
-    )
-    assert suggest_title([], "Lost card", "en") == "Questions about lost card"
-    assert suggest_title([], "TV og internet nede", "da") == "Spørgsmål om TV og internet nede"
-    assert suggest_title([], "MitID virker ikke", "da") == "Spørgsmål om MitID virker ikke"
+def test_an_indirect_question_becomes_a_direct_one():
+    said = ["hei, jeg lurte på hvordan jeg sier opp abonnementet"]
+    assert suggest_title([], said, "x", "nb") == "Hvordan sier jeg opp abonnementet?"
+    said = ["hej, hvor i byen ligger butikken"]
+    assert suggest_title([], said, "x", "da") == "Hvor i byen ligger butikken?"
