@@ -182,6 +182,8 @@ def _write_report(db: Database, args: argparse.Namespace) -> None:
         partial.replace(args.output)
         week = args.week or str(db.latest_week())
     _out(f"report ({args.format}, week {week}) -> {args.output}")
+
+
 def _maintain(args: argparse.Namespace) -> int:
     from contact_reasons import privacy
     from contact_reasons.errors import StorageError
