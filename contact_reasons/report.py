@@ -215,7 +215,7 @@ def _gap_lines(r: dict[str, Any]) -> list[str]:
     lines = [
         f"{r['rank']:>2}. [{action}] {r['suggested_title']}",
         f"    reason: {r['label']} ({r['calls_per_week']:.1f} calls/week, trend "
-        f"{get('trend') or '-'}{_pct(get('trend_pct'))}; callers {get('caller_languages') or '-'}"
+        f"{get('trend') or '-'}{_pct_points(get('trend_pct'))}; callers {get('caller_languages') or '-'}"
         f"; write it in {get('language') or '-'})",
         f"    could save ~{r['estimated_calls_saved']:.1f} calls/week: "
         f"{get('savings_assumption') or ''}",
@@ -259,7 +259,7 @@ def _before_after(r: dict[str, Any]) -> str:
     return f"{said}: {before:.1f} -> {after:.1f} calls/week{change}"
 
 
-def _pct(value: float | None) -> str:
+def _pct_points(value: float | None) -> str:
     return "" if value is None else f" {value:+.0f}%"
 
 
