@@ -215,7 +215,8 @@ def _gap_lines(r: dict[str, Any]) -> list[str]:
     lines = [
         f"{r['rank']:>2}. [{action}] {r['suggested_title']}",
         f"    reason: {r['label']} ({r['calls_per_week']:.1f} calls/week, trend "
-        f"{get('trend') or '-'}{_pct_points(get('trend_pct'))}; callers {get('caller_languages') or '-'}"
+        f"{get('trend') or '-'}{_pct_points(get('trend_pct'))}; "
+        f"callers {get('caller_languages') or '-'}"
         f"; write it in {get('language') or '-'})",
         f"    could save ~{r['estimated_calls_saved']:.1f} calls/week: "
         f"{get('savings_assumption') or ''}",
