@@ -9,6 +9,7 @@ import polars as pl
 
 from contact_reasons.alerts import detect_alerts, flag_emerging
 from contact_reasons.config import AlertSettings, StatsSettings
+from contact_reasons.faq import empty_recommendations
 from contact_reasons.stats import weekly_reason_stats
 from contact_reasons.storage import Database, RunResults
 
@@ -123,6 +124,8 @@ def build(path: Path) -> Path:
             "margin": pl.Float64,
         },
     )
+    # The table's other columns (coverage, best unit, trend, ...) stay empty here.
+    gaps = pl.concat([empty_recommendations(), gaps], how="diagonal_relaxed")
     results = RunResults(
         calls=calls,
         quarantine=pl.DataFrame(),
