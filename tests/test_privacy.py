@@ -63,16 +63,21 @@ def _stored(path: Path) -> None:
             "'Ring til os på 70 20 30 40, Havnegade 40, 6950 Ringkøbing.', 'da', 'x')"
         )
         db._con.execute(
-            "INSERT INTO reasons VALUES (0, 'rm', 'opsige Jens Hansen', ['jens hansen', 'Hansen',"
+            "INSERT INTO reasons (reason_id, reason_model_id, label, keywords, language, calls, "
+            "example_call_ids) VALUES (0, 'rm', 'opsige Jens Hansen', ['jens hansen', 'Hansen',"
             " 'opsige'], 'da', 3, ['new-leaky'])"
         )
         db._con.execute(
-            "INSERT INTO weekly_reason_stats VALUES ('2026-W02', 0, 'opsige', 1, 1.0, NULL, NULL, "
-            "NULL, NULL, false, ['old-leaky'])"
+            "INSERT INTO weekly_reason_stats (week, reason_id, label, calls, share, "
+            "baseline_calls, change, change_pct, p_value, is_emerging, example_call_ids) "
+            "VALUES ('2026-W02', 0, 'opsige', 1, 1.0, NULL, NULL, NULL, NULL, false, "
+            "['old-leaky'])"
         )
         db._con.execute(
-            "INSERT INTO faq_recommendations VALUES (1, 0, 'opsige', 'new_page', 3, 1.0, 0.3, "
-            "NULL, NULL, NULL, NULL, 'Opsigelse for Jens Hansen', [?, 'opsige'])",
+            "INSERT INTO faq_recommendations (rank, reason_id, label, recommendation, calls, "
+            "calls_per_week, estimated_calls_saved, best_doc_id, best_doc_title, similarity, "
+            "margin, suggested_title, customer_phrasings) VALUES (1, 0, 'opsige', 'new_page', "
+            "3, 1.0, 0.3, NULL, NULL, NULL, NULL, 'Opsigelse for Jens Hansen', [?, 'opsige'])",
             [LEAKY],
         )
 

@@ -542,8 +542,12 @@ def test_redaction_is_idempotent(parts):
 
 
 @settings(max_examples=500, deadline=None)
-@given(text=st.text().filter(lambda t: "@" not in t and not any(c.isdigit() for c in t)))
-def test_text_without_digits_or_at_is_unchanged(text):
+@given(
+    text=st.text().filter(lambda t: "@" not in t and not any(c.isdigit() or c.isupper() for c in t))
+)
+def test_text_without_digits_at_or_capitals_is_unchanged(text):
+    # Capitalised words may be names ("; Jo har ret" -> "; [NAME] har ret"), so since names
+    # are redacted the property holds for text with no digit, no "@" and no capital letter.
     assert redact_text(text) == text
     assert find_identifiers(text) == []
 
