@@ -95,12 +95,31 @@ class StorageSettings(_Section):
     """Where fitted reason models are saved."""
 
 
+class CatalogueSettings(_Section):
+    """How the weekly update keeps the reason catalogue, and how a refit aligns to it."""
+
+    assign_quantile: float = Field(default=0.05, ge=0.0, lt=1.0)
+    """A new call joins its nearest reason when its cosine to that reason's centre is at least
+    this quantile of the fitted members' cosines to their own centres (so the bar holds for any
+    model's cosine scale); below it, the call waits among the unexplained."""
+    new_reason_min_calls: int = Field(default=12, ge=2)
+    """Unexplained calls that cluster together become a new reason from this many calls."""
+    new_reason_max_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
+    """... unless their centre is at least this close to an existing reason's centre."""
+    align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A refit's reason keeps a catalogue id when at least this share of its calls (or of the
+    catalogue reason's calls) were that reason's before."""
+    align_min_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
+    """... or, failing shared calls, when its centre is at least this close to the reason's."""
+
+
 class Settings(_Section):
     """All settings of a contact-reasons run."""
 
     ingest: IngestSettings = IngestSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     cluster: ClusterSettings = ClusterSettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
     stats: StatsSettings = StatsSettings()
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
