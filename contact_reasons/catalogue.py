@@ -408,15 +408,24 @@ def update_catalogue(
         sims[i] = row["similarity"] or 0.0
         models[i] = row["reason_model_id"]
     need_idx = np.asarray(need, np.int64)
+    settled = np.flatnonzero(labels != UNEXPLAINED)
+    # How close members of a reason usually are to its centre, from the calls already in one.
+    typical = float(np.median(sims[settled])) if settled.size else space.threshold
+    strict = (
+        float(np.quantile(sims[settled], settings.pool_quantile))
+        if settled.size
+        else space.threshold
+    )
+    doubtful = np.zeros(0, np.int64)
     if need_idx.size:
         labels[need_idx], sims[need_idx] = assign_calls(
             prepared[need_idx], catalogue, space.threshold
         )
+        doubtful = need_idx[sims[need_idx] < max(strict, space.threshold)]
     events: list[dict[str, Any]] = []
     new_ids: list[int] = []
-    pool = np.flatnonzero(labels == UNEXPLAINED)
-    fresh_in_pool = np.intersect1d(pool, need_idx).size
-    if fresh_in_pool and pool.size >= max(MIN_TEXTS, settings.new_reason_min_calls):
+    pool = np.union1d(doubtful, np.flatnonzero(labels == UNEXPLAINED))
+    if doubtful.size and pool.size >= max(MIN_TEXTS, settings.new_reason_min_calls):
         catalogue, new_ids, events = _new_reasons(
             pool,
             prepared,
@@ -427,6 +436,8 @@ def update_catalogue(
             space,
             settings,
             discover(pool),
+            join_at=max(strict, space.threshold),
+            cohesion=typical,
             run_id=run_id,
             now=now,
         )
@@ -452,12 +463,17 @@ def _new_reasons(
     settings: CatalogueSettings,
     discovery: ReasonDiscovery,
     *,
+    join_at: float,
+    cohesion: float,
     run_id: str,
     now: datetime,
 ) -> tuple[pl.DataFrame, list[int], list[dict[str, Any]]]:
-    """Turn clusters of unexplained calls into new reasons where they are new and large enough.
+    """Turn clusters of doubtful calls into new reasons where they are new, tight and large.
 
-    Updates `labels`, `sims` and `models` in place for the calls that join a new reason.
+    A cluster's calls at least `join_at` from its centre are its core; it becomes a reason when
+    the core holds `new_reason_min_calls`, its mean cosine to the centre is at least `cohesion`
+    (as tight as a typical reason), and its centre is not within `new_reason_max_similarity` of
+    a reason there is. Updates `labels`, `sims` and `models` in place for the calls that join.
     """
     _, existing = catalogue_centres(catalogue)
     next_id = next_reason_id(catalogue)
@@ -471,11 +487,13 @@ def _new_reasons(
         centre = prepared[members].mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
         own = prepared[members] @ centre
-        tight = members[own >= space.threshold]
+        tight = members[own >= join_at]
         if tight.size < settings.new_reason_min_calls:
             continue
         centre = prepared[tight].mean(axis=0)
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
+        if float((prepared[tight] @ centre).mean()) < cohesion:
+            continue
         if existing.shape[0] and float((existing @ centre).max()) >= (
             settings.new_reason_max_similarity
         ):
@@ -518,9 +536,10 @@ def refit_catalogue(
 
     A discovered reason keeps the id of the catalogue reason it shares most calls with
     (one-to-one, Hungarian, accepted when the shared calls are at least `align_min_shared` of
-    the larger of the two); failing that, the id of the closest remaining catalogue reason by
-    centre (at least `align_min_similarity`; a merged reason passes its calls on to the reason
-    it joined). The rest become new reasons. Catalogue reasons left without calls become
+    the larger of the two); failing that, the id of the reason most of its calls had (at least
+    `align_piece_share` of them: a piece of a known reason); failing that, the id of the
+    closest remaining catalogue reason by centre (at least `align_min_similarity`; a merged
+    reason passes its calls on to the reason it joined). The rest become new reasons. Catalogue reasons left without calls become
     inactive (never deleted); human names and decided statuses stay as they are.
 
     Args:
@@ -566,7 +585,19 @@ def refit_catalogue(
             if shared[i, j] >= settings.align_min_shared * max(c_size[i], o_size[j]) > 0:
                 mapping[int(cluster_ids[i])] = int(old_ids[j])
                 taken.add(int(old_ids[j]))
-    # 2. centre similarity, in this refit's space
+    # 2. a piece of a known reason: most of its calls were that reason's (many to one, so a
+    #    refit that cuts a reason finer does not rename the pieces)
+    for c in cluster_ids:
+        if int(c) in mapping:
+            continue
+        sources = old[(found == c) & (old != UNEXPLAINED)]
+        if sources.size == 0:
+            continue
+        values, counts = np.unique(sources, return_counts=True)
+        top = int(np.argmax(counts))
+        if counts[top] >= settings.align_piece_share * (found == c).sum():
+            mapping[int(c)] = int(values[top])
+    # 3. centre similarity, in this refit's space
     rest = [int(c) for c in cluster_ids if int(c) not in mapping]
     pool = [rid for rid, r in rows.items() if rid not in taken and not _is_split(r)]
     if rest and pool:
@@ -596,7 +627,7 @@ def refit_catalogue(
                 continue
             mapping[c] = resolve.get(rid, rid)
             taken.add(rid)
-    # 3. the rest are new
+    # 4. the rest are new
     next_id = next_reason_id(catalogue)
     info = {int(r["reason_id"]): r for r in discovery.reasons.iter_rows(named=True)}
     new_rows: list[dict[str, Any]] = []

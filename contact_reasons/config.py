@@ -102,13 +102,20 @@ class CatalogueSettings(_Section):
     """A new call joins its nearest reason when its cosine to that reason's centre is at least
     this quantile of the fitted members' cosines to their own centres (so the bar holds for any
     model's cosine scale); below it, the call waits among the unexplained."""
-    new_reason_min_calls: int = Field(default=12, ge=2)
+    pool_quantile: float = Field(default=0.25, ge=0.0, lt=1.0)
+    """A new call further from its reason than this quantile of the calls already in reasons is
+    doubtful: it is first offered to the clustering of unexplained calls (it may belong to a
+    reason that is new), and stays with its nearest reason if it forms none."""
+    new_reason_min_calls: int = Field(default=15, ge=2)
     """Unexplained calls that cluster together become a new reason from this many calls."""
-    new_reason_max_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
+    new_reason_max_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
     """... unless their centre is at least this close to an existing reason's centre."""
     align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)
     """A refit's reason keeps a catalogue id when at least this share of its calls (or of the
     catalogue reason's calls) were that reason's before."""
+    align_piece_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    """... or when at least this share of its calls were one catalogue reason's (a piece of it:
+    a refit that cuts a reason finer keeps the reason's id)."""
     align_min_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
     """... or, failing shared calls, when its centre is at least this close to the reason's."""
 
