@@ -539,8 +539,9 @@ def refit_catalogue(
     the larger of the two); failing that, the id of the reason most of its calls had (at least
     `align_piece_share` of them: a piece of a known reason); failing that, the id of the
     closest remaining catalogue reason by centre (at least `align_min_similarity`; a merged
-    reason passes its calls on to the reason it joined). The rest become new reasons. Catalogue reasons left without calls become
-    inactive (never deleted); human names and decided statuses stay as they are.
+    reason passes its calls on to the reason it joined). The rest become new reasons.
+    Catalogue reasons left without calls become inactive (never deleted); human names and
+    decided statuses stay as they are.
 
     Args:
         window: the calls of the window, rows aligned with `vectors` and `discovery.labels`.

@@ -311,3 +311,22 @@ def test_backfill_runs_week_by_week_and_accounts_for_every_row(tmp_path, setting
     assert runs["rows_read"].sum() == 180
     assert runs["rows_new"].sum() == 180
     assert stats_weeks == ["2026-W36", "2026-W37", "2026-W38"]
+
+
+def test_monthly_refit_and_backfill_deployments():
+    import yaml
+
+    config = yaml.safe_load((SAMPLE.parents[1] / "prefect.yaml").read_text())
+    deployments = {d["name"]: d for d in config["deployments"]}
+    monthly = deployments["monthly-refit"]
+    assert monthly["entrypoint"] == deployments["weekly"]["entrypoint"]
+    assert monthly["schedules"] == [{"cron": "0 5 1 * *", "timezone": "Europe/Copenhagen"}]
+    assert monthly["parameters"]["refit"] is True
+    assert deployments["backfill"]["entrypoint"] == "flows/backfill.py:backfill_contact_reasons"
+    assert "schedules" not in deployments["backfill"]
+
+
+def test_reasons_help_says_merge_goes_into_the_first(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["reasons", "merge", "--help"])
+    assert "INTO THE FIRST" in capsys.readouterr().out
