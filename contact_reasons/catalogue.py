@@ -640,6 +640,7 @@ def refit_catalogue(
             )
             next_id += 1
     labels = np.asarray([mapping.get(int(f), UNEXPLAINED) for f in found], np.int64)
+    labels = _keep_where_close(prepared, labels, old, settings.align_keep_margin)
     final_ids, final_cents = centroids(prepared, labels)
     centre_of = {int(r): final_cents[i] for i, r in enumerate(final_ids)}
     sims_out = np.asarray(
@@ -725,6 +726,33 @@ def refit_catalogue(
         space=space,
         new_reason_ids=[r["reason_id"] for r in new_rows],
     )
+
+
+def _keep_where_close(
+    prepared: np.ndarray, labels: np.ndarray, old: np.ndarray, margin: float
+) -> np.ndarray:
+    """Hysteresis: a call stays with its former reason unless the refit clearly prefers another.
+
+    A call moves only when its cosine to its new reason's centre beats its cosine to its former
+    reason's (new) centre by more than `margin`; a call the refit leaves unexplained keeps its
+    former reason. Only reasons the refit kept count as former ones.
+    """
+    if margin < 0 or not (old != UNEXPLAINED).any():
+        return labels
+    ids, cents = centroids(prepared, labels)
+    index = {int(r): i for i, r in enumerate(ids)}
+    out = labels.copy()
+    for i in np.flatnonzero((old != labels) & (old != UNEXPLAINED)):
+        former = index.get(int(old[i]))
+        if former is None:
+            continue
+        if labels[i] == UNEXPLAINED:
+            out[i] = old[i]
+            continue
+        new_sim = float(prepared[i] @ cents[index[int(labels[i])]])
+        if float(prepared[i] @ cents[former]) >= new_sim - margin:
+            out[i] = old[i]
+    return out
 
 
 # -- decisions ---------------------------------------------------------------------------------
