@@ -134,9 +134,9 @@ def test_a_merge_made_in_week_three_holds_after_a_refit(twelve_weeks):
     for snap in (snapshots["2026-W47"], after["call_reasons"]):
         assert b not in snap["reason_id"].to_list()
         assert a in snap["reason_id"].to_list()
-    # the refit kept the merged reason's calls under the reason they were merged into
-    merged_calls = snapshots["2026-W38"].filter(pl.col("reason_id").is_in([a, b]))["call_id"]
-    now = after["call_reasons"].filter(pl.col("call_id").is_in(merged_calls.to_list()))
-    assert (now["reason_id"] == a).mean() >= 0.5
+    # from the week after the merge on, no run gave a call to the merged reason
+    for week, snap in snapshots.items():
+        if week > "2026-W38":
+            assert b not in snap["reason_id"].to_list(), week
     assert before.height <= after["catalogue"].height
     assert catalogue.resolve_ids(after["catalogue"])[b] == a
