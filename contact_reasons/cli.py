@@ -1,4 +1,7 @@
-"""The `contact-reasons` command line: run, cluster, evaluate, report, faq, redact, purge."""
+"""The `contact-reasons` command line.
+
+Commands: run, backfill, reasons, cluster, evaluate, report, faq, redact, purge.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +58,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--db", type=Path, default=None, help=f"DuckDB file (default {DEFAULT_DB})")
     run.add_argument("--config", type=Path, default=None, help="settings TOML file")
+    run.add_argument(
+        "--refit",
+        action="store_true",
+        help="re-discover the reasons over the window and align them to the catalogue "
+        "(ids, names, merges and ignores survive); without it a run updates the catalogue",
+    )
+
+    back = sub.add_parser(
+        "backfill",
+        help="run historic exports week by week, in order, as the weekly job would have",
+    )
+    back.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        type=Path,
+        metavar="FOLDER",
+        help="folder (or file) of historic call exports (repeatable)",
+    )
+    back.add_argument("--faq", action="append", default=[], type=Path, metavar="PATH")
+    back.add_argument("--db", type=Path, default=None, help=f"DuckDB file (default {DEFAULT_DB})")
+    back.add_argument("--config", type=Path, default=None, help="settings TOML file")
+
+    _reasons_parser(sub)
 
     clus = sub.add_parser("cluster", help="cluster one file of texts, no database")
     clus.add_argument("--input", required=True, type=Path)
@@ -102,6 +129,54 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    rs = sub.add_parser(
+        "reasons",
+        help="list and curate the reason catalogue (rename, merge, split, ignore, ...)",
+        description="Without an action: list the catalogue. Decisions are stored, logged with "
+        "who made them, respected by every later update and refit, and can be undone.",
+    )
+    rs.add_argument("--db", type=Path, default=Path(DEFAULT_DB), help="DuckDB file")
+    rs.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    acts = rs.add_subparsers(dest="action", required=False, metavar="ACTION")
+
+    def action(name: str, help_: str) -> argparse.ArgumentParser:
+        p = acts.add_parser(name, help=help_, description=help_)
+        # SUPPRESS: given after the action it counts, and it never hides one given before
+        p.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="DuckDB file")
+        return p
+
+    def by(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--by", default=None, help="who decides (default: the OS user)")
+
+    p = action("rename", "give a reason a human name, shown instead of the generated one")
+    p.add_argument("reason_id", type=int, metavar="ID")
+    p.add_argument("name", metavar="NAME")
+    by(p)
+    p = action(
+        "merge",
+        "merge reasons: the later ids are merged INTO THE FIRST (their calls, now and later)",
+    )
+    p.add_argument("reason_ids", type=int, nargs="+", metavar="ID")
+    by(p)
+    p = action("split", "re-cluster a reason's calls into new reasons")
+    p.add_argument("reason_id", type=int, metavar="ID")
+    p.add_argument("--config", type=Path, default=None, help="settings TOML file")
+    by(p)
+    for name, help_ in (
+        ("ignore", "ignore a reason: out of the report and the FAQ gaps"),
+        ("not-faq", "a reason no FAQ page can answer: stays in the report, not in the FAQ gaps"),
+        ("restore", "make an ignored, not-faq or merged reason active again"),
+    ):
+        p = action(name, help_)
+        p.add_argument("reason_id", type=int, metavar="ID")
+        by(p)
+    p = action("history", "print the catalogue's event log (every change, who, before/after)")
+    p.add_argument("--format", choices=["table", "csv", "json"], default=argparse.SUPPRESS)
+    p = action("undo", "revert the last decision")
+    by(p)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code (2 for errors in input or settings)."""
     args = _parser().parse_args(argv)
@@ -124,9 +199,27 @@ def _dispatch(args: argparse.Namespace) -> int:
             faq_paths=[str(p) for p in args.faq],
             db_path=str(args.db) if args.db else None,
             config_path=str(args.config) if args.config else None,
+            refit=args.refit,
         )
         _out(_run_summary(summary))
         return 0
+    if args.command == "backfill":
+        _offline_prefect_defaults()
+        from flows.backfill import backfill_contact_reasons
+
+        summaries = backfill_contact_reasons(
+            inputs=[str(p) for p in args.input],
+            faq_paths=[str(p) for p in args.faq],
+            db_path=str(args.db) if args.db else None,
+            config_path=str(args.config) if args.config else None,
+        )
+        for summary in summaries:
+            _out(f"{', '.join(summary['weeks'][-1:])} ({summary['mode']}): {_run_summary(summary)}")
+        if not summaries:
+            _out("no valid calls to backfill")
+        return 0
+    if args.command == "reasons":
+        return _reasons(args)
     if args.command == "cluster":
         from contact_reasons.batch import cluster_file
 
@@ -202,6 +295,40 @@ def _maintain(args: argparse.Namespace) -> int:
     lines = [f"{args.db}: rows {verb}"]
     lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
     _out("\n".join(lines))
+    return 0
+
+
+def _reasons(args: argparse.Namespace) -> int:
+    from contact_reasons import curation
+    from contact_reasons.config import load_settings
+    from contact_reasons.storage import Database
+
+    act = args.action
+    if act is None or act == "history":
+        if not Path(args.db).exists():
+            from contact_reasons.errors import StorageError
+
+            raise StorageError(f"{args.db}: no database here; run `contact-reasons run` first")
+    with Database(args.db) as db:
+        if act is None:
+            _out(curation.render_reasons(curation.list_reasons(db), args.format))
+            return 0
+        if act == "history":
+            _out(curation.render_history(curation.history(db), args.format))
+            return 0
+        ids = getattr(args, "reason_ids", None) or (
+            [args.reason_id] if hasattr(args, "reason_id") else []
+        )
+        settings = load_settings(args.config) if getattr(args, "config", None) else None
+        event = curation.decide(
+            db,
+            act.replace("-", "_"),
+            ids,
+            name=getattr(args, "name", None),
+            by=args.by,
+            settings=settings,
+        )
+        _out(f"{act} {' '.join(str(i) for i in ids)}: done (event {event})".replace("  ", " "))
     return 0
 
 

@@ -65,10 +65,17 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def _centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the reason ids in `labels` (sorted, -1 left out) and each one's unit mean vector.
+
+    The one centroid helper of the package: the clusterer, the weekly assignment, the catalogue
+    and the FAQ stage all use it.
+    """
+    labels = np.asarray(labels)
     ids = np.unique(labels[labels != UNEXPLAINED])
     if ids.size == 0:
-        return ids, np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        width = vectors.shape[1] if vectors.ndim == 2 else 0
+        return ids, np.zeros((0, width), dtype=np.float32)
     return ids, _unit(np.stack([vectors[labels == i].mean(axis=0) for i in ids]))
 
 
@@ -138,7 +145,7 @@ class ReasonClusterer:
                 )
             else:
                 labels = noise_labels.copy()
-                ids, cents = _centroids(vectors, labels)
+                ids, cents = centroids(vectors, labels)
                 noise = np.flatnonzero(labels == UNEXPLAINED)
                 if noise.size:
                     labels[noise] = ids[np.argmax(vectors[noise] @ cents.T, axis=1)]
@@ -153,7 +160,7 @@ class ReasonClusterer:
         if s.partition == "ward":
             for _ in range(s.refine_rounds):
                 labels = self._refine(vectors, labels)
-        self.centroid_ids_, self.centroids_ = _centroids(vectors, labels)
+        self.centroid_ids_, self.centroids_ = centroids(vectors, labels)
         index = np.searchsorted(self.centroid_ids_, labels)
         own = np.einsum("ij,ij->i", vectors, self.centroids_[index])
         self.threshold_ = float(np.quantile(own, s.unexplained_quantile))
@@ -318,20 +325,86 @@ def _fit_rows(fit_mask: Sequence[bool] | np.ndarray | None, n: int) -> np.ndarra
     return np.flatnonzero(mask)
 
 
+@dataclass(frozen=True)
+class ReasonSpace:
+    """The space reasons are found and compared in: the embeddings with shared directions removed.
+
+    Multilingual models group texts by language before reason, and e5's cosines are all high
+    from one shared direction. The clusterer therefore removes each language's mean vector
+    (`center_by_language`), then the overall mean (`ReasonClusterer._prepare`). A `ReasonSpace`
+    holds those means as fitted on one window, so that calls of later weeks land in the same
+    space as the catalogue's centres.
+
+    Attributes:
+        language_means: unit-mean vector per language with enough texts.
+        overall_mean: the mean for rare or unknown languages (and without language centring).
+        centre_mean: the clusterer's mean after language centring; None when not centred.
+    """
+
+    language_means: dict[str, np.ndarray]
+    overall_mean: np.ndarray
+    centre_mean: np.ndarray | None
+
+    def center(self, vectors: np.ndarray, languages: Sequence[str | None] | None) -> np.ndarray:
+        """Remove the language means (what `center_by_language` does on the fitted window)."""
+        unit = _unit(vectors)
+        out = unit - self.overall_mean
+        if languages is not None:
+            if len(languages) != vectors.shape[0]:
+                raise InputError(f"{len(languages)} languages for {vectors.shape[0]} texts")
+            codes = np.array([lang or "" for lang in languages], dtype=object)
+            for lang, mean in self.language_means.items():
+                mask = codes == lang
+                if mask.any():
+                    out[mask] = unit[mask] - mean
+        return _unit(out)
+
+    def transform(self, vectors: np.ndarray, languages: Sequence[str | None] | None) -> np.ndarray:
+        """Vectors as the clusterer compares them: language-centred, then centred, unit length."""
+        centred = self.center(vectors, languages)
+        if self.centre_mean is None:
+            return centred
+        return _unit(centred - self.centre_mean)
+
+
+def fit_space(
+    vectors: np.ndarray,
+    languages: Sequence[str | None] | None,
+    settings: ClusterSettings,
+    fit_mask: Sequence[bool] | np.ndarray | None = None,
+) -> ReasonSpace:
+    """Fit the space `discover_reasons` clusters in, on the same texts and with the same rules.
+
+    Language means come from all texts (languages below `language_min_share` of them, or
+    unknown, take the overall mean); the clusterer's mean from the texts it is fitted on.
+    """
+    unit = _unit(vectors)
+    overall = unit.mean(axis=0)
+    means: dict[str, np.ndarray] = {}
+    if languages is not None and settings.center_by_language:
+        if len(languages) != vectors.shape[0]:
+            raise InputError(f"{len(languages)} languages for {vectors.shape[0]} texts")
+        codes = np.array([lang or "" for lang in languages], dtype=object)
+        for lang in sorted(set(codes.tolist()) - {""}):
+            mask = codes == lang
+            if mask.sum() >= max(2, settings.language_min_share * len(codes)):
+                means[str(lang)] = unit[mask].mean(axis=0)
+    space = ReasonSpace(means, overall, None)
+    if not settings.center_embeddings:
+        return space
+    fit = _fit_rows(fit_mask, vectors.shape[0])
+    centre_mean = _unit(space.center(vectors, languages)[fit]).mean(axis=0)
+    return ReasonSpace(means, overall, centre_mean)
+
+
 def center_by_language(
     vectors: np.ndarray, languages: Sequence[str | None], min_share: float = 0.02
 ) -> np.ndarray:
     """Remove each language's mean vector (rare or unknown languages: the overall mean)."""
     if len(languages) != vectors.shape[0]:
         raise InputError(f"{len(languages)} languages for {vectors.shape[0]} texts")
-    unit = _unit(vectors)
-    out = unit - unit.mean(axis=0, keepdims=True)
-    codes = np.array([lang or "" for lang in languages], dtype=object)
-    for lang in sorted(set(codes.tolist()) - {""}):
-        mask = codes == lang
-        if mask.sum() >= max(2, min_share * len(codes)):
-            out[mask] = unit[mask] - unit[mask].mean(axis=0, keepdims=True)
-    return _unit(out)
+    settings = ClusterSettings(language_min_share=min_share, center_embeddings=False)
+    return fit_space(vectors, languages, settings).center(vectors, languages)
 
 
 def build_topic_model(settings: ClusterSettings, embedding_model: Any | None = None) -> Any:
@@ -438,7 +511,7 @@ def discover_reasons(
         labels[rest] = [mapping.get(int(r), UNEXPLAINED) for r in raw]
 
     unit = _unit(vectors)
-    ids, cents = _centroids(unit, labels)
+    ids, cents = centroids(unit, labels)
     rows: list[dict[str, Any]] = []
     for i, rid in enumerate(ids):
         members = np.flatnonzero(labels == rid)

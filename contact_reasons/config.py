@@ -144,12 +144,42 @@ class StorageSettings(_Section):
     None keeps everything."""
 
 
+class CatalogueSettings(_Section):
+    """How the weekly update keeps the reason catalogue, and how a refit aligns to it."""
+
+    assign_quantile: float = Field(default=0.05, ge=0.0, lt=1.0)
+    """A new call joins its nearest reason when its cosine to that reason's centre is at least
+    this quantile of the fitted members' cosines to their own centres (so the bar holds for any
+    model's cosine scale); below it, the call waits among the unexplained."""
+    pool_quantile: float = Field(default=0.25, ge=0.0, lt=1.0)
+    """A new call further from its reason than this quantile of the calls already in reasons is
+    doubtful: it is first offered to the clustering of unexplained calls (it may belong to a
+    reason that is new), and stays with its nearest reason if it forms none."""
+    new_reason_min_calls: int = Field(default=15, ge=2)
+    """Unexplained calls that cluster together become a new reason from this many calls."""
+    new_reason_max_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
+    """... unless their centre is at least this close to an existing reason's centre."""
+    align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)
+    """A refit's reason keeps a catalogue id when at least this share of its calls (or of the
+    catalogue reason's calls) were that reason's before."""
+    align_piece_share: float = Field(default=0.5, gt=0.0, le=1.0)
+    """... or when at least this share of its calls were one catalogue reason's (a piece of it:
+    a refit that cuts a reason finer keeps the reason's id)."""
+    align_keep_margin: float = Field(default=0.05, ge=-1.0, le=1.0)
+    """After alignment, a call keeps its former reason unless the refit's reason for it is
+    closer by more than this cosine (hysteresis: a refit moves only calls that clearly belong
+    elsewhere). Negative: no hysteresis."""
+    align_min_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
+    """... or, failing shared calls, when its centre is at least this close to the reason's."""
+
+
 class Settings(_Section):
     """All settings of a contact-reasons run."""
 
     ingest: IngestSettings = IngestSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     cluster: ClusterSettings = ClusterSettings()
+    catalogue: CatalogueSettings = CatalogueSettings()
     stats: StatsSettings = StatsSettings()
     alerts: AlertSettings = AlertSettings()
     faq: FaqSettings = FaqSettings()

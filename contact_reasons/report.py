@@ -37,9 +37,13 @@ def top_reasons(db: Database, week: str | None = None) -> tuple[str, pl.DataFram
             raise StorageError(f"{db.path}: no weekly statistics yet; run the weekly flow first")
     elif not _WEEK.match(week):
         raise StorageError(f"week {week!r} is not an ISO week like 2026-W47")
+    # The catalogue's human name wins over the name stored with the week; ignored reasons
+    # are left out (their calls still count in every share).
     stats = db.query(
-        "SELECT * FROM weekly_reason_stats WHERE week = ? AND calls > 0 "
-        "ORDER BY (reason_id = -1), calls DESC, reason_id",
+        "SELECT s.* REPLACE (coalesce(r.name, s.label) AS label) "
+        "FROM weekly_reason_stats s LEFT JOIN reasons r USING (reason_id) "
+        "WHERE s.week = ? AND s.calls > 0 AND coalesce(r.status, '') <> 'ignored' "
+        "ORDER BY (s.reason_id = -1), s.calls DESC, s.reason_id",
         [week],
     )
     if stats.height == 0:

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -29,7 +29,9 @@ from contact_reasons.errors import RunLockedError, StorageError
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-#: Tables that results replace wholesale on every completed run.
+#: Tables a run writes results to. Only the FAQ tables and `alerts` are replaced wholesale; the
+#: catalogue (`reasons`), `call_reasons` and `weekly_reason_stats` are kept as history (see
+#: write_results).
 RESULT_TABLES = (
     "reasons",
     "call_reasons",
@@ -37,6 +39,8 @@ RESULT_TABLES = (
     "faq_recommendations",
     "alerts",
 )
+#: The catalogue's own tables (migration 0004).
+CATALOGUE_TABLES = ("reason_events", "call_reason_history", "catalogue_space")
 #: Every table a user may read through `Database.table`.
 TABLES = (
     "runs",
@@ -48,6 +52,7 @@ TABLES = (
     "faq_units",
     "schema_version",
     *RESULT_TABLES,
+    *CATALOGUE_TABLES,
 )
 
 
@@ -81,13 +86,28 @@ class RunResults:
     calls: pl.DataFrame
     quarantine: pl.DataFrame
     embeddings: pl.DataFrame
-    reason_model: dict[str, Any]
+    reason_model: dict[str, Any] | None
     reasons: pl.DataFrame
     call_reasons: pl.DataFrame
     weekly_reason_stats: pl.DataFrame
     faq_documents: pl.DataFrame
     faq_recommendations: pl.DataFrame
     alerts: pl.DataFrame | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+    """New `reason_events` rows (ids are given on write)."""
+    space: dict[str, Any] | None = None
+    """A new `catalogue_space` row (a refit), or None."""
+    stats_weeks: Sequence[str] = ()
+    """Weeks whose `weekly_reason_stats` rows this run replaces; other weeks stay as stored."""
+
+
+@dataclass(frozen=True)
+class DecisionWrite:
+    """A curation decision: catalogue rows to upsert, calls to move, the event to log."""
+
+    reasons: pl.DataFrame
+    moves: dict[str, int]
+    event: dict[str, Any]
 
 
 class Database:
@@ -239,6 +259,49 @@ class Database:
             self._con.unregister("wanted_hashes")
         return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
 
+    def latest_call_time(self) -> datetime | None:
+        """Return when the latest stored call started (UTC, naive), or None."""
+        value = self._scalar("SELECT max(started_at) FROM calls")
+        return value if isinstance(value, datetime) else None
+
+    def known_call_ids(self, call_ids: Sequence[str]) -> set[str]:
+        """Return which of `call_ids` are stored already."""
+        if not call_ids:
+            return set()
+        rows = self._con.execute(
+            "SELECT call_id FROM calls WHERE list_contains(?, call_id)", [list(call_ids)]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def call_assignments(self, call_ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """Return `call_reasons` rows, all or those of `call_ids`."""
+        if call_ids is None:
+            return self._frame("SELECT * FROM call_reasons ORDER BY call_id")
+        return self._frame(
+            "SELECT * FROM call_reasons WHERE list_contains(?, call_id) ORDER BY call_id",
+            [list(call_ids)],
+        )
+
+    def catalogue(self) -> pl.DataFrame:
+        """Return the reason catalogue (every reason ever created), by id."""
+        return self._frame("SELECT * FROM reasons ORDER BY reason_id")
+
+    def catalogue_space(self) -> dict[str, Any] | None:
+        """Return the current `catalogue_space` row (the latest refit's), or None."""
+        frame = self._frame(
+            "SELECT * FROM catalogue_space ORDER BY created_at DESC, reason_model_id LIMIT 1"
+        )
+        return frame.row(0, named=True) if frame.height else None
+
+    def events(self) -> pl.DataFrame:
+        """Return the catalogue's event log, oldest first."""
+        return self._frame("SELECT * FROM reason_events ORDER BY event_id")
+
+    def stats_weeks(self) -> set[str]:
+        """Return the weeks that have weekly statistics."""
+        rows = self._con.execute("SELECT DISTINCT week FROM weekly_reason_stats").fetchall()
+        return {r[0] for r in rows}
+
     def latest_week(self) -> str | None:
         """Return the latest ISO week with statistics, or None."""
         week = self._scalar("SELECT max(week) FROM weekly_reason_stats")
@@ -267,22 +330,108 @@ class Database:
         """Write a completed weekly run's results and its `runs` row in one transaction.
 
         Calls, quarantined rows, embeddings and reason models are only ever added (a row already
-        stored stays as it was); the result tables are replaced as a whole.
+        stored stays as it was). The catalogue (`reasons`) is written whole (it holds every
+        reason ever created); `call_reasons` rows of the run's calls are replaced, and a call
+        whose reason changed keeps its former one in `call_reason_history`; the statistics of
+        `stats_weeks` are replaced and every other week stays as stored; the FAQ tables and
+        `alerts` are replaced.
         """
         with self.transaction():
             self._add_inputs(results.calls, results.quarantine, results.embeddings)
-            model = pl.DataFrame([results.reason_model])
-            self._insert_new("reason_models", model, key=("reason_model_id",))
-            for name in (*RESULT_TABLES, "faq_documents"):
-                self._con.execute(f'DELETE FROM "{name}"')  # fixed table names, not input
+            if results.reason_model is not None:
+                model = pl.DataFrame([results.reason_model])
+                self._insert_new("reason_models", model, key=("reason_model_id",))
+            if results.space is not None:
+                self._insert_new(
+                    "catalogue_space", pl.DataFrame([results.space]), key=("reason_model_id",)
+                )
+            self._con.execute("DELETE FROM reasons")
             self._insert("reasons", results.reasons)
-            self._insert("call_reasons", results.call_reasons)
-            self._insert("weekly_reason_stats", results.weekly_reason_stats)
+            self._replace_assignments(results.call_reasons, run_id)
+            weeks = sorted(set(results.stats_weeks))
+            if weeks:
+                self._con.execute(
+                    "DELETE FROM weekly_reason_stats WHERE list_contains(?, week)", [weeks]
+                )
+                stats = results.weekly_reason_stats.filter(pl.col("week").is_in(weeks))
+                self._insert("weekly_reason_stats", stats)
+            for name in ("faq_recommendations", "faq_documents"):
+                self._con.execute(f'DELETE FROM "{name}"')  # fixed table names, not input
             self._insert("faq_documents", results.faq_documents)
             self._insert("faq_recommendations", results.faq_recommendations)
-            if results.alerts is not None:
+            if results.alerts is not None:  # derived from the whole weekly history: replaced
+                self._con.execute("DELETE FROM alerts")
                 self._insert("alerts", results.alerts)
+            self._log_events(results.events)
+            self._recount_reasons()
             self._complete_run(run_id, summary)
+
+    def write_decision(self, decision: DecisionWrite) -> int:
+        """Store a curation decision in one transaction; return its event id."""
+        with self.transaction():
+            ids = decision.reasons["reason_id"].to_list()
+            if ids:
+                self._con.execute("DELETE FROM reasons WHERE list_contains(?, reason_id)", [ids])
+                self._insert("reasons", decision.reasons)
+            event_id = self._log_events([decision.event])[0]
+            if decision.moves:
+                moves = pl.DataFrame(
+                    {
+                        "call_id": list(decision.moves),
+                        "reason_id": pl.Series(list(decision.moves.values()), dtype=pl.Int32),
+                    }
+                )
+                current = self.call_assignments(list(decision.moves)).drop("reason_id")
+                moved = current.join(moves, on="call_id")
+                self._replace_assignments(moved, f"event:{event_id}")
+            self._recount_reasons()
+        return event_id
+
+    def _replace_assignments(self, call_reasons: pl.DataFrame, replaced_by: str) -> None:
+        if call_reasons.height == 0:
+            return
+        incoming = call_reasons.select("call_id", "reason_id")
+        self._con.register("incoming_assign", incoming.to_arrow())
+        try:
+            self._con.execute(
+                "INSERT INTO call_reason_history "
+                "SELECT c.call_id, c.reason_id, c.similarity, c.reason_model_id, ?, ? "
+                "FROM call_reasons c JOIN incoming_assign i USING (call_id) "
+                "WHERE c.reason_id <> i.reason_id",
+                [_now(), replaced_by],
+            )
+            self._con.execute(
+                "DELETE FROM call_reasons WHERE call_id IN (SELECT call_id FROM incoming_assign)"
+            )
+        finally:
+            self._con.unregister("incoming_assign")
+        self._insert("call_reasons", call_reasons)
+
+    def _recount_reasons(self) -> None:
+        self._con.execute(
+            "UPDATE reasons SET calls = coalesce((SELECT count(*) FROM call_reasons c "
+            "WHERE c.reason_id = reasons.reason_id), 0)"
+        )
+
+    def _log_events(self, events: Sequence[dict[str, Any]]) -> list[int]:
+        start = int(self._scalar("SELECT coalesce(max(event_id), 0) FROM reason_events")) + 1
+        ids = list(range(start, start + len(events)))
+        if events:
+            frame = pl.DataFrame(
+                [{"event_id": i, **e} for i, e in zip(ids, events, strict=True)],
+                schema={
+                    "event_id": pl.Int64,
+                    "occurred_at": pl.Datetime("us"),
+                    "who": pl.String,
+                    "action": pl.String,
+                    "reason_ids": pl.List(pl.Int32),
+                    "run_id": pl.String,
+                    "before": pl.String,
+                    "after": pl.String,
+                },
+            )
+            self._insert("reason_events", frame)
+        return ids
 
     def write_ingest(
         self,
@@ -344,6 +493,11 @@ class Database:
             [incoming["unit_id"].to_list()],
         )
         return units.join(stored, on="unit_id", how="left")
+
+    def add_embeddings(self, embeddings: pl.DataFrame) -> None:
+        """Add rows to the embedding cache (e.g. from another database); keyed, idempotent."""
+        with self.transaction():
+            self._insert_new("embeddings", embeddings, key=("model_id", "text_hash"))
 
     def _add_inputs(
         self, calls: pl.DataFrame, quarantine: pl.DataFrame, embeddings: pl.DataFrame

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from contact_reasons.cluster import ReasonDiscovery
+from contact_reasons.catalogue import CatalogueChange
+from contact_reasons.cluster import ReasonDiscovery, centroids
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
@@ -65,23 +65,6 @@ def prepare_calls(redacted: pl.DataFrame, run_id: str) -> pl.DataFrame:
     ).select(CALL_COLUMNS)
 
 
-def select_window(stored: pl.DataFrame, new: pl.DataFrame, lookback_weeks: int) -> pl.DataFrame:
-    """Return the calls the reasons are fitted on: stored and new, within the lookback window.
-
-    A call already stored keeps its stored row. The window ends at the latest call and spans
-    `lookback_weeks` weeks. Rows are ordered by time, then id, so a run is deterministic.
-    """
-    fresh = new.join(stored.select("call_id"), on="call_id", how="anti")
-    frames = [f.select(CALL_COLUMNS) for f in (stored, fresh) if f.height]
-    if not frames:
-        return new.head(0).select(CALL_COLUMNS)
-    allcalls = pl.concat(frames, how="vertical_relaxed")
-    latest = allcalls["started_at"].max()
-    assert latest is not None
-    start = latest - timedelta(weeks=lookback_weeks)  # type: ignore[operator]
-    return allcalls.filter(pl.col("started_at") > start).sort("started_at", "call_id")
-
-
 def answered_mask(calls: pl.DataFrame) -> np.ndarray:
     """Which calls were answered (unknown, or no `answered` column: taken as answered)."""
     if "answered" not in calls.columns:
@@ -128,8 +111,7 @@ def assign_reasons(
     sims = np.zeros(len(labels), dtype=np.float64)
     answered = answered_mask(calls)
     if ids:
-        cents = np.stack([vectors[labels == r].mean(axis=0) for r in ids])
-        cents /= np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-12)
+        _, cents = centroids(vectors, labels)
         all_sims = vectors @ cents.T
         index = {r: i for i, r in enumerate(ids)}
         for row, label in enumerate(labels):
@@ -205,6 +187,28 @@ def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) ->
     }
 
 
+def reason_model_row(
+    model_id: str,
+    run_id: str,
+    embedder_id: str,
+    window: pl.DataFrame,
+    manifest: dict[str, Any],
+    model_dir: Path,
+) -> dict[str, Any]:
+    """The `reason_models` row of a model fitted on `window`."""
+    return {
+        "reason_model_id": model_id,
+        "created_at": manifest["created_at"],
+        "run_id": run_id,
+        "embedding_model_id": embedder_id,
+        "n_calls": window.height,
+        "window_start": window["started_at"].min(),
+        "window_end": window["started_at"].max(),
+        "path": str(model_dir),
+        "manifest": manifest["json"],
+    }
+
+
 def collect_results(
     *,
     run_id: str,
@@ -214,44 +218,42 @@ def collect_results(
     embedder_id: str,
     embedded: Embedded,
     model_id: str,
-    manifest: dict[str, Any],
-    model_dir: Path,
-    reasons: pl.DataFrame,
-    call_reasons: pl.DataFrame,
+    reason_model: dict[str, Any] | None,
+    change: CatalogueChange,
+    stats_weeks: list[str],
     week_table: pl.DataFrame,
     documents: pl.DataFrame,
     gaps: pl.DataFrame,
     timings: dict[str, float],
     alerts: pl.DataFrame | None = None,
 ) -> tuple[RunResults, dict[str, Any]]:
-    """Assemble what a completed run writes, and the run's summary (its `runs` row)."""
+    """Assemble what a completed run writes, and the run's summary (its `runs` row).
+
+    `fresh` is every new call of the input, whatever its date: all of them are stored.
+    """
+    call_reasons = change.call_reasons
     results = RunResults(
-        calls=fresh,
+        calls=fresh.select(CALL_COLUMNS),
         quarantine=ingested.quarantine.with_columns(pl.lit(run_id).alias("first_run_id")),
         embeddings=embedding_rows(embedder_id, embedded.new_hashes, embedded.new_vectors),
-        reason_model={
-            "reason_model_id": model_id,
-            "created_at": manifest["created_at"],
-            "run_id": run_id,
-            "embedding_model_id": embedder_id,
-            "n_calls": window.height,
-            "window_start": window["started_at"].min(),
-            "window_end": window["started_at"].max(),
-            "path": str(model_dir),
-            "manifest": manifest["json"],
-        },
-        reasons=reasons,
+        reason_model=reason_model,
+        reasons=change.catalogue,
         call_reasons=call_reasons,
         weekly_reason_stats=week_table,
         faq_documents=documents,
         faq_recommendations=gaps,
         alerts=alerts,
+        events=change.events,
+        space=None if change.space is None else change.space.row(_created(reason_model)),
+        stats_weeks=stats_weeks,
     )
     unexplained = int((call_reasons["reason_id"] == UNEXPLAINED_ID).sum())
+    found = call_reasons.filter(pl.col("reason_id") != UNEXPLAINED_ID)["reason_id"].n_unique()
     summary = {
         **_row_accounting(run_id, ingested, fresh),
         "calls_clustered": window.height,
-        "reasons_found": reasons.height,
+        "reasons_found": found,
+        "new_reasons": list(change.new_reason_ids),
         "unexplained_share": unexplained / window.height if window.height else 0.0,
         "weeks": sorted(window["week"].unique().to_list()),
         "faq_pages": documents.height,
@@ -262,6 +264,14 @@ def collect_results(
         "timings": dict(timings),
     }
     return results, summary
+
+
+def _created(reason_model: dict[str, Any] | None) -> Any:
+    from datetime import UTC, datetime
+
+    if reason_model is not None:
+        return reason_model["created_at"]
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def collect_ingest(

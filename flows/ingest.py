@@ -36,7 +36,8 @@ def daily_ingest(
         try:
             redacted = timer("redact", redact_calls, ingested.calls)
             prepared = timer("reason_text", prepare_calls, redacted, run_id)
-            fresh = weekly.new_calls(prepared, db.read_calls())
+            known = db.known_call_ids(prepared["call_id"].to_list())
+            fresh = prepared.filter(~prepared["call_id"].is_in(list(known)))
             embedder = load_embedder(settings.embedding)
             texts = fresh["reason_text"].to_list()
             cached = db.cached_embeddings(embedder.model_id, fresh["text_hash"].to_list())

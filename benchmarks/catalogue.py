@@ -1,0 +1,413 @@
+"""Benchmark of the reason catalogue on the sample: stability, speed, quality, the issue's check.
+
+Embeddings come from a database that already holds the sample's (default /work/demo.duckdb, or
+any `contact-reasons run` over data/sample/calls): they are copied into fresh databases, so
+nothing is embedded again apart from FAQ pages and keyword candidates. Usage::
+
+    python benchmarks/catalogue.py --embeddings-from DB [--out DIR] [--part PART]
+
+Parts (`--part`; `all` runs simulate, weekly and done):
+  simulate  the twelve weeks in memory with the catalogue's own functions (`update_catalogue`
+          each week, then `refit_catalogue`), without the database, FAQ or keyword embedding:
+          the stability and quality figures in minutes instead of an hour on a loaded machine.
+  weekly  the twelve weeks one run each, in order, then a refit: share of calls whose reason id
+          changes between updates and at the refit; time of an update vs the refit; the week the
+          app-update reason got its id; NMI/ARI of the week-by-week history and of one refit over
+          all twelve weeks against data/sample/truth/call_reasons.csv.
+  done    the issue's "Done when": W36-W46 in one run, rename the largest reason, W47 alone
+          (>= 95 % of W36-W46 calls keep their id, rename shown, W36-W46 statistics unchanged),
+          then `run --refit` (>= 85 % keep their id, the rename survives).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from contact_reasons import cli, ingest, pipeline  # noqa: E402
+from contact_reasons.config import Settings  # noqa: E402
+from contact_reasons.embed import load_embedder  # noqa: E402
+from contact_reasons.evaluate import score  # noqa: E402
+from contact_reasons.storage import Database  # noqa: E402
+
+SAMPLE = ROOT / "data" / "sample"
+WEEKS = sorted((SAMPLE / "calls").glob("calls_*.csv"))
+FAQ = SAMPLE / "faq"
+APP = "new_app_update_problem"
+
+
+def fresh_db(path: Path, source: Path) -> None:
+    """A new database holding only the embedding cache of `source`."""
+    path.unlink(missing_ok=True)
+    with Database(source, read_only=True) as src:
+        embeddings = src.table("embeddings")
+    with Database(path) as db:
+        db.add_embeddings(embeddings)
+
+
+def run(
+    db_path: Path, files: list[Path], settings: Settings, embedder: Any, *, refit: bool = False
+) -> dict[str, Any]:
+    """One weekly run, as the flow does it, without Prefect."""
+    ingested = ingest.read_inputs(files, settings=settings.ingest)
+    run_id = f"run-{uuid.uuid4().hex[:12]}"
+    with Database(db_path) as db:
+        db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
+        start = time.perf_counter()
+        summary = pipeline.run_weekly(
+            db, run_id, ingested, [FAQ], settings, refit=refit, embedder=embedder
+        )
+        summary["seconds"] = round(time.perf_counter() - start, 1)
+    return summary
+
+
+def assignments(db_path: Path) -> pl.DataFrame:
+    """Every call's current reason id."""
+    with Database(db_path, read_only=True) as db:
+        return db.table("call_reasons").select("call_id", "reason_id")
+
+
+def changed_share(before: pl.DataFrame, after: pl.DataFrame) -> tuple[float, int]:
+    """Share of the calls in both frames whose reason id differs, and how many."""
+    both = before.join(after, on="call_id", suffix="_after")
+    if both.height == 0:
+        return 0.0, 0
+    return float((both["reason_id"] != both["reason_id_after"]).mean()), both.height
+
+
+def truth() -> pl.DataFrame:
+    """The sample's true reason per call."""
+    return pl.read_csv(SAMPLE / "truth" / "call_reasons.csv").select(
+        "call_id", "reason_key", "week"
+    )
+
+
+def quality(assigned: pl.DataFrame) -> dict[str, Any]:
+    """NMI/ARI of assigned reasons against the truth (unexplained calls: their own label -1)."""
+    joined = truth().join(assigned, on="call_id")
+    result = score(joined["reason_key"].to_list(), joined["reason_id"].to_numpy())
+    return {k: result[k] for k in ("nmi", "ari", "reasons") if k in result} | {
+        "calls": joined.height
+    }
+
+
+def app_reason_week(db_path: Path) -> dict[str, Any]:
+    """The reason holding most app-update calls, when it was created, and its purity."""
+    t = truth()
+    a = assignments(db_path).join(t, on="call_id")
+    app = a.filter(pl.col("reason_key") == APP)
+    if app.height == 0:
+        return {}
+    top = app.group_by("reason_id").len().sort("len", descending=True).row(0, named=True)
+    members = a.filter(pl.col("reason_id") == top["reason_id"])
+    with Database(db_path, read_only=True) as db:
+        created = db.query(
+            "SELECT e.occurred_at, e.run_id FROM reason_events e "
+            "WHERE e.action = 'created' AND list_contains(e.reason_ids, ?)",
+            [top["reason_id"]],
+        )
+    return {
+        "reason_id": top["reason_id"],
+        "app_calls_in_it": top["len"],
+        "app_calls": app.height,
+        "purity": round(top["len"] / members.height, 3),
+        "created_by_run": created["run_id"][0] if created.height else None,
+    }
+
+
+def part_weekly(out: Path, source: Path, settings: Settings, embedder: Any) -> dict[str, Any]:
+    """The twelve weeks one run each, then a refit; and one refit over all weeks."""
+    db_path = out / "weekly.duckdb"
+    fresh_db(db_path, source)
+    rows = []
+    previous = None
+    week_of_run = {}
+    for file in WEEKS:
+        summary = run(db_path, [file], settings, embedder)
+        now = assignments(db_path)
+        share, n = changed_share(previous, now) if previous is not None else (0.0, 0)
+        week = file.stem.removeprefix("calls_")
+        week_of_run[summary["run_id"]] = week
+        rows.append(
+            {
+                "week": week,
+                "mode": summary["mode"],
+                "seconds": summary["seconds"],
+                "new_reasons": len(summary["new_reasons"]),
+                "reasons": summary["reasons_found"],
+                "unexplained": round(summary["unexplained_share"], 3),
+                "changed_share": round(share, 4),
+                "compared": n,
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)  # noqa: T201
+        previous = now
+    history = assignments(db_path)
+    app = app_reason_week(db_path)
+    app["created_in_week"] = week_of_run.get(app.get("created_by_run"), None)
+    refit = run(db_path, [WEEKS[-1]], settings, embedder, refit=True)
+    after = assignments(db_path)
+    refit_share, refit_n = changed_share(history, after)
+    whole_db = out / "whole.duckdb"
+    fresh_db(whole_db, source)
+    whole = run(whole_db, WEEKS, settings, embedder)
+    return {
+        "weeks": rows,
+        "update_seconds_median": sorted(r["seconds"] for r in rows[1:])[len(rows[1:]) // 2],
+        "refit_seconds": refit["seconds"],
+        "whole_refit_seconds": whole["seconds"],
+        "refit_changed_share": round(refit_share, 4),
+        "refit_compared": refit_n,
+        "app_update": app,
+        "quality_week_by_week": quality(history),
+        "quality_after_refit": quality(after),
+        "quality_one_refit": quality(assignments(whole_db)),
+    }
+
+
+def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
+    """Week by week in memory: one update per week, then a refit; and one refit over all."""
+    import numpy as np
+
+    from contact_reasons import catalogue as cat
+    from contact_reasons import cluster, weekly
+
+    cs = settings.cluster.model_copy(update={"label_phrases": False})
+    with Database(source, read_only=True) as db:
+        calls = db.read_calls()
+        model = db.table("embeddings")["model_id"][0]
+        cached = db.cached_embeddings(model, calls["text_hash"].to_list())
+    vectors_all = np.stack([cached[h] for h in calls["text_hash"]])
+    weeks = sorted(calls["week"].unique().to_list())
+    now = datetime(2026, 12, 1)
+    catalogue = cat.empty_catalogue()
+    current = pl.DataFrame(
+        schema={
+            "call_id": pl.String,
+            "reason_id": pl.Int32,
+            "similarity": pl.Float64,
+            "reason_model_id": pl.String,
+        }
+    )
+    space = None
+    rows = []
+    created_week: dict[int, str] = {}
+
+    def state(k: int) -> tuple[pl.DataFrame, np.ndarray, list[Any], np.ndarray]:
+        rows_ = np.flatnonzero(calls["week"].is_in(weeks[: k + 1]).to_numpy())
+        window = calls[rows_]
+        return window, vectors_all[rows_], window["detected_language"].to_list(), rows_
+
+    def discover_all(window: pl.DataFrame, vec: np.ndarray, langs: list[Any]) -> Any:
+        return cluster.discover_reasons(
+            window["reason_text"].to_list(),
+            vec,
+            cs,
+            languages=langs,
+            fit_mask=weekly.fit_mask(window, cs),
+        )
+
+    def refit(k: int) -> tuple[Any, float]:
+        window, vec, langs, _ = state(k)
+        start = time.perf_counter()
+        mask = weekly.fit_mask(window, cs)
+        found = discover_all(window, vec, langs)
+        sp = cat.CatalogueSpace("sim", model, 0.0, cluster.fit_space(vec, langs, cs, mask))
+        change = cat.refit_catalogue(
+            window, vec, found, current, catalogue, sp, settings.catalogue, run_id="refit", now=now
+        )
+        return change, time.perf_counter() - start
+
+    for k, week in enumerate(weeks):
+        window, vec, langs, _ = state(k)
+        previous = current.select("call_id", "reason_id")
+        if k == 0:
+            change, seconds = refit(0)
+            space = change.space
+        else:
+            texts = window["reason_text"].to_list()
+            mask = weekly.fit_mask(window, cs)
+
+            def discover(idx: np.ndarray, texts=texts, vec=vec, langs=langs, mask=mask) -> Any:
+                return cluster.discover_reasons(
+                    [texts[i] for i in idx],
+                    vec[idx],
+                    cs,
+                    languages=[langs[i] for i in idx],
+                    fit_mask=mask[idx],
+                )
+
+            start = time.perf_counter()
+            assert space is not None
+            change = cat.update_catalogue(
+                window,
+                vec,
+                current,
+                catalogue,
+                space,
+                settings.catalogue,
+                discover=discover,
+                run_id=week,
+                now=now,
+            )
+            seconds = time.perf_counter() - start
+        catalogue = change.catalogue
+        current = change.call_reasons.select(
+            "call_id", "reason_id", "similarity", "reason_model_id"
+        )
+        for rid in change.new_reason_ids:
+            created_week[rid] = week
+        share, n = changed_share(previous, current.select("call_id", "reason_id"))
+        explained = previous.filter(pl.col("reason_id") != -1)
+        share_explained, _ = changed_share(explained, current.select("call_id", "reason_id"))
+        rows.append(
+            {
+                "week": week,
+                "seconds": round(seconds, 1),
+                "new_reasons": len(change.new_reason_ids),
+                "reasons": int(current.filter(pl.col("reason_id") != -1)["reason_id"].n_unique()),
+                "unexplained": round(float((current["reason_id"] == -1).mean()), 3),
+                "changed_share": round(share, 4),
+                "changed_share_of_explained": round(share_explained, 4),
+                "compared": n,
+            }
+        )
+        print(json.dumps(rows[-1]), flush=True)  # noqa: T201
+    history = current.select("call_id", "reason_id")
+    app = history.join(truth(), on="call_id").filter(pl.col("reason_key") == APP)
+    top = app.group_by("reason_id").len().sort("len", descending=True).row(0, named=True)
+    members = history.filter(pl.col("reason_id") == top["reason_id"]).join(truth(), on="call_id")
+    change, refit_seconds = refit(len(weeks) - 1)
+    after = change.call_reasons.select("call_id", "reason_id")
+    refit_share, _ = changed_share(history, after)
+    explained = history.filter(pl.col("reason_id") != -1)
+    refit_share_explained, _ = changed_share(explained, after)
+    # one refit over all twelve weeks on an empty catalogue
+    catalogue = cat.empty_catalogue()
+    current = current.head(0)
+    whole, whole_seconds = refit(len(weeks) - 1)
+    return {
+        "weeks": rows,
+        "update_seconds_median": sorted(r["seconds"] for r in rows[1:])[len(rows[1:]) // 2],
+        "refit_seconds": round(refit_seconds, 1),
+        "refit_changed_share": round(refit_share, 4),
+        "refit_changed_share_of_explained": round(refit_share_explained, 4),
+        "app_update": {
+            "reason_id": top["reason_id"],
+            "created_in_week": created_week.get(top["reason_id"], weeks[0]),
+            "app_calls_in_it": top["len"],
+            "app_calls": app.height,
+            "purity": round(float((members["reason_key"] == APP).mean()), 3),
+        },
+        "quality_week_by_week": quality(history),
+        "quality_after_refit": quality(after),
+        "quality_one_refit": quality(whole.call_reasons.select("call_id", "reason_id")),
+        "one_refit_seconds": round(whole_seconds, 1),
+    }
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = cli.main(list(args))
+    return code, buffer.getvalue()
+
+
+def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dict[str, Any]:
+    """The issue's Done-when check."""
+    db_path = out / "done.duckdb"
+    fresh_db(db_path, source)
+    first = run(db_path, WEEKS[:-1], settings, embedder)
+    with Database(db_path, read_only=True) as db:
+        before = db.table("call_reasons").select("call_id", "reason_id")
+        stats_before = db.query("SELECT * FROM weekly_reason_stats ORDER BY week, reason_id")
+    code, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
+    largest = max(json.loads(listing), key=lambda r: r["calls"])
+    name = "Regningen er for høj (navngivet)"
+    code, _ = _cli(
+        "reasons",
+        "rename",
+        str(largest["reason_id"]),
+        name,
+        "--db",
+        str(db_path),
+        "--by",
+        "benchmark",
+    )
+    update = run(db_path, [WEEKS[-1]], settings, embedder)
+    after = assignments(db_path)
+    with Database(db_path, read_only=True) as db:
+        stats_after = db.query(
+            "SELECT * FROM weekly_reason_stats WHERE week < '2026-W47' ORDER BY week, reason_id"
+        )
+    kept_update = 1 - changed_share(before, after)[0]
+    _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
+    shown = any(r["name"] == name for r in json.loads(listing))
+    _, report = _cli("report", "--db", str(db_path), "--week", "2026-W47")
+    refit = run(db_path, [WEEKS[-1]], settings, embedder, refit=True)
+    after_refit = assignments(db_path)
+    kept_refit = 1 - changed_share(before, after_refit)[0]
+    _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
+    survived = [r for r in json.loads(listing) if r["name"] == name]
+    return {
+        "first_run_seconds": first["seconds"],
+        "reasons": first["reasons_found"],
+        "largest": {
+            "reason_id": largest["reason_id"],
+            "generated_name": largest["generated_name"],
+            "calls": largest["calls"],
+        },
+        "w47_update_seconds": update["seconds"],
+        "w47_new_reasons": update["new_reasons"],
+        "kept_after_update": round(kept_update, 4),
+        "rename_in_reasons": shown,
+        "rename_in_report": name in report,
+        "w36_w46_stats_unchanged": stats_before.equals(stats_after),
+        "refit_seconds": refit["seconds"],
+        "kept_after_refit": round(kept_refit, 4),
+        "rename_survives_refit": bool(survived)
+        and survived[0]["reason_id"] == largest["reason_id"],
+    }
+
+
+def main() -> None:
+    """Run the chosen parts and write a JSON file of the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--embeddings-from", type=Path, required=True)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/catalogue-bench"))
+    parser.add_argument("--part", choices=["simulate", "weekly", "done", "all"], default="simulate")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings = Settings().with_overrides({"storage": {"model_dir": str(args.out / "models")}})
+    embedder = load_embedder(settings.embedding)
+    results: dict[str, Any] = {}
+    if args.part in ("simulate", "all"):
+        results["simulate"] = part_simulate(args.embeddings_from, settings)
+    if args.part in ("weekly", "all"):
+        results["weekly"] = part_weekly(args.out, args.embeddings_from, settings, embedder)
+    if args.part in ("done", "all"):
+        results["done"] = part_done(args.out, args.embeddings_from, settings, embedder)
+    text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
+    (args.out / f"catalogue-{args.part}.json").write_text(text, encoding="utf-8")
+    print(text)  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()

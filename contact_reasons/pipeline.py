@@ -1,0 +1,359 @@
+"""The weekly run, start to end, as one library function: testable without Prefect.
+
+`run_weekly` reads nothing but the database and what it is handed, and writes one transaction.
+Every call it is given is stored, whatever its date; the reasons are fitted on a window read
+back from the database (`Database.read_calls(since=...)`), never on a filter of what is kept.
+
+Once the catalogue exists, a run is an update (`catalogue.update_catalogue`): new calls join the
+reasons there are, and unexplained ones may form new reasons; finished weeks' statistics stay as
+they were written. A refit (`refit=True`, or the first run, or a new embedding model) discovers
+reasons over the whole window and aligns them to the catalogue (`catalogue.refit_catalogue`).
+
+The Prefect flow in `flows/weekly.py` only wires: it hands `run_weekly` a `call` hook that runs
+each stage as a Prefect task.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import polars as pl
+
+from contact_reasons import alerts, cluster, faq, ingest, redact, stats, weekly
+from contact_reasons import catalogue as cat
+from contact_reasons.config import Settings
+from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
+from contact_reasons.reason_model import model_path, save_reason_model
+from contact_reasons.storage import Database
+
+T = TypeVar("T")
+
+
+class StageCall(Protocol):
+    """How a stage is run: `call(name, fn, *args, **kwargs)` returns `fn(*args, **kwargs)`."""
+
+    seconds: dict[str, float]
+
+    def __call__(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run stage `name`."""
+        ...
+
+
+class Timer:
+    """Runs each stage directly and records its seconds (the default `StageCall`)."""
+
+    def __init__(self) -> None:
+        """Start with no stages timed."""
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, name: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn` and record its seconds under `name`."""
+        start = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.seconds[name] = round(time.perf_counter() - start, 3)
+
+
+def embed_faq(embedder: Embedder, documents: pl.DataFrame) -> np.ndarray:
+    """Embed FAQ units (page title, question, answer) as passages."""
+    return embedder.embed(faq.faq_passages(documents), kind="passage")
+
+
+def select_window(
+    db: Database, fresh: pl.DataFrame, lookback_weeks: int
+) -> tuple[pl.DataFrame, datetime | None]:
+    """The calls reasons are fitted on: stored and new, in the `lookback_weeks` to the latest.
+
+    Reads only the window from the database. Rows are ordered by time, then id.
+    """
+    latest = db.latest_call_time()
+    if fresh.height:
+        newest = fresh["started_at"].max()
+        assert isinstance(newest, datetime)
+        latest = newest if latest is None else max(latest, newest)
+    if latest is None:
+        return fresh.head(0).select(weekly.CALL_COLUMNS), None
+    start = latest - timedelta(weeks=lookback_weeks)
+    stored = db.read_calls(since=start).filter(pl.col("started_at") > start)
+    frames = [
+        f.select(weekly.CALL_COLUMNS)
+        for f in (stored, fresh.filter(pl.col("started_at") > start))
+        if f.height
+    ]
+    if not frames:
+        return fresh.head(0).select(weekly.CALL_COLUMNS), start
+    window = pl.concat(frames, how="vertical_relaxed").sort("started_at", "call_id")
+    return window, start
+
+
+def weekly_history(
+    db: Database, week_table: pl.DataFrame, stats_weeks: Sequence[str]
+) -> pl.DataFrame:
+    """Calls per week and reason over the whole history, as this run will leave it stored.
+
+    The weeks this run (re)writes come from `week_table`; every other week as stored. Alerts
+    compare a week with the reason's own past weeks, which may lie before the fitting window.
+    """
+    rewritten = sorted(set(stats_weeks))
+    stored = db.query(
+        "SELECT week, reason_id, calls FROM weekly_reason_stats WHERE NOT list_contains(?, week)",
+        [rewritten],
+    )
+    fresh = week_table.filter(pl.col("week").is_in(rewritten)).select("week", "reason_id", "calls")
+    return pl.concat([stored, fresh], how="vertical_relaxed")
+
+
+def run_weekly(
+    db: Database,
+    run_id: str,
+    ingested: ingest.IngestResult,
+    faq_paths: Sequence[str | Path],
+    settings: Settings,
+    *,
+    refit: bool = False,
+    embedder: Embedder | None = None,
+    call: StageCall | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Run the weekly job on validated input and write its results; return the run's summary.
+
+    Args:
+        db: the open database; the run's `runs` row must be started.
+        run_id: this run.
+        ingested: the validated input (`ingest.read_inputs`).
+        faq_paths: FAQ page files or folders.
+        settings: all settings.
+        refit: discover reasons afresh over the window and align them to the catalogue.
+            Without it, the run updates the catalogue (a refit anyway when there is none yet,
+            or it was built with another embedding model).
+        embedder: the embedding model (default: `load_embedder(settings.embedding)`).
+        call: runs each stage (default: directly, timed).
+        now: the time stamped on catalogue rows and events (default: now, UTC).
+
+    Returns:
+        The summary written to the `runs` row, with `mode` ("update" or "refit") and
+        `new_reasons` (ids this run created).
+    """
+    t: StageCall = call if call is not None else Timer()
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    redacted = t("redact", redact.redact_calls, ingested.calls)
+    prepared = t("reason_text", weekly.prepare_calls, redacted, run_id)
+    known = db.known_call_ids(prepared["call_id"].to_list())
+    fresh = prepared.filter(~pl.col("call_id").is_in(list(known)))
+    window, _ = t("window", select_window, db, fresh, settings.stats.lookback_weeks)
+    embedder = embedder or load_embedder(settings.embedding)
+    texts = window["reason_text"].to_list()
+    langs = window["detected_language"].to_list()
+    cached = db.cached_embeddings(embedder.model_id, window["text_hash"].to_list())
+    embedded: Embedded = t("embed", embed_with_cache, embedder, texts, cached)
+    vectors = embedded.vectors
+    catalogue = db.catalogue()
+    space_row = db.catalogue_space()
+    current = db.call_assignments(window["call_id"].to_list())
+    mask = weekly.fit_mask(window, settings.cluster)
+    mode = "update"
+    if refit or space_row is None or space_row["embedding_model_id"] != embedder.model_id:
+        mode = "refit"
+    reason_model: dict[str, Any] | None = None
+    if mode == "refit":
+        discovery = t(
+            "discover",
+            cluster.discover_reasons,
+            texts,
+            vectors,
+            settings.cluster,
+            embedding_model=embedder,
+            languages=langs,
+            fit_mask=mask,
+        )
+        model_id = weekly.reason_model_id(embedder.model_id, window, settings.cluster)
+        space = cat.CatalogueSpace(
+            model_id,
+            embedder.model_id,
+            0.0,
+            cluster.fit_space(vectors, langs, settings.cluster, mask),
+        )
+        change = t(
+            "align",
+            cat.refit_catalogue,
+            window,
+            vectors,
+            discovery,
+            current,
+            catalogue,
+            space,
+            settings.catalogue,
+            run_id=run_id,
+            now=now,
+        )
+        stats_weeks = sorted(window["week"].unique().to_list())
+        model_dir = model_path(settings.storage.model_dir, model_id)
+        manifest = t(
+            "save_model",
+            save_reason_model,
+            discovery,
+            model_dir,
+            embedding_model_id=embedder.model_id,
+            settings=settings.cluster,
+            window=window,
+        )
+        reason_model = weekly.reason_model_row(
+            model_id, run_id, embedder.model_id, window, manifest, model_dir
+        )
+    else:
+        assert space_row is not None
+        space = cat.CatalogueSpace.from_row(space_row)
+        model_id = space.reason_model_id
+
+        def discover(rows: np.ndarray) -> cluster.ReasonDiscovery:
+            return cluster.discover_reasons(
+                [texts[i] for i in rows],
+                vectors[rows],
+                settings.cluster,
+                embedding_model=embedder,
+                languages=[langs[i] for i in rows],
+                fit_mask=mask[rows],
+            )
+
+        change = t(
+            "assign",
+            cat.update_catalogue,
+            window,
+            vectors,
+            current,
+            catalogue,
+            space,
+            settings.catalogue,
+            discover=discover,
+            run_id=run_id,
+            now=now,
+        )
+        assigned = set(current["call_id"].to_list())
+        touched = window.filter(~pl.col("call_id").is_in(list(assigned)))["week"]
+        missing = set(window["week"].unique().to_list()) - db.stats_weeks()
+        stats_weeks = sorted(set(touched.unique().to_list()) | missing)
+    call_reasons = change.call_reasons
+    week_table = t(
+        "stats",
+        stats.weekly_reason_stats,
+        call_reasons,
+        change.catalogue.select("reason_id", "label"),
+        settings.stats,
+    )
+    week_alerts = t(
+        "alerts",
+        alerts.detect_alerts,
+        weekly_history(db, week_table, stats_weeks),
+        change.catalogue.select(
+            "reason_id", "label", pl.col("first_week").alias("first_seen_week")
+        ),
+        settings.alerts,
+    )
+    week_table = alerts.flag_emerging(week_table, week_alerts)
+    units = db.sync_faq_units(t("read_faq", faq.read_faq_units, [str(p) for p in faq_paths]))
+    doc_vectors = t("embed_faq", embed_faq, embedder, units)
+    faq_reasons = change.catalogue.filter(pl.col("status") == "active")
+    in_faq = call_reasons["reason_id"].is_in(faq_reasons["reason_id"].to_list()).to_numpy()
+    gaps = t(
+        "faq_gaps",
+        faq.faq_recommendations,
+        faq_reasons,
+        window,
+        call_reasons.filter(pl.Series(in_faq)),
+        vectors[in_faq],
+        units,
+        doc_vectors,
+        settings.faq,
+        max(window["week"].n_unique(), 1),
+    )
+    results, summary = weekly.collect_results(
+        run_id=run_id,
+        ingested=ingested,
+        window=window,
+        fresh=fresh,
+        embedder_id=embedder.model_id,
+        embedded=embedded,
+        model_id=model_id,
+        reason_model=reason_model,
+        change=change,
+        stats_weeks=stats_weeks,
+        week_table=week_table,
+        documents=faq.page_documents(units),
+        gaps=gaps,
+        timings=t.seconds,
+        alerts=week_alerts,
+    )
+    summary["mode"] = mode
+    start_write = time.perf_counter()
+    db.write_results(run_id, results, summary)
+    summary["timings"]["write"] = round(time.perf_counter() - start_write, 3)
+    return summary
+
+
+def split_by_week(ingested: ingest.IngestResult) -> list[tuple[str, ingest.IngestResult]]:
+    """Split validated input into one part per ISO week (UTC), oldest first.
+
+    The first part also carries the files read, the quarantined rows and the duplicates, so the
+    parts' `runs` rows add up to exactly what was read.
+    """
+    weeks = ingested.calls.with_columns(
+        pl.col("started_at").dt.convert_time_zone("UTC").alias("_utc")
+    ).with_columns(stats.iso_week("_utc").alias("_week"))
+    parts = []
+    for i, week in enumerate(sorted(weeks["_week"].unique().to_list())):
+        calls = weeks.filter(pl.col("_week") == week).drop("_utc", "_week")
+        first = i == 0
+        quarantine = ingested.quarantine if first else ingested.quarantine.head(0)
+        extra = (ingested.rows_read - ingested.calls.height) if first else 0
+        parts.append(
+            (
+                week,
+                ingest.IngestResult(
+                    calls=calls,
+                    quarantine=quarantine,
+                    files=ingested.files if first else ingested.files.head(0),
+                    rows_read=calls.height + extra,
+                    duplicates=ingested.duplicates if first else 0,
+                ),
+            )
+        )
+    return parts
+
+
+def backfill(
+    db: Database,
+    ingested: ingest.IngestResult,
+    faq_paths: Sequence[str | Path],
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    new_run_id: Callable[[str], str],
+    call: Callable[[], StageCall] = Timer,
+) -> list[dict[str, Any]]:
+    """Run historic input week by week, oldest first: one weekly run per ISO week.
+
+    Builds the catalogue and the weekly history the way the scheduled job would have: the
+    first week discovers the reasons, every later week updates them. Each week's run has its
+    own `runs` row; a failing week is recorded as failed and stops the backfill (the weeks
+    before it stay written).
+    """
+    embedder = embedder or load_embedder(settings.embedding)
+    summaries = []
+    for week, part in split_by_week(ingested):
+        run_id = new_run_id(week)
+        db.start_run(run_id, part.files.to_dicts(), settings.model_dump_json())
+        try:
+            summaries.append(
+                run_weekly(db, run_id, part, faq_paths, settings, embedder=embedder, call=call())
+            )
+        except BaseException:
+            db.fail_run(run_id, traceback.format_exc())
+            raise
+    return summaries

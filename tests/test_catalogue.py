@@ -1,0 +1,332 @@
+"""The reason catalogue: history kept, updates not refits, curation that sticks (fake embedder)."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from contact_reasons import cli, ingest, pipeline
+from contact_reasons.config import Settings
+from contact_reasons.embed import HashingEmbedder
+from contact_reasons.storage import Database
+from tests.conftest import FAQ, SAMPLE
+
+WEEKS = sorted((SAMPLE / "calls").glob("calls_*.csv"))
+CURATED = ("reasons", "call_reasons", "weekly_reason_stats", "reason_events")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    models = tmp_path_factory.mktemp("models")
+    return Settings().with_overrides({"storage": {"model_dir": str(models)}})
+
+
+def week_calls(index: int, n: int = 120) -> ingest.IngestResult:
+    """The first `n` calls of one sample week, as read and validated."""
+    read = ingest.read_inputs([WEEKS[index]])
+    calls = read.calls.head(n)
+    return dataclasses.replace(read, calls=calls, rows_read=calls.height, duplicates=0)
+
+
+def run(db_path: Path, ingested, settings, *, refit=False, run_id="run-x") -> dict:
+    with Database(db_path) as db:
+        db.start_run(run_id, ingested.files.to_dicts(), "{}")
+        return pipeline.run_weekly(
+            db, run_id, ingested, [FAQ], settings, refit=refit, embedder=HashingEmbedder()
+        )
+
+
+def tables(db_path: Path, names=CURATED) -> dict[str, pl.DataFrame]:
+    with Database(db_path, read_only=True) as db:
+        return {t: db.table(t) for t in names}
+
+
+def cli_main(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def two_weeks(tmp_path_factory, settings):
+    """W36 (first run: discovery) then W37 (an update), 120 calls each."""
+    db_path = tmp_path_factory.mktemp("cat") / "cr.duckdb"
+    first = run(db_path, week_calls(0), settings, run_id="run-w36")
+    after_first = tables(db_path)
+    second = run(db_path, week_calls(1), settings, run_id="run-w37")
+    return db_path, first, after_first, second
+
+
+def test_one_run_stores_calls_of_every_date_240_of_240(tmp_path, settings):
+    read = ingest.read_inputs([WEEKS[-1]])
+    recent = read.calls.head(120)
+    old = read.calls.slice(120, 120).with_columns(
+        pl.col("started_at").dt.offset_by("-40w"),
+        ("old-" + pl.col("call_id")).alias("call_id"),
+    )
+    assert old["started_at"].dt.year().unique().to_list() == [2026]
+    assert old["started_at"].dt.month().unique().to_list() == [2]
+    calls = pl.concat([old, recent])
+    ingested = dataclasses.replace(read, calls=calls, rows_read=240, duplicates=0)
+    summary = run(tmp_path / "cr.duckdb", ingested, settings)
+    assert summary["rows_read"] == 240
+    assert summary["rows_stored"] == 240
+    assert summary["rows_new"] == 240
+    with Database(tmp_path / "cr.duckdb", read_only=True) as db:
+        assert db.table("calls").height == 240
+        runs = db.table("runs")
+        assert runs["rows_new"].to_list() == [240]
+        # the fitting window is a read: the February calls are kept, not fitted on
+        assert db.read_calls(since=recent["started_at"].min()).height == 120
+        assigned = db.table("call_reasons")["call_id"].to_list()
+    assert not any(c.startswith("old-") for c in assigned)
+
+
+def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
+    db_path, first, before, second = two_weeks
+    assert first["mode"] == "refit"
+    assert second["mode"] == "update"
+    after = tables(db_path)
+    old = before["call_reasons"].select("call_id", "reason_id")
+    now = after["call_reasons"].join(old, on="call_id", suffix="_before")
+    assert now.height == 120
+    explained = now.filter(pl.col("reason_id_before") != -1)
+    assert explained.height > 100
+    assert (explained["reason_id"] == explained["reason_id_before"]).all()
+    # a call left unexplained may only have joined a reason the update created
+    late = now.filter((pl.col("reason_id_before") == -1) & (pl.col("reason_id") != -1))
+    assert set(late["reason_id"].to_list()) <= set(second["new_reasons"])
+    assert after["call_reasons"].height == 240
+    w36 = before["weekly_reason_stats"].filter(pl.col("week") == "2026-W36")
+    assert w36.equals(after["weekly_reason_stats"].filter(pl.col("week") == "2026-W36"))
+    assert "2026-W37" in after["weekly_reason_stats"]["week"].to_list()
+    # ids are never reused: every reason of the first run is still there, same id and name
+    kept = before["reasons"].select("reason_id", "generated_name")
+    assert kept.join(after["reasons"], on=["reason_id", "generated_name"]).height == kept.height
+    new = after["reasons"].filter(pl.col("reason_id").is_in(second["new_reasons"]))
+    assert (new["reason_id"] > before["reasons"]["reason_id"].max()).all()
+
+
+def test_rerun_of_the_same_week_changes_nothing(tmp_path, settings, two_weeks):
+    db_path, *_ = two_weeks
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    before = tables(copy, (*CURATED, "faq_recommendations"))
+    summary = run(copy, week_calls(1), settings, run_id="run-again")
+    assert summary["rows_new"] == 0
+    assert summary["new_reasons"] == []
+    after = tables(copy, (*CURATED, "faq_recommendations"))
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "curate.duckdb"
+    dst.write_bytes(src.read_bytes())
+    return dst
+
+
+def test_reasons_lists_the_catalogue_as_json(two_weeks, tmp_path):
+    db = str(_copy(two_weeks[0], tmp_path))
+    code, out, _ = cli_main("reasons", "--db", db, "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert rows
+    assert {"reason_id", "name", "generated_name", "status", "calls"} <= set(rows[0])
+    assert {r["status"] for r in rows} <= {"active", "inactive"}
+    assert sum(r["calls"] for r in rows) == 240 - sum(
+        1
+        for r in tables(Path(db), ("call_reasons",))["call_reasons"].iter_rows(named=True)
+        if r["reason_id"] == -1
+    )
+    code, out, _ = cli_main("reasons", "--db", db, "--format", "csv")
+    assert out.startswith("reason_id,name,generated_name")
+    code, out, _ = cli_main("reasons", "--db", db)
+    assert "named by a person" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["rename", "9999", "X"], "no reason with id 9999"),
+        (["merge", "{a}", "{a}"], "into itself"),
+        (["merge", "{a}", "9999"], "no reason with id 9999"),
+        (["ignore", "9999"], "no reason with id 9999"),
+        (["merge", "{a}"], "at least one to merge"),
+        (["restore", "{a}"], "already active"),
+        (["undo"], "no decision to undo"),
+    ],
+)
+def test_curation_errors_exit_2_and_change_nothing(two_weeks, tmp_path, args, message):
+    db_path = _copy(two_weeks[0], tmp_path)
+    largest = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0]
+    before = tables(db_path)
+    args = [a.format(a=largest) for a in args]
+    code, _, err = cli_main("reasons", *args, "--db", str(db_path))
+    assert code == 2
+    assert message in err
+    after = tables(db_path)
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
+
+
+def test_merge_twice_is_refused(two_weeks, tmp_path):
+    db_path = _copy(two_weeks[0], tmp_path)
+    a, b, c = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][:3]
+    assert cli_main("reasons", "merge", str(a), str(b), "--db", str(db_path))[0] == 0
+    before = tables(db_path)
+    code, _, err = cli_main("reasons", "merge", str(c), str(b), "--db", str(db_path))
+    assert code == 2
+    assert f"reason {b} is already merged into {a}" in err
+    assert all(before[t].equals(tables(db_path)[t]) for t in CURATED)
+
+
+def test_rename_merge_history_undo(two_weeks, tmp_path):
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    reasons = tables(db_path)["reasons"].sort("calls", descending=True)
+    a, b = (int(x) for x in reasons["reason_id"][:2])
+    calls_b = set(
+        tables(db_path)["call_reasons"].filter(pl.col("reason_id") == b)["call_id"].to_list()
+    )
+    assert (
+        cli_main("reasons", "rename", str(a), "Faktura for høj", "--db", db, "--by", "ops")[0] == 0
+    )
+    assert cli_main("reasons", "merge", str(a), str(b), "--db", db, "--by", "ops")[0] == 0
+    listing = {
+        r["reason_id"]: r
+        for r in json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
+    }
+    assert listing[a]["name"] == "Faktura for høj"
+    assert listing[b]["status"] == "merged"
+    assert listing[b]["merged_into"] == a
+    moved = tables(db_path)["call_reasons"].filter(pl.col("call_id").is_in(list(calls_b)))
+    assert set(moved["reason_id"].to_list()) == {a}
+    code, out, _ = cli_main("reasons", "history", "--db", db, "--format", "json")
+    events = json.loads(out)
+    assert [e["action"] for e in events[-2:]] == ["rename", "merge"]
+    assert events[-1]["who"] == "ops"
+    assert json.loads(events[-1]["before"])["reasons"][str(b)]["status"] == "active"
+    # undo reverts the merge (the last decision), then the rename
+    assert cli_main("reasons", "undo", "--db", db)[0] == 0
+    after = tables(db_path)
+    back = after["call_reasons"].filter(pl.col("call_id").is_in(list(calls_b)))
+    assert set(back["reason_id"].to_list()) == {b}
+    row_b = after["reasons"].filter(pl.col("reason_id") == b).row(0, named=True)
+    assert row_b["status"] == "active"
+    assert row_b["merged_into"] is None
+    assert cli_main("reasons", "undo", "--db", db)[0] == 0
+    row_a = tables(db_path)["reasons"].filter(pl.col("reason_id") == a).row(0, named=True)
+    assert row_a["name"] is None
+    assert row_a["label"] == row_a["generated_name"]
+    actions = tables(db_path)["reason_events"]["action"].to_list()
+    assert actions[-2:] == ["undo", "undo"]
+    assert cli_main("reasons", "undo", "--db", db)[2].count("no decision to undo") == 1
+
+
+def test_decisions_survive_an_update_and_a_refit(two_weeks, tmp_path, settings):
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    reasons = tables(db_path)["reasons"].sort("calls", descending=True)
+    a, b, c, d = (int(x) for x in reasons["reason_id"][:4])
+    cli_main("reasons", "rename", str(a), "Menneskenavn", "--db", db)
+    cli_main("reasons", "merge", str(a), str(b), "--db", db)
+    cli_main("reasons", "ignore", str(c), "--db", db)
+    cli_main("reasons", "not-faq", str(d), "--db", db)
+    for refit, week in ((False, 2), (True, 2)):
+        run(db_path, week_calls(week), settings, refit=refit, run_id=f"run-{week}-{refit}")
+        cat = {r["reason_id"]: r for r in tables(db_path)["reasons"].iter_rows(named=True)}
+        assert cat[a]["name"] == "Menneskenavn"
+        assert cat[a]["label"] == "Menneskenavn"
+        assert cat[b]["status"] == "merged"
+        assert cat[b]["merged_into"] == a
+        assert cat[c]["status"] == "ignored"
+        assert cat[d]["status"] == "not_faq"
+        assignments = tables(db_path)["call_reasons"]
+        assert b not in assignments["reason_id"].to_list()
+        with Database(db_path, read_only=True) as conn:
+            gaps = conn.table("faq_recommendations")["reason_id"].to_list()
+        assert c not in gaps
+        assert d not in gaps
+    code, out, _ = cli_main("report", "--db", db, "--week", "2026-W36", "--format", "json")
+    shown = json.loads(out)["reasons"]
+    assert c not in [r["reason_id"] for r in shown]
+    assert any(r["label"] == "Menneskenavn" for r in shown)
+
+
+def test_split_makes_new_reasons_and_undo_folds_them_back(two_weeks, tmp_path):
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    largest = tables(db_path)["reasons"].sort("calls", descending=True).row(0, named=True)
+    rid = int(largest["reason_id"])
+    calls = set(
+        tables(db_path)["call_reasons"].filter(pl.col("reason_id") == rid)["call_id"].to_list()
+    )
+    code, out, err = cli_main("reasons", "split", str(rid), "--db", db)
+    assert code == 0, err
+    cat = tables(db_path)["reasons"]
+    parent = cat.filter(pl.col("reason_id") == rid).row(0, named=True)
+    children = parent["split_into"]
+    assert parent["status"] == "inactive"
+    assert len(children) >= 2
+    assert min(children) > cat.filter(~pl.col("reason_id").is_in(children))["reason_id"].max()
+    moved = tables(db_path)["call_reasons"].filter(pl.col("call_id").is_in(list(calls)))
+    assert set(moved["reason_id"].to_list()) <= set(children)
+    assert cli_main("reasons", "undo", "--db", db)[0] == 0
+    cat = tables(db_path)["reasons"]
+    assert cat.filter(pl.col("reason_id") == rid)["status"].to_list() == ["active"]
+    assert set(cat.filter(pl.col("reason_id").is_in(children))["status"]) == {"merged"}
+    back = tables(db_path)["call_reasons"].filter(pl.col("call_id").is_in(list(calls)))
+    assert set(back["reason_id"].to_list()) == {rid}
+
+
+def test_backfill_runs_week_by_week_and_accounts_for_every_row(tmp_path, settings):
+    parts = [week_calls(i, 60) for i in range(3)]
+    ingested = dataclasses.replace(
+        parts[0],
+        calls=pl.concat([p.calls for p in parts[::-1]]),
+        rows_read=180,
+    )
+    with Database(tmp_path / "cr.duckdb") as db:
+        summaries = pipeline.backfill(
+            db,
+            ingested,
+            [FAQ],
+            settings,
+            embedder=HashingEmbedder(),
+            new_run_id=lambda week: f"backfill-{week}",
+        )
+        runs = db.table("runs").sort("run_id")
+        stats_weeks = sorted(db.stats_weeks())
+    assert [s["mode"] for s in summaries] == ["refit", "update", "update"]
+    assert [s["weeks"][-1] for s in summaries] == ["2026-W36", "2026-W37", "2026-W38"]
+    assert runs["run_id"].to_list() == [f"backfill-2026-W3{i}" for i in (6, 7, 8)]
+    assert runs["rows_read"].sum() == 180
+    assert runs["rows_new"].sum() == 180
+    assert stats_weeks == ["2026-W36", "2026-W37", "2026-W38"]
+
+
+def test_monthly_refit_and_backfill_deployments():
+    import yaml
+
+    config = yaml.safe_load((SAMPLE.parents[1] / "prefect.yaml").read_text())
+    deployments = {d["name"]: d for d in config["deployments"]}
+    monthly = deployments["monthly-refit"]
+    assert monthly["entrypoint"] == deployments["weekly"]["entrypoint"]
+    assert monthly["schedules"] == [{"cron": "0 5 1 * *", "timezone": "Europe/Copenhagen"}]
+    assert monthly["parameters"]["refit"] is True
+    assert deployments["backfill"]["entrypoint"] == "flows/backfill.py:backfill_contact_reasons"
+    assert "schedules" not in deployments["backfill"]
+
+
+def test_reasons_help_says_merge_goes_into_the_first(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["reasons", "merge", "--help"])
+    assert "INTO THE FIRST" in capsys.readouterr().out
