@@ -37,7 +37,7 @@ from contact_reasons.storage import Database
 from tests.conftest import FAQ, ROOT, SMALL
 
 #: Artifact keys the weekly flow run must publish (the server's artifact list is checked).
-EXPECTED_ARTIFACT_KEYS = {"weekly-top-reasons"}
+EXPECTED_ARTIFACT_KEYS = {"weekly-top-reasons", "top-reasons", "alerts", "faq-recommendations"}
 #: Calls copied from the small sample into the temporary project's `data/incoming`.
 N_CALLS = 60
 #: FAQ pages copied per language folder of the sample FAQ (embedding all 30 costs ~20 s here).
