@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from contact_reasons.alerts import detect_alerts, flag_emerging
+from contact_reasons.catalogue import CATALOGUE_SCHEMA
 from contact_reasons.config import AlertSettings, StatsSettings
 from contact_reasons.faq import empty_recommendations
 from contact_reasons.stats import weekly_reason_stats
@@ -85,6 +86,10 @@ def build(path: Path) -> Path:
         },
         schema_overrides={"reason_id": pl.Int32, "calls": pl.Int64},
     )
+    # The catalogue's own columns: every reason active, named by its generated name.
+    reasons = pl.concat(
+        [pl.DataFrame(schema=CATALOGUE_SCHEMA), reasons], how="diagonal_relaxed"
+    ).with_columns(pl.lit("active").alias("status"), pl.col("label").alias("generated_name"))
     call_reasons = frame.select(
         "call_id",
         pl.col("reason_id").cast(pl.Int32),
@@ -147,6 +152,7 @@ def build(path: Path) -> Path:
         faq_documents=pl.DataFrame(),
         faq_recommendations=gaps,
         alerts=alerts,
+        stats_weeks=stats["week"].unique().to_list(),
     )
     with Database(path) as db:
         db.start_run("run-test", [], "{}")
