@@ -257,7 +257,9 @@ def collect_results(
         "unexplained_share": unexplained / window.height if window.height else 0.0,
         "weeks": sorted(window["week"].unique().to_list()),
         "faq_pages": documents.height,
-        "faq_gaps": gaps.height,
+        "faq_gaps": gaps.filter(pl.col("recommendation") != "covered").height
+        if "recommendation" in gaps.columns
+        else gaps.height,
         "alerts": 0 if alerts is None else alerts.height,
         "embedding_model_id": embedder_id,
         "reason_model_id": model_id,
