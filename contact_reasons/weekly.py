@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ import numpy as np
 import polars as pl
 
 from contact_reasons.catalogue import CatalogueChange
-from contact_reasons.cluster import ReasonDiscovery, centroids
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
@@ -92,75 +90,6 @@ def reason_model_id(embedding_model_id: str, calls: pl.DataFrame, settings: Any)
     for call_id, h in zip(calls["call_id"], calls["text_hash"], strict=True):
         digest.update(f"{call_id}\t{h}\n".encode())
     return f"rm-{digest.hexdigest()[:16]}"
-
-
-def assign_reasons(
-    calls: pl.DataFrame, vectors: np.ndarray, discovery: ReasonDiscovery, model_id: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Build the `call_reasons` and `reasons` tables from a discovery over `calls`.
-
-    `call_reasons` also carries each call's `week` and `answered` (not stored) for the weekly
-    statistics.
-
-    Each call's similarity is its cosine to its reason's centre (unexplained calls: to the
-    nearest centre); the examples of a reason are its most central answered calls (an
-    unanswered call's text is only a menu choice), then its other calls.
-    """
-    labels = np.asarray(discovery.labels, dtype=np.int64)
-    ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED_ID)
-    sims = np.zeros(len(labels), dtype=np.float64)
-    answered = answered_mask(calls)
-    if ids:
-        _, cents = centroids(vectors, labels)
-        all_sims = vectors @ cents.T
-        index = {r: i for i, r in enumerate(ids)}
-        for row, label in enumerate(labels):
-            sims[row] = all_sims[row, index[label]] if label in index else all_sims[row].max()
-    call_reasons = pl.DataFrame(
-        {
-            "call_id": calls["call_id"],
-            "week": calls["week"],
-            "reason_id": pl.Series(labels, dtype=pl.Int32),
-            "similarity": sims,
-            "reason_model_id": [model_id] * len(labels),
-            "answered": answered,
-        }
-    )
-    info = discovery.reasons
-    rows = []
-    languages = calls["detected_language"].to_list()
-    call_ids = calls["call_id"].to_list()
-    for reason in info.iter_rows(named=True):
-        rid = int(reason["reason_id"])
-        members = np.flatnonzero(labels == rid)
-        if rid == UNEXPLAINED_ID or members.size == 0:
-            continue
-        order = members[np.lexsort((-sims[members], ~answered[members]))]
-        langs = Counter(languages[i] for i in members if languages[i])
-        rows.append(
-            {
-                "reason_id": rid,
-                "reason_model_id": model_id,
-                "label": str(reason["label"]),
-                "keywords": list(reason["keywords"]),
-                "language": langs.most_common(1)[0][0] if langs else None,
-                "calls": int(members.size),
-                "example_call_ids": [call_ids[i] for i in order[:5]],
-            }
-        )
-    reasons = pl.DataFrame(
-        rows,
-        schema={
-            "reason_id": pl.Int32,
-            "reason_model_id": pl.String,
-            "label": pl.String,
-            "keywords": pl.List(pl.String),
-            "language": pl.String,
-            "calls": pl.Int64,
-            "example_call_ids": pl.List(pl.String),
-        },
-    )
-    return call_reasons, reasons.sort("calls", "reason_id", descending=[True, False])
 
 
 def embedding_rows(model_id: str, hashes: list[str], vectors: np.ndarray) -> pl.DataFrame:

@@ -256,26 +256,21 @@ def test_without_speaker_labels_the_agents_script_is_not_the_reason():
 
 
 def test_a_reasons_examples_are_answered_calls_first():
-    import numpy as np
+    from contact_reasons.catalogue import CATALOGUE_SCHEMA, describe
 
-    from contact_reasons.cluster import ReasonDiscovery
-    from contact_reasons.weekly import assign_reasons
-
-    calls = pl.DataFrame(
+    window = pl.DataFrame({"call_id": ["menu", "far", "near"], "detected_language": ["da"] * 3})
+    call_reasons = pl.DataFrame(
         {
             "call_id": ["menu", "far", "near"],
             "week": ["2026-W47"] * 3,
+            "reason_id": pl.Series([0, 0, 0], dtype=pl.Int32),
+            "similarity": [0.99, 0.70, 0.90],  # the menu call is the most central
             "answered": [False, True, True],
-            "detected_language": ["da"] * 3,
         }
     )
-    vectors = np.array([[0.707, 0.707], [0.5, 0.866], [0.8, 0.6]])  # the menu call is central
-    reasons = pl.DataFrame(
-        {"reason_id": [0], "label": ["Faktura"], "keywords": [["faktura"]], "size": [3]}
+    catalogue = pl.DataFrame(
+        [{"reason_id": 0, "generated_name": "Faktura", "label": "Faktura", "status": "active"}],
+        schema=CATALOGUE_SCHEMA,
     )
-    discovery = ReasonDiscovery(
-        labels=np.zeros(3, dtype=np.int64), reasons=reasons, topic_model=None
-    )
-    call_reasons, table = assign_reasons(calls, vectors, discovery, "rm-test")
+    table = describe(catalogue, window, call_reasons)
     assert table["example_call_ids"][0].to_list() == ["near", "far", "menu"]
-    assert call_reasons["answered"].to_list() == [False, True, True]
