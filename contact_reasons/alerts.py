@@ -13,6 +13,7 @@ large enough. docs/alerts.md states the test, the alternatives, and the figures 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -199,66 +200,16 @@ def _test_week(
             continue
         if mu <= 0 and y == 0:
             continue
-        p_up = [
-            (
-                _p_above(
-                    int(w[4][i]),
-                    max(float(w[1][i]), _RATE_FLOOR),
-                    float(w[2][i]),
-                    int(w[3][i]),
-                    w[0],
-                    _df(int(w[3][i]), s),
-                ),
-                w,
-            )
-            for w in usable
-        ]
-        best, w = min(p_up, key=lambda x: x[0])
+        p, w = _best_window(_p_above, usable, i, _RATE_FLOOR, s)
         up.append(
-            _test(
-                week,
-                rid,
-                "rising",
-                y,
-                mu,
-                n,
-                seen,
-                min(1.0, best * len(usable)),
-                labels,
-                _window_note(weeks, t, w, i),
-            )
+            _test(week, rid, "rising", y, mu, n, seen, p, labels, _window_note(weeks, t, w, i))
         )
         # Only a reason that could fall far enough to alert is tested for falling; the filter
         # reads the history alone, so it leaves the test valid (independent filtering).
         if mu >= s.min_calls:
-            p_down = [
-                (
-                    _p_below(
-                        int(w[4][i]),
-                        float(w[1][i]),
-                        float(w[2][i]),
-                        int(w[3][i]),
-                        w[0],
-                        _df(int(w[3][i]), s),
-                    ),
-                    w,
-                )
-                for w in usable
-            ]
-            best, w = min(p_down, key=lambda x: x[0])
+            p, w = _best_window(_p_below, usable, i, 0.0, s)
             down.append(
-                _test(
-                    week,
-                    rid,
-                    "falling",
-                    y,
-                    mu,
-                    n,
-                    seen,
-                    min(1.0, best * len(usable)),
-                    labels,
-                    _window_note(weeks, t, w, i),
-                )
+                _test(week, rid, "falling", y, mu, n, seen, p, labels, _window_note(weeks, t, w, i))
             )
     found = []
     for family in (up, down):
@@ -274,14 +225,37 @@ def _test_week(
     return found
 
 
+_Window = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _best_window(
+    p_of: Callable[..., float], usable: list[_Window], i: int, rate_floor: float, s: AlertSettings
+) -> tuple[float, _Window]:
+    """Reason `i`'s p over the usable windows: the best one, Bonferroni-corrected for the choice."""
+    tried = [
+        (
+            p_of(
+                int(w[4][i]),
+                max(float(w[1][i]), rate_floor),
+                float(w[2][i]),
+                int(w[3][i]),
+                w[0],
+                _df(int(w[3][i]), s),
+            ),
+            w,
+        )
+        for w in usable
+    ]
+    best, window = min(tried, key=lambda x: x[0])
+    return min(1.0, best * len(usable)), window
+
+
 def _df(n: int, s: AlertSettings) -> float | None:
     """Degrees of freedom of the moderated t (None: the negative binomial or Poisson)."""
     return n - 1 + s.dispersion_prior_weeks if s.model == "moderated_t" else None
 
 
-def _window_note(
-    weeks: list[str], t: int, w: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray], i: int
-) -> str | None:
+def _window_note(weeks: list[str], t: int, w: _Window, i: int) -> str | None:
     k = w[0]
     if k == 1:
         return None
