@@ -792,6 +792,27 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=CATALOGUE_SCHEMA)
 
 
+def _one_reason(
+    action: str,
+    reason_id: int,
+    before: dict[str, Any],
+    row: dict[str, Any],
+    *,
+    by: str,
+    now: datetime,
+) -> Decision:
+    """A decision that changes one catalogue row and moves no call."""
+    event = _event(
+        action,
+        [reason_id],
+        by=by,
+        at=now,
+        before={"reasons": {str(reason_id): before}},
+        after={"reasons": {str(reason_id): _fields(row)}},
+    )
+    return Decision(_frame([row]), {}, event)
+
+
 def rename(
     catalogue: pl.DataFrame, reason_id: int, name: str, *, by: str, now: datetime
 ) -> Decision:
@@ -803,15 +824,7 @@ def rename(
     before = _fields(row)
     row["name"] = name
     row["label"] = name
-    event = _event(
-        "rename",
-        [reason_id],
-        by=by,
-        at=now,
-        before={"reasons": {str(reason_id): before}},
-        after={"reasons": {str(reason_id): _fields(row)}},
-    )
-    return Decision(_frame([row]), {}, event)
+    return _one_reason("rename", reason_id, before, row, by=by, now=now)
 
 
 def set_status(
@@ -839,15 +852,7 @@ def set_status(
     row["status"] = status
     if action == "restore":
         row["merged_into"] = None
-    event = _event(
-        action,
-        [reason_id],
-        by=by,
-        at=now,
-        before={"reasons": {str(reason_id): before}},
-        after={"reasons": {str(reason_id): _fields(row)}},
-    )
-    return Decision(_frame([row]), {}, event)
+    return _one_reason(action, reason_id, before, row, by=by, now=now)
 
 
 def merge(
