@@ -280,22 +280,32 @@ def describe(
     Reasons without calls in the window keep their weeks and examples. The display `label` is
     the human name where there is one.
     """
-    info = call_reasons.join(
-        window.select("call_id", "detected_language"), on="call_id", how="left"
-    ).filter(pl.col("reason_id") != UNEXPLAINED)
-    ordered = info.sort(
-        ["answered", "similarity", "call_id"], descending=[True, True, False]
-    ).group_by("reason_id", maintain_order=True)
+    extra = [c for c in ("detected_language", "text_hash") if c in window.columns]
+    info = call_reasons.join(window.select("call_id", *extra), on="call_id", how="left").filter(
+        pl.col("reason_id") != UNEXPLAINED
+    )
+    ordered = info.sort(["answered", "similarity", "call_id"], descending=[True, True, False])
+    # The same text written for many calls is one example, not several.
+    distinct = (
+        ordered.unique(["reason_id", "text_hash"], keep="first", maintain_order=True)
+        if "text_hash" in info.columns
+        else ordered
+    )
+    examples = distinct.group_by("reason_id", maintain_order=True).agg(
+        pl.col("call_id").head(EXAMPLES).alias("examples")
+    )
     summary = {
         int(r["reason_id"]): r
-        for r in ordered.agg(
+        for r in ordered.group_by("reason_id", maintain_order=True)
+        .agg(
             pl.len().alias("n"),
             pl.col("week").min().alias("wmin"),
             pl.col("week").max().alias("wmax"),
-            pl.col("call_id").head(EXAMPLES).alias("examples"),
             pl.col("detected_language").alias("langs"),
             pl.col("call_id").alias("ids"),
-        ).iter_rows(named=True)
+        )
+        .join(examples, on="reason_id", how="left")
+        .iter_rows(named=True)
     }
     rows = []
     for row in catalogue.iter_rows(named=True):

@@ -29,7 +29,8 @@ def weekly_reason_stats(
     Args:
         call_reasons: one row per call: `call_id`, `week`, `reason_id`, `similarity` (to its
             reason; the most similar calls are the examples), optionally `answered` (answered
-            calls are the examples before unanswered ones).
+            calls are the examples before unanswered ones), optionally `text_hash` (calls with
+            the same text give one example).
         reasons: `reason_id`, `label`.
         settings: the history length and the emerging-reason test.
 
@@ -49,12 +50,15 @@ def weekly_reason_stats(
     grid = week_index.join(reason_ids, how="cross")
     counts = call_reasons.group_by("week", "reason_id").agg(pl.len().alias("calls"))
     first = ["answered"] if "answered" in call_reasons.columns else []
-    examples = (
-        call_reasons.sort(
-            [*first, "similarity", "call_id"], descending=[*[True] * len(first), True, False]
+    ranked = call_reasons.sort(
+        [*first, "similarity", "call_id"], descending=[*[True] * len(first), True, False]
+    )
+    if "text_hash" in call_reasons.columns:  # the same text twice is one example, not two
+        ranked = ranked.unique(
+            ["week", "reason_id", "text_hash"], keep="first", maintain_order=True
         )
-        .group_by("week", "reason_id", maintain_order=True)
-        .agg(pl.col("call_id").head(settings.examples_per_reason).alias("example_call_ids"))
+    examples = ranked.group_by("week", "reason_id", maintain_order=True).agg(
+        pl.col("call_id").head(settings.examples_per_reason).alias("example_call_ids")
     )
     totals = call_reasons.group_by("week").agg(pl.len().alias("total"))
     h = settings.history_weeks

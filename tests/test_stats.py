@@ -63,3 +63,19 @@ def test_empty_input_gives_empty_table():
         }
     )
     assert weekly_reason_stats(empty, REASONS, StatsSettings()).height == 0
+
+
+def test_calls_with_the_same_text_give_one_example():
+    call_reasons = pl.DataFrame(
+        {
+            "call_id": ["a", "b", "c"],
+            "week": ["2026-W47"] * 3,
+            "reason_id": pl.Series([1, 1, 1], dtype=pl.Int32),
+            "similarity": [0.9, 0.9, 0.8],
+            "text_hash": ["same", "same", "other"],
+        }
+    )
+    reasons = pl.DataFrame({"reason_id": pl.Series([1], dtype=pl.Int32), "label": ["Faktura"]})
+    table = weekly_reason_stats(call_reasons, reasons, StatsSettings())
+    assert table["example_call_ids"][0].to_list() == ["a", "c"]
+    assert table["calls"][0] == 3

@@ -274,3 +274,8 @@ def test_a_reasons_examples_are_answered_calls_first():
     )
     table = describe(catalogue, window, call_reasons)
     assert table["example_call_ids"][0].to_list() == ["near", "far", "menu"]
+    # the same text written for two calls is one example
+    same = window.with_columns(pl.Series("text_hash", ["m", "t", "t"]))
+    table = describe(catalogue, same, call_reasons)
+    assert table["example_call_ids"][0].to_list() == ["near", "menu"]
+    assert table["calls"][0] == 3
