@@ -19,6 +19,8 @@ from contact_reasons.embed import load_embedder
 from contact_reasons.storage import Database
 from tests.conftest import FAQ, SAMPLE
 
+pytestmark = pytest.mark.slow
+
 WEEKS = sorted((SAMPLE / "calls").glob("calls_*.csv"))
 APP = "new_app_update_problem"
 PER_WEEK = 70

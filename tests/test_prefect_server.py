@@ -36,6 +36,8 @@ import yaml
 from contact_reasons.storage import Database
 from tests.conftest import FAQ, ROOT, SMALL
 
+pytestmark = pytest.mark.slow
+
 #: Artifact keys the weekly flow run must publish (the server's artifact list is checked).
 EXPECTED_ARTIFACT_KEYS = {"weekly-top-reasons", "top-reasons", "alerts", "faq-recommendations"}
 #: Calls copied from the small sample into the temporary project's `data/incoming`.
