@@ -208,6 +208,20 @@ def load_settings(path: Path | None = None) -> Settings:
     return _validate(data, source=str(path))
 
 
+def flow_settings(
+    config_path: str | None, overrides: dict[str, Any] | None, db_path: str | None
+) -> tuple[Settings, Path]:
+    """A flow's settings (a config file, then a deployment's overrides) and its database file.
+
+    Raises:
+        ConfigError: as `load_settings`, or an override is unknown or invalid.
+    """
+    settings = load_settings(Path(config_path) if config_path else None)
+    if overrides:
+        settings = settings.with_overrides(overrides)
+    return settings, Path(db_path) if db_path else settings.storage.db_path
+
+
 def _validate(data: dict[str, Any], *, source: str) -> Settings:
     try:
         return Settings.model_validate(data)

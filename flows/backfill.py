@@ -9,7 +9,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from contact_reasons import pipeline
-from contact_reasons.config import Settings, load_settings
+from contact_reasons.config import flow_settings
 from contact_reasons.storage import Database
 from flows.weekly import _AsTasks, read_inputs
 
@@ -23,10 +23,7 @@ def backfill_contact_reasons(
     overrides: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run historic call exports one ISO week at a time, oldest first, as the weekly job would."""
-    settings: Settings = load_settings(Path(config_path) if config_path else None)
-    if overrides:
-        settings = settings.with_overrides(overrides)
-    db_file = Path(db_path) if db_path else settings.storage.db_path
+    settings, db_file = flow_settings(config_path, overrides, db_path)
     ingested = read_inputs([Path(p) for p in inputs], settings=settings.ingest)
     tag = uuid.uuid4().hex[:8]
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:

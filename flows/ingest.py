@@ -10,10 +10,11 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from contact_reasons import weekly
-from contact_reasons.config import Settings, load_settings
+from contact_reasons.config import flow_settings
 from contact_reasons.embed import load_embedder
+from contact_reasons.pipeline import Timer
 from contact_reasons.storage import Database
-from flows.weekly import _Timer, embed_calls, prepare_calls, read_inputs, redact_calls
+from flows.weekly import embed_calls, prepare_calls, read_inputs, redact_calls
 
 
 @flow(name="daily-ingest")
@@ -24,12 +25,9 @@ def daily_ingest(
     overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Store new calls (redacted) and their embeddings; quarantine bad rows."""
-    settings: Settings = load_settings(Path(config_path) if config_path else None)
-    if overrides:
-        settings = settings.with_overrides(overrides)
+    settings, db_file = flow_settings(config_path, overrides, db_path)
     run_id = f"ingest-{uuid.uuid4().hex[:12]}"
-    timer = _Timer()
-    db_file = Path(db_path) if db_path else settings.storage.db_path
+    timer = Timer()
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
         ingested = timer("read", read_inputs, [Path(p) for p in inputs], settings=settings.ingest)
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())

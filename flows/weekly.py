@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from contact_reasons import ingest, pipeline, privacy, redact, report, weekly
-from contact_reasons.config import Settings, load_settings
+from contact_reasons.config import flow_settings
 from contact_reasons.embed import embed_with_cache
 from contact_reasons.storage import Database
 
@@ -48,8 +48,6 @@ TASK_NAMES = {
     "faq_gaps": "faq-gaps",
 }
 
-_Timer = pipeline.Timer  # kept for flows/ingest.py
-
 
 class _AsTasks(pipeline.Timer):
     """Runs each stage of the pipeline as a Prefect task, timed."""
@@ -76,10 +74,7 @@ def weekly_contact_reasons(
 ) -> dict[str, Any]:
     """Read calls, update the reason catalogue and FAQ gaps (or refit them), and store them."""
     logger = get_run_logger()
-    settings: Settings = load_settings(Path(config_path) if config_path else None)
-    if overrides:
-        settings = settings.with_overrides(overrides)
-    db_file = Path(db_path) if db_path else settings.storage.db_path
+    settings, db_file = flow_settings(config_path, overrides, db_path)
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     timer = _AsTasks()
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
