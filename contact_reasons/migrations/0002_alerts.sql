@@ -16,27 +16,9 @@ CREATE TABLE alerts (
     PRIMARY KEY (week, reason_id, kind)
 );
 
--- Views for Metabase, Superset, Evidence and the like: stable names, read-only.
-CREATE VIEW v_weekly_top_reasons AS
-SELECT
-    s.week,
-    dense_rank() OVER (PARTITION BY s.week ORDER BY s.calls DESC) AS rank,
-    s.reason_id,
-    s.label,
-    s.calls,
-    s.share,
-    s.baseline_calls,
-    s.change,
-    s.change_pct,
-    s.is_emerging,
-    s.example_call_ids
-FROM weekly_reason_stats s
-WHERE s.calls > 0;
-
+-- Views for Metabase, Superset, Evidence and the like: stable names, read-only. `v_faq_gaps` is
+-- made with the FAQ units (0003), `v_weekly_top_reasons` with the catalogue (0004).
 CREATE VIEW v_alerts AS
 SELECT week, kind, reason_id, label, calls, expected_calls, history_weeks, first_seen_week,
        p_value, q_value, evidence
 FROM alerts;
-
-CREATE VIEW v_faq_gaps AS
-SELECT * FROM faq_recommendations;

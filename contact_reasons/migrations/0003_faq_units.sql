@@ -40,5 +40,5 @@ ALTER TABLE faq_recommendations ADD COLUMN calls_per_week_after DOUBLE;   -- fro
 ALTER TABLE faq_recommendations ADD COLUMN example_call_ids VARCHAR[];
 
 -- A covered reason is not a gap: the BI view shows what a web team should act on.
-CREATE OR REPLACE VIEW v_faq_gaps AS
+CREATE VIEW v_faq_gaps AS
 SELECT * FROM faq_recommendations WHERE recommendation <> 'covered';

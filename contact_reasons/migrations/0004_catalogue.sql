@@ -57,7 +57,7 @@ CREATE TABLE catalogue_space (
 
 -- The BI view shows a reason under its current name (a human name wins) and leaves out reasons
 -- people marked ignored; the statistics themselves stay as written.
-CREATE OR REPLACE VIEW v_weekly_top_reasons AS
+CREATE VIEW v_weekly_top_reasons AS
 SELECT
     s.week,
     dense_rank() OVER (PARTITION BY s.week ORDER BY s.calls DESC) AS rank,
