@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contact_reasons import __version__
 from contact_reasons.errors import ContactReasonsError
@@ -187,6 +187,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _flow_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The flow parameters `run` and `backfill` share, from their options."""
+    return {
+        "inputs": [str(p) for p in args.input],
+        "faq_paths": [str(p) for p in args.faq],
+        "db_path": str(args.db) if args.db else None,
+        "config_path": str(args.config) if args.config else None,
+    }
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     from contact_reasons.config import load_settings
 
@@ -194,25 +204,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         _offline_prefect_defaults()
         from flows.weekly import weekly_contact_reasons
 
-        summary = weekly_contact_reasons(
-            inputs=[str(p) for p in args.input],
-            faq_paths=[str(p) for p in args.faq],
-            db_path=str(args.db) if args.db else None,
-            config_path=str(args.config) if args.config else None,
-            refit=args.refit,
-        )
+        summary = weekly_contact_reasons(**_flow_arguments(args), refit=args.refit)
         _out(_run_summary(summary))
         return 0
     if args.command == "backfill":
         _offline_prefect_defaults()
         from flows.backfill import backfill_contact_reasons
 
-        summaries = backfill_contact_reasons(
-            inputs=[str(p) for p in args.input],
-            faq_paths=[str(p) for p in args.faq],
-            db_path=str(args.db) if args.db else None,
-            config_path=str(args.config) if args.config else None,
-        )
+        summaries = backfill_contact_reasons(**_flow_arguments(args))
         for summary in summaries:
             _out(f"{', '.join(summary['weeks'][-1:])} ({summary['mode']}): {_run_summary(summary)}")
         if not summaries:
