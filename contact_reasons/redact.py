@@ -88,7 +88,9 @@ class Match:
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]*\w@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}")
+#: Two letters, two check digits, 11-30 letters and digits (spaces allowed), at every start
+#: position (overlapping), for the check-digit finder.
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])(?=([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}))")
 # IBAN by shape alone (a mistyped check digit is still the customer's account): compact, or in
 # the printed groups of four.
 _IBAN_SHAPE = re.compile(
@@ -292,8 +294,13 @@ def _spans(pattern: re.Pattern[str], group: int = 0) -> _Finder:
 
 
 def _find_iban(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
-    for m in _IBAN.finditer(text):
-        candidate = m.group()
+    # Every start is tried, not only where the last match ended: "AA00 AA75..." must not
+    # hide the IBAN that starts inside a longer run of letters and digits before it.
+    found_until = -1
+    for m in _IBAN_START.finditer(text):
+        if m.start() < found_until:
+            continue
+        candidate = m.group(1)
         # Longest valid prefix ending on a whole token; the regex may run into following words.
         for cut in range(len(candidate), 14, -1):
             if not candidate[cut - 1].isalnum():
@@ -301,7 +308,8 @@ def _find_iban(text: str, taken: _Taken) -> Iterator[tuple[int, int]]:
             if cut < len(candidate) and candidate[cut].isalnum():
                 continue
             if _iban_valid(candidate[:cut].replace(" ", "")):
-                yield m.start(), m.start() + cut
+                found_until = m.start() + cut
+                yield m.start(), found_until
                 break
 
 
