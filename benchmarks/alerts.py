@@ -40,6 +40,7 @@ from contact_reasons.storage import Database
 
 VARIANTS: dict[str, AlertSettings] = {
     "negative binomial + BH (chosen)": AlertSettings(),
+    "negative binomial + BH, no related-reason groups": AlertSettings(related_neighbours=0),
     "negative binomial + BH, alerted weeks left out of the history": AlertSettings(
         exclude_alerted_weeks=True
     ),
@@ -134,8 +135,12 @@ PROFILES = {
 def simulate_false_alerts(
     settings: AlertSettings, runs: int, profile: str = "busier, overdispersed", seed: int = 11
 ) -> float:
-    """Mean alerts per tested week on steady reasons (all of them false)."""
+    """Mean alerts per tested week on steady reasons (all of them false).
+
+    The reasons get random centres, so the related-reason groups are tested too.
+    """
     rng = np.random.default_rng(seed)
+    places = np.random.default_rng(seed + 1)
     weeks = [f"2026-W{w:02d}" for w in range(36, 48)]
     log_mean, spread, dispersions = PROFILES[profile]
     total = 0
@@ -150,8 +155,89 @@ def simulate_false_alerts(
             for week, count in zip(weeks, rng.poisson(lam), strict=True):
                 rows.append((week, rid, int(count)))
         frame = pl.DataFrame(rows, schema=["week", "reason_id", "calls"], orient="row")
-        total += detect_alerts(frame, None, settings).height
+        reasons = pl.DataFrame(
+            {
+                "reason_id": list(range(n_reasons)),
+                "label": [f"reason {r}" for r in range(n_reasons)],
+                "centre": places.normal(size=(n_reasons, 16)).tolist(),
+            }
+        )
+        total += detect_alerts(frame, reasons, settings).height
     return total / (runs * (len(weeks) - settings.min_history_weeks))
+
+
+def _calls_with_vectors(db: Database) -> pl.DataFrame:
+    """Every call with its found reason, week and cached vector."""
+    calls = db.table("calls").select("call_id", "week", "text_hash")
+    vectors = db.table("embeddings").select("text_hash", "vector")
+    return (
+        db.table("call_reasons")
+        .select("call_id", "reason_id")
+        .join(calls, on="call_id")
+        .join(vectors, on="text_hash")
+    )
+
+
+def _centres(calls: pl.DataFrame) -> dict[int, list[float]]:
+    matrix = np.asarray(calls["vector"].to_list(), dtype=np.float64)
+    ids = calls["reason_id"].to_numpy()
+    return {int(r): matrix[ids == r].mean(axis=0).tolist() for r in np.unique(ids) if r >= 0}
+
+
+def with_centres(reasons: pl.DataFrame, calls: pl.DataFrame) -> pl.DataFrame:
+    """The reasons with a centre each.
+
+    A database from before the catalogue stored none; the centre is then the mean of the
+    reason's calls' cached vectors.
+    """
+    if "centre" in reasons.columns and reasons["centre"].null_count() < reasons.height:
+        return reasons
+    centres = _centres(calls)
+    return reasons.drop("centre", strict=False).with_columns(
+        pl.col("reason_id")
+        .map_elements(lambda r: centres.get(int(r)), return_dtype=pl.List(pl.Float64))
+        .alias("centre")
+    )
+
+
+def cut_in_two(
+    calls: pl.DataFrame, true_calls: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, str]]:
+    """A finer clustering: every found reason cut into two random halves (by call id).
+
+    Returns the halves' weekly counts, the halves as reasons (label, centre of their calls) and
+    each half's true reason of most calls. A surge is then spread over twice as many reasons.
+    """
+    half = calls.with_columns(
+        pl.when(pl.col("reason_id") >= 0)
+        .then(pl.col("reason_id") * 2 + pl.col("call_id").hash(seed=7) % 2)
+        .otherwise(pl.col("reason_id"))
+        .cast(pl.Int32)
+        .alias("reason_id")
+    )
+    weekly = half.group_by("week", "reason_id").agg(pl.len().cast(pl.Int64).alias("calls"))
+    centres = _centres(half)
+    reasons = pl.DataFrame(
+        {
+            "reason_id": list(centres),
+            "label": [f"half {r}" for r in centres],
+            "centre": list(centres.values()),
+        },
+        schema={"reason_id": pl.Int32, "label": pl.String, "centre": pl.List(pl.Float64)},
+    )
+    return weekly, reasons, _majority(half, true_calls)
+
+
+def _majority(call_reasons: pl.DataFrame, true_calls: pl.DataFrame) -> dict[int, str]:
+    majority = (
+        call_reasons.join(true_calls, on="call_id")
+        .group_by("reason_id", "reason_key")
+        .agg(pl.len().alias("n"))
+        .sort(["reason_id", "n", "reason_key"], descending=[False, True, False])
+        .group_by("reason_id", maintain_order=True)
+        .first()
+    )
+    return dict(zip(majority["reason_id"].to_list(), majority["reason_key"], strict=True))
 
 
 def _table(rows: list[dict[str, object]], method: str) -> list[str]:
@@ -182,15 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats = db.table("weekly_reason_stats")
         reasons = db.table("reasons")
         call_reasons = db.table("call_reasons")
-    majority = (
-        call_reasons.join(true_calls, on="call_id")
-        .group_by("reason_id", "reason_key")
-        .agg(pl.len().alias("n"))
-        .sort(["reason_id", "n", "reason_key"], descending=[False, True, False])
-        .group_by("reason_id", maintain_order=True)
-        .first()
-    )
-    mapping = dict(zip(majority["reason_id"].to_list(), majority["reason_key"], strict=True))
+        calls = _calls_with_vectors(db)
+    reasons = with_centres(reasons, calls)
+    mapping = _majority(call_reasons, true_calls)
 
     head = [
         "| method | kind | alerts | precision | events caught (recall) |",
@@ -227,6 +307,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, settings in VARIANTS.items():
         alerts = detect_alerts(counts, None, settings)
         lines += _table(score(alerts, identity, up, down, events), name)
+    weekly_halves, halves, half_mapping = cut_in_two(calls, true_calls)
+    lines += [
+        "",
+        "### The run with every found reason cut into two random halves (a finer clustering)",
+        "",
+        *head,
+    ]
+    for name in (
+        "negative binomial + BH (chosen)",
+        "negative binomial + BH, no related-reason groups",
+    ):
+        alerts = detect_alerts(weekly_halves, halves, VARIANTS[name])
+        lines += _table(score(alerts, half_mapping, up, down, events), name)
     lines += [
         "",
         "### False alerts per week on steady reasons, simulated "

@@ -147,6 +147,7 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         "calls_per_week_before",
         "calls_per_week_after",
     )
+    ceilings = _ceilings(window, call_reasons, vectors, units, unit_vectors, truth, settings, weeks)
     gaps = after.filter(pl.col("recommendation") != "covered").head(10)
     return {
         "units": units.height,
@@ -156,11 +157,59 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         "kinds_after": dict(Counter(after["recommendation"].to_list())),
         "before": evaluate(before, call_reasons, truth),
         "after": evaluate(after, call_reasons, truth),
+        "ceilings": ceilings,
         "top_ten_titles": gaps.select(
             "rank", "recommendation", "label", "language", "suggested_title"
         ).rows(),
         "meter_reading": meter_rows.to_dicts(),
         "cross_language": cross,
+    }
+
+
+def _ceilings(
+    window: pl.DataFrame,
+    call_reasons: pl.DataFrame,
+    vectors: np.ndarray,
+    units: pl.DataFrame,
+    unit_vectors: np.ndarray,
+    truth: pl.DataFrame,
+    settings: Settings,
+    weeks: int,
+) -> dict:
+    """What limits the per-true-reason score: the clusters, and the FAQ decision itself.
+
+    - `found_reasons_oracle`: every found reason gets the true kind of most of its calls (a
+      perfect FAQ decision on today's clusters); calls of a true reason spread over found reasons
+      that mostly hold other reasons take those reasons' kinds.
+    - `true_reasons_as_clusters`: the FAQ decision made on the true reasons themselves (perfect
+      clusters), so only the answerability signal limits it.
+    """
+    kinds = call_reasons.join(truth, on="call_id").filter(pl.col("reason_id") != -1)
+    oracle = kinds.group_by("reason_id").agg(
+        pl.col("coverage").replace_strict(TRUE_KIND).mode().sort().first().alias("recommendation")
+    )
+    keys = sorted(truth["reason_key"].unique().to_list())
+    true_ids = window.select("call_id").join(
+        truth.select("call_id", "reason_key"), on="call_id", how="left", maintain_order="left"
+    )
+    as_clusters = true_ids.select(
+        "call_id",
+        pl.col("reason_key")
+        .replace_strict({k: i for i, k in enumerate(keys)}, default=-1, return_dtype=pl.Int32)
+        .alias("reason_id"),
+    )
+    reasons = pl.DataFrame(
+        {"reason_id": list(range(len(keys))), "label": keys},
+        schema={"reason_id": pl.Int32, "label": pl.String},
+    )
+    decided = faq.faq_recommendations(
+        reasons, window, as_clusters, vectors, units, unit_vectors, settings.faq, weeks
+    )
+    pure = evaluate(decided, as_clusters, truth)
+    return {
+        "found_reasons_oracle": evaluate(oracle, call_reasons, truth)["true_reasons_right"],
+        "true_reasons_as_clusters": pure["true_reasons_right"],
+        "true_reasons_as_clusters_wrong": pure["wrong"],
     }
 
 

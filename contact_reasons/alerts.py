@@ -8,6 +8,12 @@ the uncertainty of a mean taken from a few weeks. The p-values of one week are c
 Benjamini-Hochberg, separately for rises (with new reasons) and falls, and an alert also needs
 a change large enough to act on. A reason whose past weeks were a trickle is `new` once it is
 large enough. docs/alerts.md states the test, the alternatives, and the figures it was chosen by.
+
+A surge can also spread over several closely related reasons (the clustering cut one topic into
+pieces), none of which rises far enough alone. With the reasons' catalogue centres, each reason
+and its mutual nearest reasons form a group; a group's summed calls are tested the same way, as
+a family of their own, and alerted as `rising` when at least two of its reasons rose together
+and none of them was alerted alone that week. The evidence names the group.
 """
 
 from __future__ import annotations
@@ -92,11 +98,112 @@ def detect_alerts(
         for row in found:
             alerted[index[int(row["reason_id"])], t] = True  # type: ignore[call-overload]
         rows += found
+    groups = related_groups(reasons, ids, settings.related_neighbours)
+    if groups:
+        rows += _group_alerts(weeks, ids, matrix, groups, labels, first_seen, rows, settings)
     if not rows:
         return pl.DataFrame(schema=ALERT_SCHEMA)
     kind_order = {"new": 0, "rising": 1, "falling": 2}
     rows.sort(key=lambda r: (r["week"], kind_order[str(r["kind"])], r["q_value"], r["reason_id"]))
     return pl.DataFrame(rows, schema=ALERT_SCHEMA | {"window": pl.String()}).drop("window")
+
+
+def related_groups(
+    reasons: pl.DataFrame | None, ids: list[int], neighbours: int
+) -> list[tuple[int, ...]]:
+    """Groups of closely related reasons: each reason with its mutual nearest neighbours.
+
+    Two reasons are related when each is among the other's `neighbours` nearest reasons by
+    the cosine of their catalogue centres (`reasons.centre`). Mutual nearness needs no cosine
+    level, so it holds for any embedding model and for any number of reasons. Returns the
+    distinct groups of at least two reasons (sorted ids); none without centres.
+    """
+    if neighbours < 1 or reasons is None or "centre" not in reasons.columns:
+        return []
+    centres = {
+        int(r["reason_id"]): r["centre"]
+        for r in reasons.select("reason_id", "centre").iter_rows(named=True)
+        if r["centre"] is not None and len(r["centre"]) > 0
+    }
+    known = [rid for rid in ids if rid in centres]
+    if len(known) < 3:
+        return []
+    vectors = np.asarray([centres[rid] for rid in known], dtype=np.float64)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    k = min(neighbours, len(known) - 1)
+    nearest = [set(row) for row in np.argsort(-sims, axis=1, kind="stable")[:, :k].tolist()]
+    groups = set()
+    for i in range(len(known)):
+        members = {i} | {j for j in nearest[i] if i in nearest[j]}
+        if len(members) > 1:
+            groups.add(tuple(sorted(known[j] for j in members)))
+    return sorted(groups)
+
+
+def _group_alerts(
+    weeks: list[str],
+    ids: list[int],
+    matrix: np.ndarray,
+    groups: list[tuple[int, ...]],
+    labels: dict[int, str],
+    first_seen: dict[int, str | None],
+    reason_alerts: list[dict[str, object]],
+    s: AlertSettings,
+) -> list[dict[str, object]]:
+    """Rising alerts on groups of related reasons whose calls rose together.
+
+    Each group's summed weekly calls are tested like a reason's (its own history and
+    dispersion), Benjamini-Hochberg over the groups of the week as a family of their own. A
+    group is alerted when it passes, is large enough, at least two of its reasons rose by
+    `min_ratio` (the siblings surged together: one reason's surge is that reason's alert) and
+    none of its reasons has a new or rising alert that week; of overlapping groups the one with
+    the smallest q is kept. The alert is filed under the reason with the largest excess and
+    names every member in its evidence.
+    """
+    index = {rid: i for i, rid in enumerate(ids)}
+    members = [[index[rid] for rid in g] for g in groups]
+    sums = np.stack([matrix[m].sum(axis=0) for m in members])
+    never = np.zeros(sums.shape, dtype=bool)
+    alone = {(str(r["week"]), int(r["reason_id"])) for r in reason_alerts if r["kind"] != "falling"}  # type: ignore[call-overload]
+    out: list[dict[str, object]] = []
+    for t in range(s.min_history_weeks, len(weeks)):
+        mean, alpha, n = _baseline(sums, never, t, s)
+        own_mean, _, _ = _baseline(matrix, np.zeros(matrix.shape, dtype=bool), t, s)
+        tests = []
+        for g in range(len(members)):
+            if n[g] < s.min_history_weeks:
+                continue
+            y, mu = int(sums[g, t]), float(mean[g])
+            p = _p_above(y, max(mu, _RATE_FLOOR), float(alpha[g]), int(n[g]), 1, _df(int(n[g]), s))
+            tests.append((g, y, mu, int(n[g]), p))
+        q_values = benjamini_hochberg([x[4] for x in tests])
+        taken: set[int] = set()
+        for (g, y, mu, n_g, p), q in sorted(zip(tests, q_values, strict=True), key=lambda x: x[1]):
+            rows = members[g]
+            rose = [i for i in rows if matrix[i, t] >= s.min_ratio * max(own_mean[i], _RATE_FLOOR)]
+            test = _test(weeks[t], ids[rows[0]], "rising", y, mu, n_g, None, p, labels, None)
+            if (
+                q > s.fdr
+                or not _large_enough(test, s)
+                or len(rose) < 2
+                or any((weeks[t], ids[i]) in alone for i in rows)
+                or taken & set(rows)
+            ):
+                continue
+            taken |= set(rows)
+            lead = max(rows, key=lambda i: (matrix[i, t] - own_mean[i], -ids[i]))
+            rid = ids[lead]
+            test |= {"reason_id": rid, "label": labels[rid], "first_seen_week": first_seen[rid]}
+            test["q_value"] = q
+            parts = ", ".join(
+                f"{labels[ids[i]]} {int(matrix[i, t])} vs {own_mean[i]:.1f}" for i in rows
+            )
+            test["window"] = f"together with related reasons ({len(rows)}: {parts})"
+            test["evidence"] = _evidence(test)
+            out.append(test)
+    return out
 
 
 def _reason_info(

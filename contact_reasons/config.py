@@ -95,6 +95,11 @@ class AlertSettings(_Section):
     """Leave weeks already alerted for a reason out of its history, so a surge that goes on
     is still measured against the weeks before it (more alerts in later surge weeks; off by
     default, see docs/alerts.md for what it costs in precision)."""
+    related_neighbours: int = Field(default=3, ge=0, le=20)
+    """Reasons are related when each is among the other's this many nearest reasons by
+    catalogue centre; a group of related reasons whose calls rose together is alerted even
+    when none rose enough alone (a surge the clustering spread over several reasons). 0 turns
+    the group test off."""
 
     @model_validator(mode="after")
     def _history_fits(self) -> AlertSettings:

@@ -252,7 +252,7 @@ def run_weekly(
         alerts.detect_alerts,
         weekly_history(db, week_table, stats_weeks),
         change.catalogue.select(
-            "reason_id", "label", pl.col("first_week").alias("first_seen_week")
+            "reason_id", "label", pl.col("first_week").alias("first_seen_week"), "centre"
         ),
         settings.alerts,
     )

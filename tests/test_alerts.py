@@ -1,7 +1,13 @@
 import polars as pl
 import pytest
 
-from contact_reasons.alerts import benjamini_hochberg, detect_alerts, flag_emerging, markdown
+from contact_reasons.alerts import (
+    benjamini_hochberg,
+    detect_alerts,
+    flag_emerging,
+    markdown,
+    related_groups,
+)
 from contact_reasons.config import AlertSettings
 
 WEEKS = [f"2026-W{w:02d}" for w in range(36, 48)]
@@ -153,3 +159,80 @@ def test_a_surge_that_goes_on_stays_alerted_when_alerted_weeks_leave_the_history
     assert left_out["week"].to_list() == ["2026-W45", "2026-W46", "2026-W47"]
     assert left_out["expected_calls"][-1] == pytest.approx(20.5, abs=0.01)
     assert "6 weeks of history" in left_out["evidence"][-1]
+
+
+def _reasons_with_centres(centres: dict[int, list[float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "reason_id": list(centres),
+            "label": [f"r{r}" for r in centres],
+            "centre": [[float(x) for x in c] for c in centres.values()],
+        }
+    )
+
+
+#: Three reasons close together (one topic the clustering cut in three), and far ones.
+RELATED = {
+    1: [1.0, 0.1, 0.0, 0.0],
+    2: [1.0, 0.0, 0.1, 0.0],
+    3: [1.0, 0.0, 0.0, 0.1],
+    101: [0.0, 1.0, 0.0, 0.0],
+    102: [0.0, 0.0, 1.0, 0.0],
+    103: [0.0, 0.0, 0.0, 1.0],
+}
+#: Each piece rises from about 4 to 8 calls in W47: not enough alone, clear together.
+PIECES = {
+    1: [4, 5, 3, 4, 4, 5, 3, 4, 4, 5, 3, 8],
+    2: [3, 4, 5, 4, 3, 4, 5, 4, 4, 3, 5, 8],
+    3: [5, 4, 4, 3, 5, 4, 4, 3, 5, 4, 4, 8],
+}
+
+
+def test_a_surge_spread_over_related_reasons_is_alerted_once_as_their_group():
+    weekly = _weekly({**STEADY, **PIECES})
+    assert detect_alerts(weekly, None, AlertSettings()).height == 0  # no piece rises enough alone
+    # Six reasons only: two neighbours each keep the far reasons out of the pieces' group.
+    alerts = detect_alerts(
+        weekly, _reasons_with_centres(RELATED), AlertSettings(related_neighbours=2)
+    )
+    assert alerts.height == 1
+    row = alerts.row(0, named=True)
+    assert (row["week"], row["kind"], row["calls"]) == ("2026-W47", "rising", 24)
+    assert row["reason_id"] in (1, 2, 3)
+    assert row["q_value"] <= 0.1
+    assert "together with related reasons (3: r1 8 vs" in row["evidence"]
+    off = detect_alerts(weekly, _reasons_with_centres(RELATED), AlertSettings(related_neighbours=0))
+    assert off.height == 0
+
+
+def test_unrelated_reasons_rising_a_little_together_are_no_group_alert():
+    far = {1: [1.0, 0, 0, 0], 2: [0, 1.0, 0, 0], 3: [0, 0, 1.0, 0]} | {
+        101: [0, 0, 0, 1.0],
+        102: [0.5, 0.5, 0.5, 0.5],
+        103: [-1.0, 0, 0, 0],
+    }
+    groups = related_groups(_reasons_with_centres(far), [1, 2, 3, 101, 102, 103], 1)
+    assert all(not {1, 2, 3} <= set(g) for g in groups)
+    alerts = detect_alerts(
+        _weekly({**STEADY, **PIECES}),
+        _reasons_with_centres(far),
+        AlertSettings(related_neighbours=1),
+    )
+    assert alerts.height == 0
+
+
+def test_one_reason_surging_is_its_own_alert_not_its_groups():
+    series = {**PIECES, 1: [4, 5, 3, 4, 4, 5, 3, 4, 4, 5, 3, 30], 2: PIECES[2][:11] + [4]}
+    series[3] = PIECES[3][:11] + [4]
+    alerts = detect_alerts(
+        _weekly({**STEADY, **series}), _reasons_with_centres(RELATED), AlertSettings()
+    )
+    assert alerts.select("reason_id", "kind").rows() == [(1, "rising")]
+    assert "related" not in alerts["evidence"][0]
+
+
+def test_related_groups_are_mutual_nearest_reasons():
+    groups = related_groups(_reasons_with_centres(RELATED), list(RELATED), 2)
+    assert (1, 2, 3) in groups
+    assert related_groups(None, list(RELATED), 3) == []
+    assert related_groups(_reasons_with_centres(RELATED), list(RELATED), 0) == []
