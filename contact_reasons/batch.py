@@ -75,9 +75,16 @@ def prepare_texts(texts: list[str | None]) -> list[str]:
 
 
 def cluster_texts(
-    texts: list[str], settings: Settings, embedder: Embedder | None = None
+    texts: list[str],
+    settings: Settings,
+    embedder: Embedder | None = None,
+    seeds: list[str | None] | None = None,
 ) -> tuple[np.ndarray, dict[int, str], dict[str, float]]:
-    """Redact, embed and cluster texts; return labels, reason labels and timings."""
+    """Redact, embed and cluster texts; return labels, reason labels and timings.
+
+    With `seeds` (a known reason's name per row, None where unknown) the reasons are found by
+    seeded discovery (`seeded.discover_seeded`): known reasons are named by their seed.
+    """
     embedder = embedder or load_embedder(settings.embedding)
     timings: dict[str, float] = {}
     start = time.perf_counter()
@@ -85,16 +92,46 @@ def cluster_texts(
     vectors = embedder.embed(clean)
     timings["embed_seconds"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
+    if seeds is not None:
+        from contact_reasons.seeded import discover_seeded, name_seeded
+
+        found = discover_seeded(
+            vectors, seeds, settings.cluster, settings.seeded, languages=detect_languages(clean)
+        )
+        names = name_seeded(clean, vectors, found, settings.cluster, embedder.embed)
+        timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
+        return np.asarray(found.labels), names, timings
     discovery = discover(clean, vectors, settings, embedder)
     timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
     names = {int(r["reason_id"]): str(r["label"]) for r in discovery.reasons.iter_rows(named=True)}
     return np.asarray(discovery.labels), names, timings
 
 
-def cluster_file(path: Path, id_column: str, text_column: str, settings: Settings) -> pl.DataFrame:
-    """Cluster a file's texts: one row per input row, `id,reason_id,reason_label`."""
-    frame = read_table(path, [id_column, text_column])
-    labels, names, _ = cluster_texts(frame[text_column].fill_null("").to_list(), settings)
+def _seed_values(frame: pl.DataFrame, seed_column: str | None) -> list[str | None] | None:
+    if seed_column is None:
+        return None
+    return [v if v is not None and v.strip() else None for v in frame[seed_column].to_list()]
+
+
+def cluster_file(
+    path: Path,
+    id_column: str,
+    text_column: str,
+    settings: Settings,
+    seed_column: str | None = None,
+) -> pl.DataFrame:
+    """Cluster a file's texts: one row per input row, `id,reason_id,reason_label`.
+
+    With `seed_column`, a row with a value there is an example of the known reason it names;
+    rows assigned to a known reason get that name as `reason_label`.
+    """
+    columns = [id_column, text_column] + ([seed_column] if seed_column else [])
+    frame = read_table(path, columns)
+    labels, names, _ = cluster_texts(
+        frame[text_column].fill_null("").to_list(),
+        settings,
+        seeds=_seed_values(frame, seed_column),
+    )
     return pl.DataFrame(
         {
             "id": frame[id_column],
@@ -105,12 +142,34 @@ def cluster_file(path: Path, id_column: str, text_column: str, settings: Setting
 
 
 def evaluate_file(
-    path: Path, id_column: str, text_column: str, label_column: str, settings: Settings
+    path: Path,
+    id_column: str,
+    text_column: str,
+    label_column: str,
+    settings: Settings,
+    seed_column: str | None = None,
 ) -> dict[str, Any]:
-    """Cluster a labelled file and score the reasons found against its labels."""
-    frame = read_table(path, [id_column, text_column, label_column])
-    labels, _, timings = cluster_texts(frame[text_column].fill_null("").to_list(), settings)
+    """Cluster a labelled file and score the reasons found against its labels.
+
+    With `seed_column`, seeded discovery runs and only the rows without a seed are scored (a
+    seed's reason is given, not found).
+    """
+    columns = [id_column, text_column, label_column] + ([seed_column] if seed_column else [])
+    frame = read_table(path, columns)
+    seeds = _seed_values(frame, seed_column)
+    labels, _, timings = cluster_texts(
+        frame[text_column].fill_null("").to_list(), settings, seeds=seeds
+    )
+    truth = frame[label_column].fill_null("").to_list()
     result: dict[str, Any] = {"file": str(path), "texts": frame.height}
-    result.update(score(frame[label_column].fill_null("").to_list(), labels))
+    if seeds is not None:
+        scored = [i for i, s in enumerate(seeds) if s is None]
+        if not scored:
+            raise InputError(f"{path}: every row has a value in {seed_column!r}; none to score")
+        result["seeds"] = frame.height - len(scored)
+        result["scored"] = len(scored)
+        truth = [truth[i] for i in scored]
+        labels = np.asarray(labels)[scored]
+    result.update(score(truth, labels))
     result.update(timings)
     return result

@@ -89,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     clus.add_argument("--text-column", required=True)
     clus.add_argument("--output", required=True, type=Path)
     clus.add_argument("--config", type=Path, default=None)
+    clus.add_argument(
+        "--seed-column",
+        default=None,
+        help="a column naming known reasons: a row with a value is a labelled example of it",
+    )
 
     ev = sub.add_parser("evaluate", help="cluster a labelled file and print NMI/ARI/accuracy")
     ev.add_argument("--input", required=True, type=Path)
@@ -96,6 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--text-column", required=True)
     ev.add_argument("--label-column", required=True)
     ev.add_argument("--config", type=Path, default=None)
+    ev.add_argument(
+        "--seed-column",
+        default=None,
+        help="a column naming known reasons: a row with a value is a labelled example of it"
+        + "; only rows without one are scored",
+    )
 
     rep = sub.add_parser("report", help="print or write the weekly report")
     rep.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
@@ -223,7 +234,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from contact_reasons.batch import cluster_file
 
         table = cluster_file(
-            args.input, args.id_column, args.text_column, load_settings(args.config)
+            args.input,
+            args.id_column,
+            args.text_column,
+            load_settings(args.config),
+            seed_column=args.seed_column,
         )
         args.output.parent.mkdir(parents=True, exist_ok=True)
         table.write_csv(args.output)
@@ -239,6 +254,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.text_column,
             args.label_column,
             load_settings(args.config),
+            seed_column=args.seed_column,
         )
         _out(json.dumps(result, indent=2))
         return 0
