@@ -475,6 +475,10 @@ def markdown(
 
 
 VARIANT_OURS = "ours (default)"
+#: The count rule before issue 17: one min_cluster_size (1/300 of the texts), chosen between
+#: HDBSCAN's 'eom' and 'leaf' by the silhouette on UMAP's reduced vectors.
+VARIANT_BEFORE = "ablation: ours, count as before issue 17"
+BEFORE_COUNT = {"min_cluster_span": 1.0, "count_space": "reduced", "count_tolerance": 0.0}
 
 
 def add_variant_arguments(parser: argparse.ArgumentParser) -> None:
@@ -502,10 +506,18 @@ def add_variant_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-large-variants", action="store_true", help="leave out the 13,000-20,000-text variants"
     )
     parser.add_argument("--variants-json", type=Path, help="also write the variant rows as JSON")
+    parser.add_argument(
+        "--variant-filter", help="run only the variants whose name matches this regex (iteration)"
+    )
+    parser.add_argument(
+        "--no-variant-ablation",
+        action="store_true",
+        help="leave out the row with the count rule from before issue 17",
+    )
 
 
 def run_variants(
-    variants: Sequence[Any], embedder: TextEmbedder, model: str
+    variants: Sequence[Any], embedder: TextEmbedder, model: str, ablation: bool = True
 ) -> list[dict[str, object]]:
     """Score the default clusterer and plain BERTopic() on each variant (same vectors)."""
     from contact_reasons.batch import prepare_texts
@@ -516,10 +528,15 @@ def run_variants(
         vectors, embed_s = cached_embeddings(embedder, texts)
         truth = variant.frame["label"].to_list()
         print(f"{variant.name}: {len(texts)} texts, {variant.reasons} reasons ({embed_s:.1f} s)")
-        for method, run in (
+        methods: list[tuple[str, Callable[[], tuple[Any, float]]]] = [
             (VARIANT_OURS, lambda: run_ours(texts, vectors, embedder)),  # noqa: B023
-            (PLAIN, lambda: run_plain(texts, vectors)),  # noqa: B023
-        ):
+        ]
+        if ablation:
+            methods.append(
+                (VARIANT_BEFORE, lambda: run_ours(texts, vectors, embedder, **BEFORE_COUNT))  # noqa: B023
+            )
+        methods.append((PLAIN, lambda: run_plain(texts, vectors)))  # noqa: B023
+        for method, run in methods:
             labels, seconds = run()
             runs = labels if isinstance(labels, list) else [labels]
             row: dict[str, object] = {
@@ -556,7 +573,11 @@ def variants_section(
         if found is None:
             print(f"{name} not found; its variants are left out")
     variants = build_variants(datasets, banking_full, clinc_full, large=not args.no_large_variants)
-    rows = run_variants(variants, load_text_embedder(model), model)
+    if args.variant_filter:
+        variants = [v for v in variants if re.search(args.variant_filter, v.name)]
+    rows = run_variants(
+        variants, load_text_embedder(model), model, ablation=not args.no_variant_ablation
+    )
     if args.variants_json is not None:
         args.variants_json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return variant_lines(rows, VARIANT_OURS, PLAIN)
