@@ -372,6 +372,8 @@ def update_catalogue(
     discover: Callable[[np.ndarray], ReasonDiscovery],
     run_id: str,
     now: datetime,
+    assign: Callable[[np.ndarray, pl.DataFrame, float], tuple[np.ndarray, np.ndarray]]
+    | None = None,
 ) -> CatalogueChange:
     """A weekly update: assign the window's unassigned calls, and add reasons that are new.
 
@@ -386,6 +388,8 @@ def update_catalogue(
         discover: clusters the window rows at the given indices (the unexplained calls).
         run_id: this run, for the events.
         now: when, for the events and new rows.
+        assign: how new calls are assigned (default `assign_calls`; the pipeline may hand a
+            version that runs in batches elsewhere, with the same result).
 
     Returns:
         The change. Calls already assigned keep their reason (merged reasons resolved); new
@@ -428,7 +432,7 @@ def update_catalogue(
     )
     doubtful = np.zeros(0, np.int64)
     if need_idx.size:
-        labels[need_idx], sims[need_idx] = assign_calls(
+        labels[need_idx], sims[need_idx] = (assign or assign_calls)(
             prepared[need_idx], catalogue, space.threshold
         )
         doubtful = need_idx[sims[need_idx] < max(strict, space.threshold)]
