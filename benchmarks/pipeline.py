@@ -55,6 +55,7 @@ MIN_GENERATED = 2000
 NEW_WEEK = 48  # the week after the generator's twelve (W36 ... W47)
 BEGIN = "<!-- pipeline-benchmark:begin -->"
 END = "<!-- pipeline-benchmark:end -->"
+ROWS = "<!-- pipeline-benchmark:rows "
 
 
 def peak_rss_mb() -> float:
@@ -85,10 +86,15 @@ def write_calls(folder: Path, n: int, seed: int, *, into_week: int | None) -> Pa
     return path
 
 
-def _settings(model: str, device: str) -> Any:
+def _settings(model: str, device: str, clustering: str = "linkage") -> Any:
     from contact_reasons.config import Settings
 
-    return Settings().with_overrides({"embedding": {"model": model, "device": device}})
+    return Settings().with_overrides(
+        {
+            "embedding": {"model": model, "device": device},
+            "catalogue": {"update_clustering": clustering},
+        }
+    )
 
 
 def _run(db_path: Path, input_path: Path, settings: Any, *, refit: bool) -> dict[str, Any]:
@@ -156,7 +162,8 @@ def phase_history(args: argparse.Namespace) -> dict[str, Any]:
 def phase_update(args: argparse.Namespace) -> dict[str, Any]:
     """One weekly update of the new calls against a copy of the history."""
     shutil.copyfile(args.history, args.db)
-    return _run(Path(args.db), Path(args.input), _settings(args.model, args.device), refit=False)
+    settings = _settings(args.model, args.device, args.update_clustering)
+    return _run(Path(args.db), Path(args.input), settings, refit=False)
 
 
 def phase_refit(args: argparse.Namespace) -> dict[str, Any]:
@@ -218,6 +225,7 @@ def run_phase(args: argparse.Namespace, phase: str, **extra: str) -> dict[str, A
     cmd = [sys.executable, __file__, "--phase", phase, "--phase-out", str(out)]
     cmd += ["--stored", str(args.stored), "--new", str(args.new), "--seed", str(args.seed)]
     cmd += ["--model", args.model, "--device", args.device]
+    cmd += ["--update-clustering", args.update_clustering]
     if args.embeddings_from:
         cmd += ["--embeddings-from", args.embeddings_from]
     for key, value in extra.items():
@@ -253,6 +261,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "new": args.new,
         "model": args.model,
         "device": args.device,
+        "update_clustering": args.update_clustering,
         "update_seconds": update["seconds"],
         "embed_seconds": embed_s,
         "beyond_embedding_seconds": round(beyond, 3),
@@ -280,14 +289,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     """Markdown rows for this benchmark's section."""
     lines = [
-        "| stored + new | model, device | update s | embedding s | beyond s (share) | "
-        "calls/s | BERTopic s | ratio | our refit s | peak RSS MB | load |",
+        "| stored + new | model, device, update clustering | update s | embedding s "
+        "| beyond s (share) | calls/s | BERTopic s | ratio | our refit s | peak RSS MB | load |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         refit = "-" if r["refit_seconds"] is None else f"{r['refit_seconds']:.1f}"
         lines.append(
-            f"| {r['stored']:,} + {r['new']:,} | {Path(r['model']).name}, {r['device']} "
+            f"| {r['stored']:,} + {r['new']:,} "
+            f"| {Path(r['model']).name}, {r['device']}, {r.get('update_clustering', '-')} "
             f"| {r['update_seconds']:.1f} | {r['embed_seconds']:.1f} "
             f"| {r['beyond_embedding_seconds']:.1f} ({r['beyond_embedding_share']:.0%}) "
             f"| {r['update_calls_per_second']} | {r['bertopic_refit_seconds']:.1f} "
@@ -297,16 +307,31 @@ def table(results: list[dict[str, Any]]) -> str:
     stages = ["", "Per stage (seconds) of the update, the refit and BERTopic:", ""]
     for r in results:
         stages.append(
-            f"- {r['stored']:,} + {r['new']:,}: update {json.dumps(r['update_stages'])}; "
+            f"- {r['stored']:,} + {r['new']:,} ({r.get('update_clustering', '-')}): "
+            f"update {json.dumps(r['update_stages'])}; "
             f"refit {json.dumps(r['refit_stages'])}; BERTopic {json.dumps(r['bertopic_stages'])}"
         )
     return "\n".join(lines + stages)
 
 
-def write_section(path: Path, results: list[dict[str, Any]], intro: str) -> None:
-    """Replace this benchmark's section in `path` (appended when there is none yet)."""
+def _key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["stored"], r["new"], r["model"], r["device"], r.get("update_clustering"))
+
+
+def write_section(path: Path, result: dict[str, Any], intro: str) -> None:
+    """Replace this benchmark's section in `path` (appended when there is none yet).
+
+    Earlier results at other sizes or settings stay in the table (kept as JSON in a comment);
+    a result at the same size and settings replaces the earlier one.
+    """
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    section = f"{BEGIN}\n{intro}\n\n{table(results)}\n{END}"
+    results: list[dict[str, Any]] = []
+    if ROWS in text:
+        kept = json.loads(text.split(ROWS, 1)[1].split(" -->", 1)[0])
+        results = [r for r in kept if _key(r) != _key(result)]
+    results = sorted([*results, result], key=lambda r: (r["stored"], str(_key(r))))
+    rows = f"{ROWS}{json.dumps(results)} -->"
+    section = f"{BEGIN}\n{intro}\n\n{table(results)}\n{rows}\n{END}"
     if BEGIN in text and END in text:
         head, rest = text.split(BEGIN, 1)
         text = head + section + rest.split(END, 1)[1]
@@ -341,6 +366,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embeddings-from", default=None, help="seed the history's cache")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--output", type=Path, default=None, help="markdown file to update")
+    parser.add_argument(
+        "--update-clustering",
+        choices=("linkage", "discover"),
+        default="linkage",
+        help="catalogue.update_clustering for the update (default: the product default)",
+    )
     parser.add_argument("--skip-refit", action="store_true", help="leave out our own refit")
     parser.add_argument("--phase", choices=sorted(PHASES), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--phase-out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -356,10 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.output:
-        previous = []
-        if args.json is None and args.output.exists():
-            previous = []
-        write_section(args.output, previous + [result], INTRO)
+        write_section(args.output, result, INTRO)
     return 0
 
 

@@ -160,6 +160,11 @@ class CatalogueSettings(_Section):
     reason that is new), and stays with its nearest reason if it forms none."""
     new_reason_min_calls: int = Field(default=15, ge=2)
     """Unexplained calls that cluster together become a new reason from this many calls."""
+    update_clustering: Literal["linkage", "discover"] = "linkage"
+    """How an update looks for new reasons among unexplained calls. "linkage": average-linkage
+    clustering in the catalogue's space, no UMAP and no embedding (the update's cost follows
+    the new calls; see docs/benchmarks.md, the pipeline section); "discover": the full
+    reason discovery (UMAP, refinement, keyword embedding) over those calls, minutes on a CPU."""
     new_reason_max_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
     """... unless their centre is at least this close to an existing reason's centre."""
     align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)

@@ -264,7 +264,7 @@ def run_weekly(
             catalogue,
             space,
             settings.catalogue,
-            discover=discover,
+            discover=discover if settings.catalogue.update_clustering == "discover" else None,
             run_id=run_id,
             now=now,
             assign=None if batches is None else assign_in_batches(cat.assign_calls, batches, size),
