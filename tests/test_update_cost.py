@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
 from contact_reasons import ingest, pipeline, redact, weekly
@@ -65,3 +66,31 @@ def test_update_embeds_only_the_new_calls(two_runs):
     stored_texts = set(reason_texts(stored)) - new_texts
     assert queries & new_texts  # the new week's calls were embedded
     assert not queries & stored_texts  # ... and none of the stored week's
+
+
+def test_cluster_pool_finds_tight_groups_without_umap():
+    from contact_reasons.catalogue import cluster_pool
+
+    rng = np.random.default_rng(0)
+    dim = 32
+    centres = np.eye(dim, dtype=np.float32)[:2]
+    groups = [c + 0.15 * rng.standard_normal((20, dim)).astype(np.float32) for c in centres]
+    noise = rng.standard_normal((12, dim)).astype(np.float32)
+    vectors = np.vstack([*groups, noise])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = ["faktura ikke modtaget"] * 20 + ["nyt kort spærret"] * 20 + ["hej"] * 12
+    found = cluster_pool(texts, vectors, min_calls=15, cohesion=0.6)
+    assert found.reasons.height == 2
+    a, b = found.labels[:20], found.labels[20:40]
+    assert len(set(a)) == 1
+    assert len(set(b)) == 1
+    assert a[0] != b[0]
+    assert a[0] != -1
+    assert (found.labels[40:] == -1).all()
+    assert sorted(found.reasons["size"].to_list()) == [20, 20]
+    # Each is named with a phrase of its own calls.
+    for label, rid in zip(found.reasons["label"], found.reasons["reason_id"], strict=True):
+        own = texts[int(np.flatnonzero(found.labels == rid)[0])]
+        assert label.lower() in own
+    # Groups smaller than min_calls stay unexplained.
+    assert (cluster_pool(texts, vectors, min_calls=25, cohesion=0.6).labels == -1).all()
