@@ -92,12 +92,19 @@ def stored_embeddings(*parts: Embedded) -> Embedded:
     return Embedded(parts[0].vectors, hashes, np.vstack(vectors).astype(np.float32))
 
 
+#: What the stages after the window read of its calls: not the summaries and transcripts,
+#: the largest columns (the reason text and the customer's words are kept), so a run reads
+#: little of the stored weeks.
+WINDOW_COLUMNS = [c for c in weekly.CALL_COLUMNS if c not in ("summary", "transcript")]
+
+
 def select_window(
     db: Database, fresh: pl.DataFrame, lookback_weeks: int
 ) -> tuple[pl.DataFrame, datetime | None]:
     """The calls reasons are fitted on: stored and new, in the `lookback_weeks` to the latest.
 
-    Reads only the window from the database. Rows are ordered by time, then id.
+    Reads only the window from the database, and only `WINDOW_COLUMNS`. Rows are ordered by
+    time, then id.
     """
     latest = db.latest_call_time()
     if fresh.height:
@@ -105,16 +112,16 @@ def select_window(
         assert isinstance(newest, datetime)
         latest = newest if latest is None else max(latest, newest)
     if latest is None:
-        return fresh.head(0).select(weekly.CALL_COLUMNS), None
+        return fresh.head(0).select(WINDOW_COLUMNS), None
     start = latest - timedelta(weeks=lookback_weeks)
-    stored = db.read_calls(since=start).filter(pl.col("started_at") > start)
+    stored = db.read_calls(since=start, columns=WINDOW_COLUMNS).filter(pl.col("started_at") > start)
     frames = [
-        f.select(weekly.CALL_COLUMNS)
+        f.select(WINDOW_COLUMNS)
         for f in (stored, fresh.filter(pl.col("started_at") > start))
         if f.height
     ]
     if not frames:
-        return fresh.head(0).select(weekly.CALL_COLUMNS), start
+        return fresh.head(0).select(WINDOW_COLUMNS), start
     window = pl.concat(frames, how="vertical_relaxed").sort("started_at", "call_id")
     return window, start
 

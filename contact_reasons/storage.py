@@ -231,12 +231,21 @@ class Database:
         """Run a read query with bound parameters and return a frame."""
         return self._frame(sql, params)
 
-    def read_calls(self, since: datetime | None = None) -> pl.DataFrame:
-        """Return stored calls started at or after `since` (UTC), oldest first."""
+    def read_calls(
+        self, since: datetime | None = None, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Return stored calls started at or after `since` (UTC), oldest first.
+
+        `columns` reads only those (a weekly update needs no transcripts of stored weeks).
+        """
+        if columns is not None:
+            self._check_columns("calls", columns)
+        # Column names are checked against the table above, never taken from input unchecked.
+        picked = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
         if since is None:
-            return self._frame("SELECT * FROM calls ORDER BY started_at, call_id")
+            return self._frame(f"SELECT {picked} FROM calls ORDER BY started_at, call_id")
         return self._frame(
-            "SELECT * FROM calls WHERE started_at >= ? ORDER BY started_at, call_id",
+            f"SELECT {picked} FROM calls WHERE started_at >= ? ORDER BY started_at, call_id",
             [since.replace(tzinfo=None)],
         )
 
