@@ -55,6 +55,7 @@ def one_run(db_path, part, settings, run_id, batches=None, call=None) -> dict:
         )
 
 
+@pytest.mark.slow  # minutes under load: a discovery, two updates, a two-process cluster
 def test_dask_cluster_run_equals_single_process(tmp_path, prefect_harness):
     distributed = pytest.importorskip("distributed")
     from prefect import flow
