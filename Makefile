@@ -87,6 +87,10 @@ bench: setup ## Quality and speed benchmarks (needs ../shared/datasets)
 	  --output docs/benchmarks.md
 	$(PY) benchmarks/reason_text.py --sample data/sample --output docs/reason_text.md
 	$(PY) benchmarks/embedding_speed.py --output docs/embedding_speed.md
+	# A weekly update against a stored history vs plain BERTopic (the history database is built
+	# once, under .cache/pipeline_bench/, and reused; docs/benchmarks.md, the pipeline section).
+	$(PY) benchmarks/pipeline.py --stored 20000 --new 2000 --json .cache/pipeline_bench/20k.json \
+	  --output docs/benchmarks.md
 
 clean: ## Remove the venv, caches and local databases
 	rm -rf $(VENV) .prefect .cache .pytest_cache .mypy_cache .ruff_cache data/*.duckdb

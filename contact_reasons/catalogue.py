@@ -369,9 +369,11 @@ def update_catalogue(
     space: CatalogueSpace,
     settings: CatalogueSettings,
     *,
-    discover: Callable[[np.ndarray], ReasonDiscovery],
+    discover: Callable[[np.ndarray], ReasonDiscovery] | None,
     run_id: str,
     now: datetime,
+    assign: Callable[[np.ndarray, pl.DataFrame, float], tuple[np.ndarray, np.ndarray]]
+    | None = None,
 ) -> CatalogueChange:
     """A weekly update: assign the window's unassigned calls, and add reasons that are new.
 
@@ -383,9 +385,13 @@ def update_catalogue(
         catalogue: the catalogue before the run.
         space: the stored catalogue space.
         settings: thresholds for joining and for new reasons.
-        discover: clusters the window rows at the given indices (the unexplained calls).
+        discover: clusters the window rows at the given indices (the unexplained calls); None:
+            `cluster_pool` in the catalogue's space (no UMAP, no embedding: the update's cost
+            then follows the new calls, not the history).
         run_id: this run, for the events.
         now: when, for the events and new rows.
+        assign: how new calls are assigned (default `assign_calls`; the pipeline may hand a
+            version that runs in batches elsewhere, with the same result).
 
     Returns:
         The change. Calls already assigned keep their reason (merged reasons resolved); new
@@ -428,7 +434,7 @@ def update_catalogue(
     )
     doubtful = np.zeros(0, np.int64)
     if need_idx.size:
-        labels[need_idx], sims[need_idx] = assign_calls(
+        labels[need_idx], sims[need_idx] = (assign or assign_calls)(
             prepared[need_idx], catalogue, space.threshold
         )
         doubtful = need_idx[sims[need_idx] < max(strict, space.threshold)]
@@ -445,7 +451,14 @@ def update_catalogue(
             catalogue,
             space,
             settings,
-            discover(pool),
+            discover(pool)
+            if discover is not None
+            else cluster_pool(
+                window["reason_text"].gather(pool).to_list(),
+                prepared[pool],
+                min_calls=settings.new_reason_min_calls,
+                cohesion=typical,
+            ),
             join_at=max(strict, space.threshold),
             cohesion=typical,
             run_id=run_id,
@@ -460,6 +473,52 @@ def update_catalogue(
         space=None,
         new_reason_ids=new_ids,
     )
+
+
+def cluster_pool(
+    texts: Sequence[str], prepared: np.ndarray, *, min_calls: int, cohesion: float
+) -> ReasonDiscovery:
+    """Candidate new reasons among an update's doubtful and unexplained calls, cheaply.
+
+    Average-linkage clustering (cosine) of the calls in the catalogue's space, cut where the
+    mean cosine between two members falls below `cohesion` squared (members at `cohesion` from
+    a common centre are about that close to each other); clusters under `min_calls` stay
+    unexplained. No UMAP and no embedding: `_new_reasons` then keeps only clusters that are
+    tight, large and new. Names are the clusters' own phrases (`naming.phrase_labels`); a refit
+    names them again with the full keyword pipeline.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    from contact_reasons.naming import phrase_candidates, phrase_labels
+
+    n = prepared.shape[0]
+    labels = np.full(n, UNEXPLAINED, np.int64)
+    if n >= 2:
+        tree = linkage(prepared.astype(np.float64), method="average", metric="cosine")
+        cut = fcluster(tree, t=1.0 - max(cohesion, 0.0) ** 2, criterion="distance")
+        ids, counts = np.unique(cut, return_counts=True)
+        big = {int(c): i for i, c in enumerate(ids[counts >= min_calls])}
+        labels = np.asarray([big.get(int(c), UNEXPLAINED) for c in cut], np.int64)
+    found = sorted(int(x) for x in np.unique(labels) if x != UNEXPLAINED)
+    keywords = phrase_candidates(texts, labels, per_reason=10)
+    names = phrase_labels(texts, labels)
+    reasons = pl.DataFrame(
+        {
+            "reason_id": found,
+            "label": [names.get(r, f"reason {r}") for r in found],
+            "keywords": [keywords.get(r, []) for r in found],
+            "size": [int((labels == r).sum()) for r in found],
+            "representative_idx": [np.flatnonzero(labels == r)[:3].tolist() for r in found],
+        },
+        schema={
+            "reason_id": pl.Int64,
+            "label": pl.String,
+            "keywords": pl.List(pl.String),
+            "size": pl.Int64,
+            "representative_idx": pl.List(pl.Int64),
+        },
+    )
+    return ReasonDiscovery(labels=labels, reasons=reasons, topic_model=None)
 
 
 def _new_reasons(

@@ -43,6 +43,9 @@ class EmbeddingSettings(_Section):
     passage_prompt: str | None = None
     """Prefix for FAQ pages; None takes the model's own (e5: 'passage: ')."""
     device: Literal["cpu", "cuda"] = "cpu"
+    """Where the model runs. "cuda" needs a CUDA build of torch and a visible GPU (on every
+    Dask worker, with `scale_out.engine = "dask"`); without one the run stops with an error
+    instead of falling back to the CPU."""
     threads: int | None = Field(default=None, ge=1, le=256)
     """CPU threads for torch; None keeps torch's default. On a machine shared with other
     work, fewer threads than cores can be several times faster."""
@@ -162,6 +165,11 @@ class CatalogueSettings(_Section):
     reason that is new), and stays with its nearest reason if it forms none."""
     new_reason_min_calls: int = Field(default=15, ge=2)
     """Unexplained calls that cluster together become a new reason from this many calls."""
+    update_clustering: Literal["linkage", "discover"] = "linkage"
+    """How an update looks for new reasons among unexplained calls. "linkage": average-linkage
+    clustering in the catalogue's space, no UMAP and no embedding (the update's cost follows
+    the new calls; see docs/benchmarks.md, the pipeline section); "discover": the full
+    reason discovery (UMAP, refinement, keyword embedding) over those calls, minutes on a CPU."""
     new_reason_max_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
     """... unless their centre is at least this close to an existing reason's centre."""
     align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)
@@ -189,6 +197,26 @@ class SeededSettings(_Section):
     """Self-training rounds of seed-fixed spherical k-means after the seed vote (0: none)."""
 
 
+class ScaleOutSettings(_Section):
+    """Where embedding and assignment batches run: in the flow's process, or on a Dask cluster.
+
+    With "dask", the weekly flow's batches are Prefect tasks on `prefect-dask`'s
+    `DaskTaskRunner` (the `weekly-dask` deployment); reading the database and every write stay
+    in the flow's own process. See docs/scale_out.md.
+    """
+
+    engine: Literal["local", "dask"] = "local"
+    address: str | None = None
+    """An existing Dask scheduler, e.g. "tcp://10.0.0.5:8786". None: the flow starts a local
+    cluster of `workers` processes for the run."""
+    workers: int = Field(default=2, ge=1, le=1024)
+    """Processes of the local cluster (only when `address` is None)."""
+    threads_per_worker: int = Field(default=1, ge=1, le=256)
+    """Threads of each local worker (only when `address` is None)."""
+    batch_size: int = Field(default=2000, ge=1)
+    """Calls (or texts) per batch handed to a worker."""
+
+
 class Settings(_Section):
     """All settings of a contact-reasons run."""
 
@@ -201,6 +229,7 @@ class Settings(_Section):
     alerts: AlertSettings = AlertSettings()
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
+    scale_out: ScaleOutSettings = ScaleOutSettings()
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
         """Return new settings with nested overrides applied (e.g. from a deployment)."""

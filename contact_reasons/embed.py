@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
 from contact_reasons.config import EmbeddingSettings
 from contact_reasons.errors import ConfigError
+from contact_reasons.scale_out import BatchMap, embed_in_batches
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ class Embedder(Protocol):
 def text_hash(text: str) -> str:
     """Return the cache key of a text (sha256 of its UTF-8 bytes, hex)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_key(text: str, kind: TextKind = "query") -> str:
+    """The embedding cache key of a text embedded as `kind`.
+
+    Calls (queries) are keyed by their text hash, as stored with each call; passages (FAQ
+    units) get a key of their own, since the model embeds them with another prompt.
+    """
+    return text_hash(text) if kind == "query" else text_hash(f"{kind}\n{text}")
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -80,16 +90,11 @@ class SentenceTransformerEmbedder:
                 digest.update((self._path / name).read_bytes())
         return f"{self._name}@{digest.hexdigest()[:12]}"
 
-    @cached_property
+    @property
     def _model(self):  # type: ignore[no-untyped-def]  # SentenceTransformer, imported lazily
-        from sentence_transformers import SentenceTransformer
-
-        if self.settings.threads is not None:
-            import torch
-
-            torch.set_num_threads(self.settings.threads)
-        log.info("loading embedding model %s on %s", self.settings.model, self.settings.device)
-        return SentenceTransformer(self.settings.model, device=self.settings.device)
+        # Loaded once per process and kept out of the object, so an embedder pickles small
+        # and a Dask worker loads the model once for all the batches it is sent.
+        return _load_model(self.settings.model, self.settings.device, self.settings.threads)
 
     def _prompt(self, kind: TextKind) -> str:
         explicit = self.settings.query_prompt if kind == "query" else self.settings.passage_prompt
@@ -123,6 +128,42 @@ class SentenceTransformerEmbedder:
         """The vectors' length."""
         dim = self._model.get_sentence_embedding_dimension()
         return int(dim) if dim else 0
+
+
+_MODELS: dict[tuple[str, str, int | None], Any] = {}
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this process cannot use (no silent fall-back to the CPU).
+
+    Raises:
+        ConfigError: `device` is "cuda" and torch sees no CUDA device.
+    """
+    if device != "cuda":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ConfigError(
+            f"embedding.device = 'cuda', but torch {torch.__version__} sees no CUDA device "
+            f"(built with CUDA: {torch.version.cuda or 'no, a CPU-only build'}). Install a CUDA "
+            "build of torch on a machine with an NVIDIA GPU, or set embedding.device = 'cpu'"
+        )
+
+
+def _load_model(model: str, device: str, threads: int | None) -> Any:
+    key = (model, device, threads)
+    if key not in _MODELS:
+        check_device(device)
+        from sentence_transformers import SentenceTransformer
+
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+        log.info("loading embedding model %s on %s", model, device)
+        _MODELS[key] = SentenceTransformer(model, device=device)
+    return _MODELS[key]
 
 
 class HashingEmbedder:
@@ -198,15 +239,29 @@ class Embedded:
 
 
 def embed_with_cache(
-    embedder: Embedder, texts: Sequence[str], cached: Mapping[str, np.ndarray]
+    embedder: Embedder,
+    texts: Sequence[str],
+    cached: Mapping[str, np.ndarray],
+    kind: TextKind = "query",
+    *,
+    batches: BatchMap | None = None,
+    batch_size: int = 2000,
 ) -> Embedded:
-    """Embed only the texts whose hash is not in `cached`; each distinct text once."""
-    hashes = [text_hash(t) for t in texts]
+    """Embed only the texts whose key (`cache_key`) is not in `cached`; each distinct text once.
+
+    With `batches`, the texts to embed go in pieces of `batch_size` through it (to Dask workers,
+    say); the vectors are the same as embedding them here.
+    """
+    hashes = [cache_key(t, kind) for t in texts]
     missing: dict[str, str] = {}
     for h, t in zip(hashes, texts, strict=True):
         if h not in cached and h not in missing:
             missing[h] = t
-    fresh = embedder.embed(list(missing.values())) if missing else None
+    fresh = None
+    if missing and batches is not None:
+        fresh = embed_in_batches(embedder, list(missing.values()), kind, batches, batch_size)
+    elif missing:
+        fresh = embedder.embed(list(missing.values()), kind=kind)
     lookup = dict(cached)
     if fresh is not None:
         lookup.update(zip(missing.keys(), fresh, strict=True))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -28,8 +28,15 @@ import polars as pl
 from contact_reasons import alerts, cluster, faq, ingest, redact, stats, weekly
 from contact_reasons import catalogue as cat
 from contact_reasons.config import Settings
-from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
+from contact_reasons.embed import (
+    Embedded,
+    Embedder,
+    cache_key,
+    embed_with_cache,
+    load_embedder,
+)
 from contact_reasons.reason_model import model_path, save_reason_model
+from contact_reasons.scale_out import BatchMap, assign_in_batches
 from contact_reasons.storage import Database
 
 T = TypeVar("T")
@@ -61,9 +68,34 @@ class Timer:
             self.seconds[name] = round(time.perf_counter() - start, 3)
 
 
-def embed_faq(embedder: Embedder, documents: pl.DataFrame) -> np.ndarray:
-    """Embed FAQ units (page title, question, answer) as passages."""
-    return embedder.embed(faq.faq_passages(documents), kind="passage")
+def embed_faq(
+    embedder: Embedder, documents: pl.DataFrame, cached: Mapping[str, np.ndarray]
+) -> Embedded:
+    """Embed FAQ units (page title, question, answer) as passages; cached ones are not again."""
+    if documents.height == 0:
+        empty = embedder.embed([], kind="passage")
+        return Embedded(empty, [], empty)
+    return embed_with_cache(embedder, faq.faq_passages(documents), cached, kind="passage")
+
+
+def faq_cache_keys(documents: pl.DataFrame) -> list[str]:
+    """The embedding cache keys of FAQ units' passages."""
+    return [cache_key(p, "passage") for p in faq.faq_passages(documents)]
+
+
+def stored_embeddings(*parts: Embedded) -> Embedded:
+    """What a run adds to the embedding cache: the new vectors of every part, together."""
+    hashes = [h for p in parts for h in p.new_hashes]
+    vectors = [p.new_vectors for p in parts if len(p.new_hashes)]
+    if not vectors:
+        return parts[0]
+    return Embedded(parts[0].vectors, hashes, np.vstack(vectors).astype(np.float32))
+
+
+#: What the stages after the window read of its calls: not the summaries and transcripts,
+#: the largest columns (the reason text and the customer's words are kept), so a run reads
+#: little of the stored weeks.
+WINDOW_COLUMNS = [c for c in weekly.CALL_COLUMNS if c not in ("summary", "transcript")]
 
 
 def select_window(
@@ -71,7 +103,8 @@ def select_window(
 ) -> tuple[pl.DataFrame, datetime | None]:
     """The calls reasons are fitted on: stored and new, in the `lookback_weeks` to the latest.
 
-    Reads only the window from the database. Rows are ordered by time, then id.
+    Reads only the window from the database, and only `WINDOW_COLUMNS`. Rows are ordered by
+    time, then id.
     """
     latest = db.latest_call_time()
     if fresh.height:
@@ -79,16 +112,16 @@ def select_window(
         assert isinstance(newest, datetime)
         latest = newest if latest is None else max(latest, newest)
     if latest is None:
-        return fresh.head(0).select(weekly.CALL_COLUMNS), None
+        return fresh.head(0).select(WINDOW_COLUMNS), None
     start = latest - timedelta(weeks=lookback_weeks)
-    stored = db.read_calls(since=start).filter(pl.col("started_at") > start)
+    stored = db.read_calls(since=start, columns=WINDOW_COLUMNS).filter(pl.col("started_at") > start)
     frames = [
-        f.select(weekly.CALL_COLUMNS)
+        f.select(WINDOW_COLUMNS)
         for f in (stored, fresh.filter(pl.col("started_at") > start))
         if f.height
     ]
     if not frames:
-        return fresh.head(0).select(weekly.CALL_COLUMNS), start
+        return fresh.head(0).select(WINDOW_COLUMNS), start
     window = pl.concat(frames, how="vertical_relaxed").sort("started_at", "call_id")
     return window, start
 
@@ -121,6 +154,7 @@ def run_weekly(
     embedder: Embedder | None = None,
     call: StageCall | None = None,
     now: datetime | None = None,
+    batches: BatchMap | None = None,
 ) -> dict[str, Any]:
     """Run the weekly job on validated input and write its results; return the run's summary.
 
@@ -136,6 +170,9 @@ def run_weekly(
         embedder: the embedding model (default: `load_embedder(settings.embedding)`).
         call: runs each stage (default: directly, timed).
         now: the time stamped on catalogue rows and events (default: now, UTC).
+        batches: runs the embedding of new texts and the assignment of new calls in batches of
+            `settings.scale_out.batch_size` (the weekly flow hands one that runs them on a Dask
+            cluster); None: here, in one piece. The result is the same either way.
 
     Returns:
         The summary written to the `runs` row, with `mode` ("update" or "refit") and
@@ -152,7 +189,10 @@ def run_weekly(
     texts = window["reason_text"].to_list()
     langs = window["detected_language"].to_list()
     cached = db.cached_embeddings(embedder.model_id, window["text_hash"].to_list())
-    embedded: Embedded = t("embed", embed_with_cache, embedder, texts, cached)
+    size = settings.scale_out.batch_size
+    embedded: Embedded = t(
+        "embed", embed_with_cache, embedder, texts, cached, batches=batches, batch_size=size
+    )
     vectors = embedded.vectors
     catalogue = db.catalogue()
     space_row = db.catalogue_space()
@@ -231,9 +271,10 @@ def run_weekly(
             catalogue,
             space,
             settings.catalogue,
-            discover=discover,
+            discover=discover if settings.catalogue.update_clustering == "discover" else None,
             run_id=run_id,
             now=now,
+            assign=None if batches is None else assign_in_batches(cat.assign_calls, batches, size),
         )
         assigned = set(current["call_id"].to_list())
         touched = window.filter(~pl.col("call_id").is_in(list(assigned)))["week"]
@@ -258,7 +299,9 @@ def run_weekly(
     )
     week_table = alerts.flag_emerging(week_table, week_alerts)
     units = db.sync_faq_units(t("read_faq", faq.read_faq_units, [str(p) for p in faq_paths]))
-    doc_vectors = t("embed_faq", embed_faq, embedder, units)
+    faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units))
+    faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached)
+    doc_vectors = faq_embedded.vectors
     faq_reasons = change.catalogue.filter(pl.col("status") == "active")
     in_faq = call_reasons["reason_id"].is_in(faq_reasons["reason_id"].to_list()).to_numpy()
     gaps = t(
@@ -279,7 +322,7 @@ def run_weekly(
         window=window,
         fresh=fresh,
         embedder_id=embedder.model_id,
-        embedded=embedded,
+        embedded=stored_embeddings(embedded, faq_embedded),
         model_id=model_id,
         reason_model=reason_model,
         change=change,

@@ -231,12 +231,21 @@ class Database:
         """Run a read query with bound parameters and return a frame."""
         return self._frame(sql, params)
 
-    def read_calls(self, since: datetime | None = None) -> pl.DataFrame:
-        """Return stored calls started at or after `since` (UTC), oldest first."""
+    def read_calls(
+        self, since: datetime | None = None, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
+        """Return stored calls started at or after `since` (UTC), oldest first.
+
+        `columns` reads only those (a weekly update needs no transcripts of stored weeks).
+        """
+        if columns is not None:
+            self._check_columns("calls", columns)
+        # Column names are checked against the table above, never taken from input unchecked.
+        picked = "*" if columns is None else ", ".join(f'"{c}"' for c in columns)
         if since is None:
-            return self._frame("SELECT * FROM calls ORDER BY started_at, call_id")
+            return self._frame(f"SELECT {picked} FROM calls ORDER BY started_at, call_id")
         return self._frame(
-            "SELECT * FROM calls WHERE started_at >= ? ORDER BY started_at, call_id",
+            f"SELECT {picked} FROM calls WHERE started_at >= ? ORDER BY started_at, call_id",
             [since.replace(tzinfo=None)],
         )
 
@@ -268,19 +277,33 @@ class Database:
         """Return which of `call_ids` are stored already."""
         if not call_ids:
             return set()
-        rows = self._con.execute(
-            "SELECT call_id FROM calls WHERE list_contains(?, call_id)", [list(call_ids)]
-        ).fetchall()
+        # A join with the ids as a table: `list_contains` with a long list parameter compares
+        # every row with every id, which grows with the history times the batch.
+        with self._keys("wanted_calls", "call_id", call_ids):
+            rows = self._con.execute(
+                "SELECT c.call_id FROM calls c JOIN wanted_calls w USING (call_id)"
+            ).fetchall()
         return {r[0] for r in rows}
 
     def call_assignments(self, call_ids: Sequence[str] | None = None) -> pl.DataFrame:
         """Return `call_reasons` rows, all or those of `call_ids`."""
         if call_ids is None:
             return self._frame("SELECT * FROM call_reasons ORDER BY call_id")
-        return self._frame(
-            "SELECT * FROM call_reasons WHERE list_contains(?, call_id) ORDER BY call_id",
-            [list(call_ids)],
-        )
+        with self._keys("wanted_assignments", "call_id", call_ids):
+            return self._frame(
+                "SELECT c.* FROM call_reasons c JOIN wanted_assignments w USING (call_id) "
+                "ORDER BY c.call_id"
+            )
+
+    @contextmanager
+    def _keys(self, name: str, column: str, values: Sequence[str]) -> Iterator[None]:
+        """Register distinct `values` as a one-column table `name` for the duration."""
+        keys = pl.DataFrame({column: list(dict.fromkeys(values))}, schema={column: pl.String})
+        self._con.register(name, keys.to_arrow())
+        try:
+            yield
+        finally:
+            self._con.unregister(name)
 
     def catalogue(self) -> pl.DataFrame:
         """Return the reason catalogue (every reason ever created), by id."""

