@@ -490,6 +490,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-timing", action="store_true", help="skip the 5,000-text timing")
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="only the default run and its name accuracy (printed; --output is not written)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -519,6 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             name_rows.append(
                 score_names(name, model, frame, found, embedder, name_tables.get(name))
             )
+            if args.names_only:
+                r = name_rows[-1]
+                print(f"  name accuracy {r['phrase']:.3f} (keyword names {r['keyword']:.3f})")
+                continue
             for method, run in (
                 ("ours (default)", lambda: (found.labels, ours_s)),  # noqa: B023
                 (
@@ -542,6 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"ACC {row['accuracy']:.3f} reasons {row['reasons']} "
                     f"outliers {100 * float(row['outlier_share']):.1f} % ({seconds:.1f} s)"  # type: ignore[arg-type]
                 )
+    if args.names_only:
+        print(markdown([], "", None, name_rows))
+        return 0
     timing: dict[str, object] | None = None
     if not args.no_timing:
         embedder = load_text_embedder(models[0])

@@ -173,6 +173,15 @@ class CatalogueSettings(_Section):
     """... or, failing shared calls, when its centre is at least this close to the reason's."""
 
 
+class ReportSettings(_Section):
+    """What reports show (terminal, HTML, xlsx), FAQ titles and Prefect artifacts."""
+
+    language: Literal["da", "nb", "en"] | None = None
+    """Show each reason's name in this language (`reason_names`), where it has one; None, or a
+    reason without a name in it, shows the default name (`reasons.label`). A human name
+    (`contact-reasons reasons rename`) always wins."""
+
+
 class Settings(_Section):
     """All settings of a contact-reasons run."""
 
@@ -184,6 +193,7 @@ class Settings(_Section):
     alerts: AlertSettings = AlertSettings()
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
+    report: ReportSettings = ReportSettings()
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
         """Return new settings with nested overrides applied (e.g. from a deployment)."""

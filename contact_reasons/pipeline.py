@@ -29,6 +29,7 @@ from contact_reasons import alerts, cluster, faq, ingest, redact, stats, weekly
 from contact_reasons import catalogue as cat
 from contact_reasons.config import Settings
 from contact_reasons.embed import Embedded, Embedder, embed_with_cache, load_embedder
+from contact_reasons.naming import shown_names
 from contact_reasons.reason_model import model_path, save_reason_model
 from contact_reasons.storage import Database
 
@@ -64,6 +65,21 @@ class Timer:
 def embed_faq(embedder: Embedder, documents: pl.DataFrame) -> np.ndarray:
     """Embed FAQ units (page title, question, answer) as passages."""
     return embedder.embed(faq.faq_passages(documents), kind="passage")
+
+
+def localised_labels(
+    catalogue: pl.DataFrame, names: pl.DataFrame, language: str | None
+) -> pl.DataFrame:
+    """The catalogue with `label` as a reader of `language` is shown it (`naming.shown_names`).
+
+    FAQ titles and labels are written in the report language this way; `reasons.label` itself
+    stays the default name.
+    """
+    if language is None or catalogue.height == 0:
+        return catalogue
+    keep = [c for c in ("reason_id", "label", "name") if c in catalogue.columns]
+    shown = shown_names(catalogue.select(keep), names, language)
+    return catalogue.with_columns(pl.Series("label", shown["label"].to_list(), dtype=pl.String))
 
 
 def select_window(
@@ -240,6 +256,18 @@ def run_weekly(
         missing = set(window["week"].unique().to_list()) - db.stats_weeks()
         stats_weeks = sorted(set(touched.unique().to_list()) | missing)
     call_reasons = change.call_reasons
+    names = t(
+        "names",
+        weekly.reason_names,
+        window,
+        vectors,
+        call_reasons,
+        change.catalogue,
+        settings.cluster,
+        (lambda phrases: embedder.embed(phrases, kind="query"))
+        if settings.cluster.label_phrases
+        else None,
+    )
     week_table = t(
         "stats",
         stats.weekly_reason_stats,
@@ -259,7 +287,9 @@ def run_weekly(
     week_table = alerts.flag_emerging(week_table, week_alerts)
     units = db.sync_faq_units(t("read_faq", faq.read_faq_units, [str(p) for p in faq_paths]))
     doc_vectors = t("embed_faq", embed_faq, embedder, units)
-    faq_reasons = change.catalogue.filter(pl.col("status") == "active")
+    faq_reasons = localised_labels(
+        change.catalogue.filter(pl.col("status") == "active"), names, settings.report.language
+    )
     in_faq = call_reasons["reason_id"].is_in(faq_reasons["reason_id"].to_list()).to_numpy()
     gaps = t(
         "faq_gaps",
@@ -289,6 +319,7 @@ def run_weekly(
         gaps=gaps,
         timings=t.seconds,
         alerts=week_alerts,
+        names=names,
     )
     summary["mode"] = mode
     start_write = time.perf_counter()

@@ -29,15 +29,24 @@ th { background: #f2f5f8; } td.num, th.num { text-align: right; white-space: now
 """
 
 
-def render_html(db: Database, week: str | None = None, top: int = 15, trend_top: int = 8) -> str:
-    """Return the report of `week` (default: the latest) as a self-contained HTML page."""
-    week, table = report.top_reasons(db, week)
+def render_html(
+    db: Database,
+    week: str | None = None,
+    top: int = 15,
+    trend_top: int = 8,
+    language: str | None = None,
+) -> str:
+    """Return the report of `week` (default: the latest) as a self-contained HTML page.
+
+    Reason names are as a reader of `language` is shown them (`report.reason_display`).
+    """
+    week, table = report.top_reasons(db, week, language)
     explained = table.filter(pl.col("reason_id") != -1)
     ids = explained["reason_id"].head(trend_top).to_list()
-    trend = report.trend(db, ids)
-    alerts = report.week_alerts(db, week, weeks=4)
+    trend = report.trend(db, ids, language=language)
+    alerts = report.week_alerts(db, week, weeks=4, language=language)
     this_week = alerts.filter(pl.col("week") == week).height
-    gaps = report.faq_gap_table(db)
+    gaps = report.faq_gap_table(db, language)
     total = int(table["calls"].sum())
     parts = [
         "<!DOCTYPE html>",
