@@ -302,6 +302,7 @@ def run_weekly(
         doc_vectors,
         settings.faq,
         max(window["week"].n_unique(), 1),
+        settings.report.language,
     )
     results, summary = weekly.collect_results(
         run_id=run_id,
