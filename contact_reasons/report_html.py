@@ -29,6 +29,12 @@ th { background: #f2f5f8; } td.num, th.num { text-align: right; white-space: now
 """
 
 
+def _weak_note(table: pl.DataFrame) -> str:
+    if "weak_name" not in table.columns or not table["weak_name"].fill_null(False).any():
+        return ""
+    return f'<p class="muted">{escape(report.WEAK_NOTE)}</p>'
+
+
 def render_html(
     db: Database,
     week: str | None = None,
@@ -57,6 +63,7 @@ def render_html(
         f'<p class="muted">{total} calls; {this_week} alert(s) this week.</p>',
         "<h2>Top reasons</h2>",
         _top_table(table.head(top)),
+        _weak_note(table.head(top)),
         f"<h2>Trend, last {trend['week'].n_unique()} weeks</h2>",
         _trend_chart(trend),
         "<h2>Alerts, last 4 weeks</h2>",

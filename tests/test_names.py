@@ -230,3 +230,15 @@ def test_cli_report_language_flag_and_config(named_db, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Faktura høyere enn ventet" in out
     assert "weak" in out  # the marker is explained under the table
+
+
+def test_html_report_shows_the_language_name_and_explains_the_marker(named_db, tmp_path):
+    from contact_reasons.cli import main
+
+    out = tmp_path / "r.html"
+    args = ["report", "--db", str(named_db), "--format", "html", "--output", str(out)]
+    assert main([*args, "--language", "nb"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "Faktura høyere enn ventet" in page
+    assert "Appen virker ikke (?)" in page
+    assert "weak evidence" in page
