@@ -67,6 +67,10 @@ class ClusterSettings(BaseModel):
     """How much the share of a reason's calls a phrase covers counts against its closeness to
     the reason's centre when a name is chosen (0: the closest phrase; see
     `naming.choose_name`)."""
+    label_contrast: float = Field(default=0.5, ge=0.0, le=2.0)
+    """A phrase's closeness to its reason is its cosine to the reason's centre less this times
+    its highest cosine to another reason's centre (a phrase that fits a neighbour as well names
+    neither)."""
     name_min_calls: int = Field(default=5, ge=1)
     """Calls a reason needs in a language (da, nb, en) for a name of its own in it
     (`reason_names`); with fewer, readers of that language get the default name."""

@@ -326,6 +326,7 @@ def phrase_names(
     max_words: int = 4,
     candidates: int = 10,
     cover_weight: float = 1.0,
+    contrast: float = 0.0,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
 
@@ -338,6 +339,9 @@ def phrase_names(
         max_words: longest n-gram considered (completion may add up to six words in all).
         candidates: phrases per reason considered.
         cover_weight: weight of coverage against closeness (`choose_name`).
+        contrast: closeness is the cosine to the reason's centre less this times the highest
+            cosine to another reason's centre: a phrase that could name a neighbour too is
+            less of a name for this one.
 
     Returns:
         reason id -> `Name`; reasons without a phrase are missing.
@@ -351,11 +355,18 @@ def phrase_names(
             vectors = np.asarray(embed(pool), dtype=np.float32)
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
             index = {p: i for i, p in enumerate(pool)}
-            width = next(iter(centres.values())).shape[0]
+            order = sorted(centres)
+            matrix = np.stack([centres[r] for r in order])
+            column = {r: i for i, r in enumerate(order)}
             for rid, phrases in ranked.items():
                 # Centres from another model (another width) cannot be compared: keep the rank.
-                if phrases and rid in centres and vectors.shape[1] == width:
-                    sims[rid] = vectors[[index[p] for p in phrases]] @ centres[rid]
+                if phrases and rid in centres and vectors.shape[1] == matrix.shape[1]:
+                    all_sims = vectors[[index[p] for p in phrases]] @ matrix.T
+                    own = all_sims[:, column[rid]]
+                    others = np.delete(all_sims, column[rid], axis=1)
+                    if contrast and others.shape[1]:
+                        own = own - contrast * others.max(axis=1)
+                    sims[rid] = own
     stems = [content_stems(t) for t in texts]
     out: dict[int, Name] = {}
     for rid, phrases in ranked.items():
@@ -377,6 +388,7 @@ def phrase_labels(
     max_words: int = 4,
     candidates: int = 10,
     cover_weight: float = 1.0,
+    contrast: float = 0.0,
 ) -> dict[int, str]:
     """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
     named = phrase_names(
@@ -387,6 +399,7 @@ def phrase_labels(
         max_words=max_words,
         candidates=candidates,
         cover_weight=cover_weight,
+        contrast=contrast,
     )
     return {rid: n.name for rid, n in named.items()}
 
@@ -426,6 +439,7 @@ def language_names(
     max_words: int = 4,
     candidates: int = 10,
     cover_weight: float = 1.0,
+    contrast: float = 0.0,
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
 
@@ -447,6 +461,7 @@ def language_names(
         max_words: as `phrase_names`.
         candidates: as `phrase_names`.
         cover_weight: as `phrase_names`.
+        contrast: as `phrase_names` (against the language's other named reasons).
 
     Returns:
         A frame with `NAMES_SCHEMA`'s columns, by reason and language.
@@ -481,6 +496,7 @@ def language_names(
             max_words=max_words,
             candidates=candidates,
             cover_weight=cover_weight,
+            contrast=contrast,
         )
         for rid in sorted(named):
             if rid in found:

@@ -177,6 +177,7 @@ def reason_names(
         max_words=settings.label_max_words,
         candidates=settings.label_candidates,
         cover_weight=settings.label_cover_weight,
+        contrast=settings.label_contrast,
     )
 
 

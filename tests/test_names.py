@@ -242,3 +242,24 @@ def test_html_report_shows_the_language_name_and_explains_the_marker(named_db, t
     assert "Faktura høyere enn ventet" in page
     assert "Appen virker ikke (?)" in page
     assert "weak evidence" in page
+
+
+def test_contrast_prefers_the_phrase_that_fits_no_neighbour():
+    texts = ["Faktura beløb", "Beløb faktura", "Faktura, beløb"]
+    texts += ["Faktura mangler", "Mangler faktura", "Faktura, mangler"]
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    centres = {0: np.array([1.0, 0.0, 0.0]), 1: np.array([0.0, 1.0, 0.0])}
+    vectors = {
+        "Faktura": [0.75, 0.66, 0.0],  # close to both reasons
+        "beløb": [0.7, 0.0, 0.71],  # a little less close, to reason 0 only
+    }
+
+    def embed(phrases):
+        return np.asarray([vectors.get(p, [0.0, 0.0, 1.0]) for p in phrases], dtype=np.float32)
+
+    plain = phrase_names(texts, labels, centres=centres, embed=embed, cover_weight=0.0)
+    assert plain[0].name == "Faktura"
+    contrasted = phrase_names(
+        texts, labels, centres=centres, embed=embed, cover_weight=0.0, contrast=0.5
+    )
+    assert contrasted[0].name == "Beløb"
