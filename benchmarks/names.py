@@ -77,8 +77,10 @@ def measure(db_path: Path, min_calls: int) -> pl.DataFrame:
             )
         )
     per_lang = {(int(r), str(lang)): str(n) for r, lang, n in names.iter_rows()}
+    # A reader of nynorsk is shown the bokmål name, as the product shows it.
+    read_as = {"nn": "nb", "no": "nb"}
     shown = [
-        human or per_lang.get((int(rid), lang)) or label
+        human or per_lang.get((int(rid), read_as.get(lang, lang))) or label
         for rid, lang, label, human in calls.select(
             "reason_id", "language", "label", "human"
         ).iter_rows()

@@ -446,8 +446,8 @@ def language_names(
     For each language of `NAME_LANGUAGES`, the reasons with at least `min_calls` calls in it are
     named from those calls alone (`phrase_names` on the language's texts, so a phrase's
     precision is measured against the other reasons' calls in the same language). Every reason
-    in `default_names` also gets a row in `DEFAULT_LANGUAGE` with its default name's share of
-    all its calls.
+    of `default_names` with calls also gets a row in `DEFAULT_LANGUAGE`: its default name,
+    or a name chosen afresh from all its calls where that covers more of them, with its share.
 
     Args:
         texts: the (redacted) reason texts of the window.
@@ -469,14 +469,30 @@ def language_names(
     ids = np.asarray(labels)
     langs = np.asarray([name_language(lang) or "" for lang in languages], dtype=object)
     stems = [content_stems(t) for t in texts]
-    rows: list[dict[str, object]] = []
-    for rid, default in sorted(default_names.items()):
-        members = np.flatnonzero(ids == rid)
-        if members.size == 0:
-            continue
-        share = name_share(default, [stems[i] for i in members])
-        rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, int(members.size), share, weak_share))
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    present = [r for r in default_names if (ids == r).any()]
+    # The default name is named afresh from all the reason's calls, and replaces the stored one
+    # where it covers more of them (so a name follows what the calls are about, and does not
+    # change for nothing).
+    fresh = phrase_names(
+        texts,
+        ids,
+        centres={r: _unit_mean(unit[ids == r]) for r in present},
+        embed=embed,
+        max_words=max_words,
+        candidates=candidates,
+        cover_weight=cover_weight,
+        contrast=contrast,
+    )
+    rows: list[dict[str, object]] = []
+    for rid in sorted(present):
+        members = [stems[i] for i in np.flatnonzero(ids == rid)]
+        default = default_names[rid]
+        share = name_share(default, members)
+        new = fresh.get(rid)
+        if new is not None and new.share > share:
+            default, share = new.name, new.share
+        rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, len(members), share, weak_share))
     for lang in NAME_LANGUAGES:
         subset = np.flatnonzero(langs == lang)
         if subset.size == 0:

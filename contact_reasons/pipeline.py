@@ -15,6 +15,7 @@ each stage as a Prefect task.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -267,6 +268,9 @@ def run_weekly(
         (lambda phrases: embedder.embed(phrases, kind="query"))
         if settings.cluster.label_phrases
         else None,
+    )
+    change = dataclasses.replace(
+        change, catalogue=weekly.renamed_catalogue(change.catalogue, names)
     )
     week_table = t(
         "stats",

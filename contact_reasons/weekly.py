@@ -20,7 +20,7 @@ from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
 from contact_reasons.language import add_detected_language
-from contact_reasons.naming import language_names
+from contact_reasons.naming import DEFAULT_LANGUAGE, language_names
 from contact_reasons.stats import UNEXPLAINED_ID, iso_week
 from contact_reasons.storage import RunResults
 from contact_reasons.transcripts import add_reason_text
@@ -179,6 +179,23 @@ def reason_names(
         cover_weight=settings.label_cover_weight,
         contrast=settings.label_contrast,
     )
+
+
+def renamed_catalogue(catalogue: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """The catalogue with each reason's generated name as `reason_names` holds its default.
+
+    A human name stays the label (`label` is the human name, else the generated one).
+    """
+    default = names.filter(pl.col("language") == DEFAULT_LANGUAGE)
+    fresh = dict(zip(default["reason_id"].to_list(), default["name"].to_list(), strict=True))
+    if not fresh:
+        return catalogue
+    generated = [
+        fresh.get(int(r), g)
+        for r, g in zip(catalogue["reason_id"], catalogue["generated_name"], strict=True)
+    ]
+    out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
+    return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
 
 
 def collect_results(

@@ -263,3 +263,35 @@ def test_contrast_prefers_the_phrase_that_fits_no_neighbour():
         texts, labels, centres=centres, embed=embed, cover_weight=0.0, contrast=0.5
     )
     assert contrasted[0].name == "Beløb"
+
+
+def test_a_stored_name_few_calls_use_is_replaced_by_one_that_covers_more():
+    names = language_names(
+        TEXTS, LANGS, LABELS_, _vectors(LABELS_), {0: "Kørekort før jul", 1: "Kort spærret"}
+    )
+    default = names.filter(pl.col("language") == DEFAULT_LANGUAGE)
+    got = dict(zip(default["reason_id"], default["name"], strict=True))
+    assert got[0] != "Kørekort før jul"
+    assert got[1] == "Kort spærret"  # nothing covers more of its calls: it stays
+    share = dict(zip(default["reason_id"], default["share"], strict=True))
+    assert share[0] >= 4 / 7 - 1e-4
+
+
+def test_renamed_catalogue_keeps_a_human_name_as_the_label():
+    from contact_reasons.weekly import renamed_catalogue
+
+    catalogue = pl.DataFrame(
+        {
+            "reason_id": [1, 2, 3],
+            "generated_name": ["Kørekort før jul", "Pårørende ringer for mor", "Måler"],
+            "name": [None, "Medicin til forældre", None],
+            "label": ["Kørekort før jul", "Medicin til forældre", "Måler"],
+        },
+        schema_overrides={"name": pl.String},
+    )
+    names = pl.DataFrame(
+        {"reason_id": [1, 2], "language": ["all", "all"], "name": ["Åbent i julen", "Medicin"]}
+    )
+    out = renamed_catalogue(catalogue, names)
+    assert out["generated_name"].to_list() == ["Åbent i julen", "Medicin", "Måler"]
+    assert out["label"].to_list() == ["Åbent i julen", "Medicin til forældre", "Måler"]
