@@ -440,14 +440,15 @@ def language_names(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    rename: bool = True,
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
 
     For each language of `NAME_LANGUAGES`, the reasons with at least `min_calls` calls in it are
     named from those calls alone (`phrase_names` on the language's texts, so a phrase's
     precision is measured against the other reasons' calls in the same language). Every reason
-    of `default_names` with calls also gets a row in `DEFAULT_LANGUAGE`: its default name,
-    or a name chosen afresh from all its calls where that covers more of them, with its share.
+    of `default_names` with calls also gets a row in `DEFAULT_LANGUAGE`: its default name, or
+    (with `rename`) a name chosen afresh from all its calls where that covers more of them.
 
     Args:
         texts: the (redacted) reason texts of the window.
@@ -462,6 +463,9 @@ def language_names(
         candidates: as `phrase_names`.
         cover_weight: as `phrase_names`.
         contrast: as `phrase_names` (against the language's other named reasons).
+        rename: name the reasons afresh over all their calls, and keep a fresh default name
+            where it covers more calls than the given one (a refit); else the default names
+            stay as given (a weekly update keeps names, as it keeps ids).
 
     Returns:
         A frame with `NAMES_SCHEMA`'s columns, by reason and language.
@@ -474,15 +478,19 @@ def language_names(
     # The default name is named afresh from all the reason's calls, and replaces the stored one
     # where it covers more of them (so a name follows what the calls are about, and does not
     # change for nothing).
-    fresh = phrase_names(
-        texts,
-        ids,
-        centres={r: _unit_mean(unit[ids == r]) for r in present},
-        embed=embed,
-        max_words=max_words,
-        candidates=candidates,
-        cover_weight=cover_weight,
-        contrast=contrast,
+    fresh = (
+        phrase_names(
+            texts,
+            ids,
+            centres={r: _unit_mean(unit[ids == r]) for r in present},
+            embed=embed,
+            max_words=max_words,
+            candidates=candidates,
+            cover_weight=cover_weight,
+            contrast=contrast,
+        )
+        if rename
+        else {}
     )
     rows: list[dict[str, object]] = []
     for rid in sorted(present):

@@ -268,6 +268,7 @@ def run_weekly(
         (lambda phrases: embedder.embed(phrases, kind="query"))
         if settings.cluster.label_phrases
         else None,
+        rename=mode == "refit",
     )
     change = dataclasses.replace(
         change, catalogue=weekly.renamed_catalogue(change.catalogue, names)

@@ -147,8 +147,12 @@ def reason_names(
     catalogue: pl.DataFrame,
     settings: ClusterSettings,
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    rename: bool = False,
 ) -> pl.DataFrame:
     """Each reason's name per language and the evidence of its names (`reason_names` rows).
+
+    With `rename` (a refit), a reason's default name is chosen afresh where that covers more of
+    its calls (`renamed_catalogue` then writes it to the catalogue).
 
     Named from the window's calls with their current reasons (`naming.language_names`); the
     default name measured is the generated one (a human name is a person's choice).
@@ -178,6 +182,7 @@ def reason_names(
         candidates=settings.label_candidates,
         cover_weight=settings.label_cover_weight,
         contrast=settings.label_contrast,
+        rename=rename,
     )
 
 
