@@ -275,6 +275,10 @@ def test_a_stored_name_few_calls_use_is_replaced_by_one_that_covers_more():
     assert got[1] == "Kort spærret"  # nothing covers more of its calls: it stays
     share = dict(zip(default["reason_id"], default["share"], strict=True))
     assert share[0] >= 4 / 7 - 1e-4
+    # A name that says when (or who calls) gives way even to one covering no more calls.
+    when = language_names(TEXTS, LANGS, LABELS_, _vectors(LABELS_), {0: "Pakke ventet torsdag"})
+    renamed = when.filter(pl.col("language") == DEFAULT_LANGUAGE)["name"][0]
+    assert "torsdag" not in renamed.lower()
     # A weekly update keeps names as it keeps ids; only a refit renames.
     kept = language_names(
         TEXTS, LANGS, LABELS_, _vectors(LABELS_), {0: "Kørekort før jul"}, rename=False
