@@ -498,7 +498,9 @@ def language_names(
         default = default_names[rid]
         share = name_share(default, members)
         new = fresh.get(rid)
-        if new is not None and (new.share > share or _better_subject(new.name, default)):
+        # A who-or-when name gives way only to one that is not weak evidence itself.
+        better = _better_subject(new.name, default) and new.share >= weak_share if new else False
+        if new is not None and (new.share > share or better):
             default, share = new.name, new.share
         rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, len(members), share, weak_share))
     for lang in NAME_LANGUAGES:
