@@ -707,6 +707,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="run only the seeded protocol (first model) and replace its section in --output",
     )
+    parser.add_argument(
+        "--names-only",
+        action="store_true",
+        help="only the default run and its name accuracy (printed; --output is not written)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -742,6 +747,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             name_rows.append(
                 score_names(name, model, frame, found, embedder, name_tables.get(name))
             )
+            if args.names_only:
+                r = name_rows[-1]
+                print(f"  name accuracy {r['phrase']:.3f} (keyword names {r['keyword']:.3f})")
+                continue
             for method, run in (
                 ("ours (default)", lambda: (found.labels, ours_s)),  # noqa: B023
                 (
@@ -765,6 +774,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"ACC {row['accuracy']:.3f} reasons {row['reasons']} "
                     f"outliers {100 * float(row['outlier_share']):.1f} % ({seconds:.1f} s)"  # type: ignore[arg-type]
                 )
+    if args.names_only:
+        print(markdown([], "", None, name_rows))
+        return 0
     timing: dict[str, object] | None = None
     if not args.no_timing:
         embedder = load_text_embedder(models[0])

@@ -137,6 +137,15 @@ def _parser() -> argparse.ArgumentParser:
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
     faq.add_argument("--top", type=int, default=15)
+    for p in (rep, faq):
+        p.add_argument(
+            "--language",
+            choices=["da", "nb", "en"],
+            default=None,
+            help="show reason names in this language where a reason has one "
+            "(default: report.language from --config, else the default name)",
+        )
+        p.add_argument("--config", type=Path, default=None, help="settings TOML file")
     return parser
 
 
@@ -263,18 +272,19 @@ def _dispatch(args: argparse.Namespace) -> int:
     from contact_reasons import report
     from contact_reasons.storage import Database
 
+    language = args.language or load_settings(args.config).report.language
     with Database(args.db, read_only=True) as db:
         if args.command == "report" and args.format in ("html", "xlsx"):
-            _write_report(db, args)
+            _write_report(db, args, language)
         elif args.command == "report":
-            week, table = report.top_reasons(db, args.week)
+            week, table = report.top_reasons(db, args.week, language)
             _out(report.render_top_reasons(week, table, args.format, args.top))
         else:
-            _out(report.render_faq_gaps(report.faq_gaps(db), args.format, args.top))
+            _out(report.render_faq_gaps(report.faq_gaps(db, language), args.format, args.top))
     return 0
 
 
-def _write_report(db: Database, args: argparse.Namespace) -> None:
+def _write_report(db: Database, args: argparse.Namespace, language: str | None) -> None:
     from contact_reasons import report
     from contact_reasons.report_html import render_html
 
@@ -282,9 +292,9 @@ def _write_report(db: Database, args: argparse.Namespace) -> None:
         raise ContactReasonsError(f"report --format {args.format} needs --output FILE")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if args.format == "xlsx":
-        week = report.write_xlsx(db, args.week, args.output)
+        week = report.write_xlsx(db, args.week, args.output, language)
     else:
-        page = render_html(db, args.week)
+        page = render_html(db, args.week, language=language)
         partial = args.output.with_name(args.output.name + ".partial")
         partial.write_text(page, encoding="utf-8")
         partial.replace(args.output)

@@ -544,6 +544,8 @@ def discover_reasons(
             embed=embed,
             max_words=settings.label_max_words,
             candidates=settings.label_candidates,
+            cover_weight=settings.label_cover_weight,
+            contrast=settings.label_contrast,
         )
         named = named.with_columns(
             pl.Series(

@@ -63,5 +63,19 @@ class ClusterSettings(BaseModel):
     """Longest phrase considered for a label (a fragment may be completed to six words)."""
     label_candidates: int = Field(default=10, ge=1, le=50)
     """Best-ranked phrases per reason compared with its centre (each is embedded once)."""
+    label_cover_weight: float = Field(default=1.0, ge=0.0, le=10.0)
+    """How much the share of a reason's calls a phrase covers counts against its closeness to
+    the reason's centre when a name is chosen (0: the closest phrase; see
+    `naming.choose_name`)."""
+    label_contrast: float = Field(default=0.5, ge=0.0, le=2.0)
+    """A phrase's closeness to its reason is its cosine to the reason's centre less this times
+    its highest cosine to another reason's centre (a phrase that fits a neighbour as well names
+    neither)."""
+    name_min_calls: int = Field(default=5, ge=1)
+    """Calls a reason needs in a language (da, nb, en) for a name of its own in it
+    (`reason_names`); with fewer, readers of that language get the default name."""
+    name_weak_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    """A name that shares a content word with less than this share of its calls is marked as
+    weak evidence in reports."""
     label_terms: int = Field(default=2, ge=1, le=4)
     """Keywords joined into a keyword label ('card arrival / card delivery')."""

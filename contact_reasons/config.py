@@ -217,6 +217,15 @@ class ScaleOutSettings(_Section):
     """Calls (or texts) per batch handed to a worker."""
 
 
+class ReportSettings(_Section):
+    """What reports show (terminal, HTML, xlsx), FAQ titles and Prefect artifacts."""
+
+    language: Literal["da", "nb", "en"] | None = None
+    """Show each reason's name in this language (`reason_names`), where it has one; None, or a
+    reason without a name in it, shows the default name (`reasons.label`). A human name
+    (`contact-reasons reasons rename`) always wins."""
+
+
 class Settings(_Section):
     """All settings of a contact-reasons run."""
 
@@ -230,6 +239,7 @@ class Settings(_Section):
     faq: FaqSettings = FaqSettings()
     storage: StorageSettings = StorageSettings()
     scale_out: ScaleOutSettings = ScaleOutSettings()
+    report: ReportSettings = ReportSettings()
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
         """Return new settings with nested overrides applied (e.g. from a deployment)."""

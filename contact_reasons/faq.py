@@ -208,6 +208,7 @@ def faq_recommendations(
     unit_vectors: np.ndarray,
     settings: FaqSettings,
     weeks: int,
+    language: str | None = None,
 ) -> pl.DataFrame:
     """One row per FAQ-worthy reason: its kind of gap and what a web team needs to act on it.
 
@@ -221,6 +222,8 @@ def faq_recommendations(
         unit_vectors: normalised passage vectors of the units, rows aligned with `units`.
         settings: calibration levels and the savings assumptions.
         weeks: weeks the calls span, to turn counts into calls a week.
+        language: the report language (`report.language`): a reason with calls in it gets its
+            suggested title from those callers' questions; else from its main language's.
 
     Returns:
         Rows ranked by estimated calls saved a week (gaps first, `covered` reasons last), with
@@ -261,7 +264,12 @@ def faq_recommendations(
     rows = []
     for (reason_id,), mine in frame.group_by("reason_id", maintain_order=True):
         row = _recommend(
-            int(reason_id), str(info[reason_id].get("label") or ""), mine, units, settings
+            int(reason_id),
+            str(info[reason_id].get("label") or ""),
+            mine,
+            units,
+            settings,
+            language,
         )
         row |= _volume(mine, all_weeks, weeks, row["page_date"])
         row["key_terms"] = _key_terms(mine, document_freq, settings.key_terms)
@@ -290,7 +298,12 @@ _KIND_ORDER = {"new_page": 0, "improve_page": 1, "findability": 2, "covered": 3}
 
 
 def _recommend(
-    reason_id: int, label: str, mine: pl.DataFrame, units: pl.DataFrame, settings: FaqSettings
+    reason_id: int,
+    label: str,
+    mine: pl.DataFrame,
+    units: pl.DataFrame,
+    settings: FaqSettings,
+    preferred: str | None = None,
 ) -> dict:
     n = mine.height
     coverage = float(mine["answered"].cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
@@ -303,6 +316,8 @@ def _recommend(
         best = max(counts, key=lambda i: (counts[i], -i))
     languages = _languages(mine)
     language = languages[0][0] if languages else None
+    if preferred is not None and any(lang == preferred for lang, _ in languages):
+        language = preferred  # the readers' language, where the reason's callers use it
     questions = _in_language(_questions(mine, language)[:40], language)
     phrasings = _phrasings(mine, settings.phrasings_per_reason)
     best_unit = units.row(best, named=True) if best is not None else {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -197,6 +198,187 @@ def phrase_candidates(
     return ranked
 
 
+# Words that say who calls or when, not why ("pårørende", "kunde", "torsdag", "før jul"): a
+# phrase made only of them is no name while another candidate exists, and one that holds any
+# of them ranks lower.
+_WHO_WORDS = frozenset(
+    """
+    pårørende pårørande kunde kunden kunder kundens kunderne customer customers customer's
+    caller callers client clients innringer innringeren borger borgeren borgere patient
+    patienten pasient pasienten mor moren mother mum mom far faren father dad datter datteren
+    daughter søn sønn sønnen son bror søster brother sister kone konen wife mand manden mann
+    mannen husband ægtefælle ektefelle ektefellen partner nabo naboen neighbour neighbor
+    ringer ringte ringede ringet calls called calling caller henvender henvendte kontakter
+    kontaktede kontaktet contacted
+    """.split()
+)
+_TIME_WORDS = frozenset(
+    """
+    mandag tirsdag onsdag torsdag fredag lørdag søndag monday tuesday wednesday thursday
+    friday saturday sunday mandagen tirsdagen onsdagen torsdagen fredagen lørdagen søndagen
+    idag igår imorgen today yesterday tomorrow morgen morgenen i_dag aften aftenen kveld
+    kvelden evening morning formiddag eftermiddag ettermiddag afternoon weekend weekenden
+    helg helgen jul julen jula christmas xmas nytår nyttår nytårsaften nyttårsaften påske
+    påsken easter sommer sommeren summer vinter vinteren winter januar februar marts mars
+    april maj mai juni juli august september oktober november december desember january
+    february march may june july october uge ugen uke uken week
+    """.split()
+)
+
+
+def who_or_time(word: str) -> bool:
+    """True for a word that names who calls or only a time ('pårørende', 'torsdag', 'jul')."""
+    low = word.lower()
+    return low in _WHO_WORDS or low in _TIME_WORDS
+
+
+def _content_words(phrase: str) -> list[str]:
+    return [w for w in _WORD.findall(phrase) if w.lower() not in STOP_WORDS]
+
+
+def about_nothing(phrase: str) -> bool:
+    """True when the phrase's content words all say who calls or when: no reason's name.
+
+    'Pårørende ringer for mor', 'før jul', 'Customer called Thursday'.
+    """
+    words = _content_words(phrase)
+    return not words or all(who_or_time(w) for w in words)
+
+
+# Evidence is measured as issue 19 defines it (and `benchmarks/names.py` counts it): a call is
+# covered when its text shares a content word with the name, words of at least four letters
+# compared on their first five.
+_EVIDENCE_WORD = re.compile(r"[^\W\d_]+")
+
+
+def content_stems(text: str) -> frozenset[str]:
+    """First five letters of each word of at least four letters, lower-cased."""
+    return frozenset(w[:5] for w in _EVIDENCE_WORD.findall(text.lower()) if len(w) >= 4)
+
+
+def name_share(name: str, stems: Sequence[frozenset[str]]) -> float:
+    """Share of the texts (given as `content_stems`) that share a content word with `name`."""
+    own = content_stems(name)
+    if not stems:
+        return 0.0
+    return sum(bool(own & s) for s in stems) / len(stems)
+
+
+@dataclass(frozen=True)
+class Name:
+    """A reason's name and the share of its calls the name covers (its evidence)."""
+
+    name: str
+    share: float
+    calls: int
+
+
+def choose_name(
+    phrases: Sequence[str],
+    stems: Sequence[frozenset[str]],
+    sims: Sequence[float] | np.ndarray | None = None,
+    *,
+    cover_weight: float = 1.0,
+) -> tuple[str, float]:
+    """Pick one of a reason's ranked phrases: close to its centre and covering its calls.
+
+    Each candidate scores its rank's closeness to the reason's centre (`sims`, cosines; without
+    them, its rank) plus `cover_weight` times the share of the reason's calls it covers, both
+    scaled to 0..1 over the candidates. Phrases that only say who calls or when lose to any
+    other ('Pårørende ringer for mor', 'Pakke ventet torsdag' against 'Pakke ikke modtaget').
+
+    Returns:
+        The chosen phrase (capitalised) and its share.
+    """
+    if not phrases:
+        raise ValueError("no phrases to choose from")
+    shares = np.asarray([name_share(p, stems) for p in phrases])
+    if sims is None:
+        close = np.linspace(1.0, 0.0, num=len(phrases)) if len(phrases) > 1 else np.ones(1)
+    else:
+        close = np.asarray(sims, dtype=np.float64)
+    close = _scaled(close)
+    score = close + cover_weight * _scaled(shares)
+    penalty = np.asarray(
+        [
+            2.0 if about_nothing(p) else (0.5 if any(map(who_or_time, p.split())) else 0.0)
+            for p in phrases
+        ]
+    )
+    best = int(np.argmax(score - penalty))
+    label = phrases[best]
+    return label[:1].upper() + label[1:], float(shares[best])
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    low, high = float(values.min()), float(values.max())
+    if high - low < 1e-12:
+        return np.zeros_like(values, dtype=np.float64)
+    return (values - low) / (high - low)
+
+
+def phrase_names(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    *,
+    centres: dict[int, np.ndarray] | None = None,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    max_words: int = 4,
+    candidates: int = 10,
+    cover_weight: float = 1.0,
+    contrast: float = 0.0,
+) -> dict[int, Name]:
+    """Name each reason with one of its phrases, with the share of its texts the name covers.
+
+    Args:
+        texts: the (redacted) texts.
+        labels: each text's reason id (-1 unexplained).
+        centres: reason id -> unit centre of its texts' vectors; with `embed`, closeness to the
+            centre counts (see `choose_name`), else the phrases' rank.
+        embed: embeds a list of phrases with the model that embedded the texts (one call).
+        max_words: longest n-gram considered (completion may add up to six words in all).
+        candidates: phrases per reason considered.
+        cover_weight: weight of coverage against closeness (`choose_name`).
+        contrast: closeness is the cosine to the reason's centre less this times the highest
+            cosine to another reason's centre: a phrase that could name a neighbour too is
+            less of a name for this one.
+
+    Returns:
+        reason id -> `Name`; reasons without a phrase are missing.
+    """
+    ids = np.asarray(labels)
+    ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates)
+    sims: dict[int, np.ndarray] = {}
+    if embed is not None and centres:
+        pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
+        if pool:
+            vectors = np.asarray(embed(pool), dtype=np.float32)
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            index = {p: i for i, p in enumerate(pool)}
+            order = sorted(centres)
+            matrix = np.stack([centres[r] for r in order])
+            column = {r: i for i, r in enumerate(order)}
+            for rid, phrases in ranked.items():
+                # Centres from another model (another width) cannot be compared: keep the rank.
+                if phrases and rid in centres and vectors.shape[1] == matrix.shape[1]:
+                    all_sims = vectors[[index[p] for p in phrases]] @ matrix.T
+                    own = all_sims[:, column[rid]]
+                    others = np.delete(all_sims, column[rid], axis=1)
+                    if contrast and others.shape[1]:
+                        own = own - contrast * others.max(axis=1)
+                    sims[rid] = own
+    stems = [content_stems(t) for t in texts]
+    out: dict[int, Name] = {}
+    for rid, phrases in ranked.items():
+        if not phrases:
+            continue
+        rows = np.flatnonzero(ids == rid)
+        member = [stems[i] for i in rows]
+        name, share = choose_name(phrases, member, sims.get(rid), cover_weight=cover_weight)
+        out[rid] = Name(name, share, int(rows.size))
+    return out
+
+
 def phrase_labels(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
@@ -205,33 +387,234 @@ def phrase_labels(
     embed: Callable[[list[str]], np.ndarray] | None = None,
     max_words: int = 4,
     candidates: int = 10,
+    cover_weight: float = 1.0,
+    contrast: float = 0.0,
 ) -> dict[int, str]:
-    """Label each reason with one of its phrases (see the module docstring).
+    """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
+    named = phrase_names(
+        texts,
+        labels,
+        centres=centres,
+        embed=embed,
+        max_words=max_words,
+        candidates=candidates,
+        cover_weight=cover_weight,
+        contrast=contrast,
+    )
+    return {rid: n.name for rid, n in named.items()}
+
+
+NAME_LANGUAGES = ("da", "nb", "en")
+"""Languages a reason is named in (`report.language`)."""
+_NAME_LANGUAGE = {"da": "da", "nb": "nb", "nn": "nb", "no": "nb", "en": "en"}
+"""A detected language -> the language of the name its readers get (nynorsk reads bokmål)."""
+DEFAULT_LANGUAGE = "all"
+"""`reason_names.language` of the default name (`reasons.label`), measured over all calls."""
+
+NAMES_SCHEMA = {
+    "reason_id": pl.Int32,
+    "language": pl.String,
+    "name": pl.String,
+    "calls": pl.Int64,
+    "share": pl.Float64,
+    "weak": pl.Boolean,
+}
+
+
+def name_language(detected: str | None) -> str | None:
+    """The name language for a call's detected language ('nn' -> 'nb'); None when unnamed."""
+    return _NAME_LANGUAGE.get(detected or "")
+
+
+def language_names(
+    texts: Sequence[str],
+    languages: Sequence[str | None],
+    labels: Sequence[int] | np.ndarray,
+    vectors: np.ndarray,
+    default_names: dict[int, str],
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    min_calls: int = 5,
+    weak_share: float = 0.2,
+    max_words: int = 4,
+    candidates: int = 10,
+    cover_weight: float = 1.0,
+    contrast: float = 0.0,
+    rename: bool = True,
+) -> pl.DataFrame:
+    """A name per reason and language, and the evidence of each name and of the default one.
+
+    For each language of `NAME_LANGUAGES`, the reasons with at least `min_calls` calls in it are
+    named from those calls alone (`phrase_names` on the language's texts, so a phrase's
+    precision is measured against the other reasons' calls in the same language). Every reason
+    of `default_names` with calls also gets a row in `DEFAULT_LANGUAGE`: its default name, or
+    (with `rename`) a name chosen afresh from all its calls where that covers more of them.
 
     Args:
-        texts: the (redacted) texts.
+        texts: the (redacted) reason texts of the window.
+        languages: each text's detected language.
         labels: each text's reason id (-1 unexplained).
-        centres: reason id -> unit centre of its texts' vectors; with `embed`, the candidate
-            closest to the centre wins, else the best-ranked one.
-        embed: embeds a list of phrases with the model that embedded the texts (one call).
-        max_words: longest n-gram considered (completion may add up to six words in all).
-        candidates: phrases per reason compared with the centre.
+        vectors: the texts' embeddings (rows as `texts`).
+        default_names: reason id -> its default name (`reasons.label`).
+        embed: embeds phrases with the texts' model; None ranks by phrase rank and coverage.
+        min_calls: calls a reason needs in a language for a name in it.
+        weak_share: a name covering less than this share of its calls is `weak`.
+        max_words: as `phrase_names`.
+        candidates: as `phrase_names`.
+        cover_weight: as `phrase_names`.
+        contrast: as `phrase_names` (against the language's other named reasons).
+        rename: name the reasons afresh over all their calls, and keep a fresh default name
+            where it covers more calls than the given one (a refit); else the default names
+            stay as given (a weekly update keeps names, as it keeps ids).
 
     Returns:
-        reason id -> label with a capital first letter; reasons without a phrase are missing.
+        A frame with `NAMES_SCHEMA`'s columns, by reason and language.
     """
-    ranked = phrase_candidates(texts, labels, max_words=max_words, per_reason=candidates)
-    chosen = {rid: phrases[0] for rid, phrases in ranked.items() if phrases}
-    if embed is not None and centres:
-        pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
-        if pool:
-            vectors = np.asarray(embed(pool), dtype=np.float32)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-            index = {p: i for i, p in enumerate(pool)}
-            width = next(iter(centres.values())).shape[0]
-            for rid, phrases in ranked.items():
-                # Centres from another model (another width) cannot be compared: keep the rank.
-                if phrases and rid in centres and vectors.shape[1] == width:
-                    sims = vectors[[index[p] for p in phrases]] @ centres[rid]
-                    chosen[rid] = phrases[int(np.argmax(sims))]
-    return {rid: label[:1].upper() + label[1:] for rid, label in chosen.items()}
+    ids = np.asarray(labels)
+    langs = np.asarray([name_language(lang) or "" for lang in languages], dtype=object)
+    stems = [content_stems(t) for t in texts]
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    present = [r for r in default_names if (ids == r).any()]
+    # The default name is named afresh from all the reason's calls, and replaces the stored one
+    # where it covers more of them (so a name follows what the calls are about, and does not
+    # change for nothing).
+    fresh = (
+        phrase_names(
+            texts,
+            ids,
+            centres={r: _unit_mean(unit[ids == r]) for r in present},
+            embed=embed,
+            max_words=max_words,
+            candidates=candidates,
+            cover_weight=cover_weight,
+            contrast=contrast,
+        )
+        if rename
+        else {}
+    )
+    rows: list[dict[str, object]] = []
+    for rid in sorted(present):
+        members = [stems[i] for i in np.flatnonzero(ids == rid)]
+        default = default_names[rid]
+        share = name_share(default, members)
+        new = fresh.get(rid)
+        # A who-or-when name gives way only to one that is not weak evidence itself.
+        better = _better_subject(new.name, default) and new.share >= weak_share if new else False
+        if new is not None and (new.share > share or better):
+            default, share = new.name, new.share
+        rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, len(members), share, weak_share))
+    for lang in NAME_LANGUAGES:
+        subset = np.flatnonzero(langs == lang)
+        if subset.size == 0:
+            continue
+        sub_ids = ids[subset]
+        counts = Counter(int(r) for r in sub_ids.tolist() if r != -1)
+        named = [r for r, n in counts.items() if n >= min_calls and r in default_names]
+        if not named:
+            continue
+        # Reasons with too few calls in the language still compete for its phrases' precision.
+        centres = {r: _unit_mean(unit[subset[sub_ids == r]]) for r in named}
+        found = phrase_names(
+            [texts[i] for i in subset.tolist()],
+            sub_ids,
+            centres=centres,
+            embed=embed,
+            max_words=max_words,
+            candidates=candidates,
+            cover_weight=cover_weight,
+            contrast=contrast,
+        )
+        for rid in sorted(named):
+            if rid in found:
+                n = found[rid]
+                rows.append(_name_row(rid, lang, n.name, n.calls, n.share, weak_share))
+    return pl.DataFrame(rows, schema=NAMES_SCHEMA).sort("reason_id", "language")
+
+
+def _better_subject(new: str, old: str) -> bool:
+    """True when `old` says who calls or when and `new` does not: a name says why.
+
+    'Pårørende ringer for mor', 'Pakke ventet torsdag' give way at some cost in coverage.
+    """
+
+    def who_when(name: str) -> bool:
+        return any(who_or_time(w) for w in _content_words(name))
+
+    return who_when(old) and not who_when(new)
+
+
+def _unit_mean(rows: np.ndarray) -> np.ndarray:
+    mean = rows.mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
+def _name_row(
+    rid: int, lang: str, name: str, calls: int, share: float, weak_share: float
+) -> dict[str, object]:
+    return {
+        "reason_id": rid,
+        "language": lang,
+        "name": name,
+        "calls": calls,
+        "share": round(share, 4),
+        "weak": share < weak_share,
+    }
+
+
+def shown_names(
+    reasons: pl.DataFrame, names: pl.DataFrame | None, language: str | None
+) -> pl.DataFrame:
+    """The name a reader of `language` is shown for each reason, with its evidence.
+
+    A human name (`reasons.name`) always wins and carries no evidence share (a person chose
+    it); else the reason's name in `language` (`reason_names`); else the default name
+    (`reasons.label`) with the evidence measured over all its calls.
+
+    Args:
+        reasons: `reason_id`, `label` and, when curated, `name` (the human name).
+        names: `reason_names` rows (NAMES_SCHEMA); None when there are none.
+        language: da, nb or en; None shows the default name.
+
+    Returns:
+        `reason_id`, `label` (the name shown), `name_share` (null when unknown) and
+        `weak_name` (true when the evidence is weak).
+    """
+    by: dict[tuple[int, str], dict[str, object]] = {}
+    if names is not None:
+        for row in names.iter_rows(named=True):
+            by[(int(row["reason_id"]), str(row["language"]))] = row
+    human = reasons["name"].to_list() if "name" in reasons.columns else [None] * reasons.height
+    rows = []
+    for rid, label, person in zip(
+        reasons["reason_id"].to_list(), reasons["label"].to_list(), human, strict=True
+    ):
+        rid = int(rid)
+        shown: dict[str, object] = {"reason_id": rid, "label": label, "name_share": None}
+        shown["weak_name"] = False
+        own = by.get((rid, language)) if language else None
+        default = by.get((rid, DEFAULT_LANGUAGE))
+        if person:
+            shown["label"] = person
+        elif own is not None:
+            shown |= {"label": own["name"], "name_share": own["share"], "weak_name": own["weak"]}
+        elif default is not None:
+            shown |= {"name_share": default["share"], "weak_name": default["weak"]}
+        rows.append(shown)
+    return pl.DataFrame(
+        rows,
+        schema={
+            "reason_id": pl.Int64,
+            "label": pl.String,
+            "name_share": pl.Float64,
+            "weak_name": pl.Boolean,
+        },
+    )
+
+
+WEAK_MARKER = " (?)"
+"""Appended to a name shown with weak evidence: few of its calls use the name's words."""
+
+
+def mark_weak(label: str, weak: bool | None) -> str:
+    """The label as a report shows it: `WEAK_MARKER` after a name with weak evidence."""
+    return f"{label}{WEAK_MARKER}" if weak else label

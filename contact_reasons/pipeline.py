@@ -15,6 +15,7 @@ each stage as a Prefect task.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,7 @@ from contact_reasons.embed import (
     embed_with_cache,
     load_embedder,
 )
+from contact_reasons.naming import shown_names
 from contact_reasons.reason_model import model_path, save_reason_model
 from contact_reasons.scale_out import BatchMap, assign_in_batches
 from contact_reasons.storage import Database
@@ -96,6 +98,21 @@ def stored_embeddings(*parts: Embedded) -> Embedded:
 #: the largest columns (the reason text and the customer's words are kept), so a run reads
 #: little of the stored weeks.
 WINDOW_COLUMNS = [c for c in weekly.CALL_COLUMNS if c not in ("summary", "transcript")]
+
+
+def localised_labels(
+    catalogue: pl.DataFrame, names: pl.DataFrame, language: str | None
+) -> pl.DataFrame:
+    """The catalogue with `label` as a reader of `language` is shown it (`naming.shown_names`).
+
+    FAQ titles and labels are written in the report language this way; `reasons.label` itself
+    stays the default name.
+    """
+    if language is None or catalogue.height == 0:
+        return catalogue
+    keep = [c for c in ("reason_id", "label", "name") if c in catalogue.columns]
+    shown = shown_names(catalogue.select(keep), names, language)
+    return catalogue.with_columns(pl.Series("label", shown["label"].to_list(), dtype=pl.String))
 
 
 def select_window(
@@ -281,6 +298,22 @@ def run_weekly(
         missing = set(window["week"].unique().to_list()) - db.stats_weeks()
         stats_weeks = sorted(set(touched.unique().to_list()) | missing)
     call_reasons = change.call_reasons
+    names = t(
+        "names",
+        weekly.reason_names,
+        window,
+        vectors,
+        call_reasons,
+        change.catalogue,
+        settings.cluster,
+        (lambda phrases: embedder.embed(phrases, kind="query"))
+        if settings.cluster.label_phrases
+        else None,
+        rename=mode == "refit",
+    )
+    change = dataclasses.replace(
+        change, catalogue=weekly.renamed_catalogue(change.catalogue, names)
+    )
     week_table = t(
         "stats",
         stats.weekly_reason_stats,
@@ -302,7 +335,9 @@ def run_weekly(
     faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units))
     faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached)
     doc_vectors = faq_embedded.vectors
-    faq_reasons = change.catalogue.filter(pl.col("status") == "active")
+    faq_reasons = localised_labels(
+        change.catalogue.filter(pl.col("status") == "active"), names, settings.report.language
+    )
     in_faq = call_reasons["reason_id"].is_in(faq_reasons["reason_id"].to_list()).to_numpy()
     gaps = t(
         "faq_gaps",
@@ -315,6 +350,7 @@ def run_weekly(
         doc_vectors,
         settings.faq,
         max(window["week"].n_unique(), 1),
+        settings.report.language,
     )
     results, summary = weekly.collect_results(
         run_id=run_id,
@@ -332,6 +368,7 @@ def run_weekly(
         gaps=gaps,
         timings=t.seconds,
         alerts=week_alerts,
+        names=names,
     )
     summary["mode"] = mode
     start_write = time.perf_counter()

@@ -18,6 +18,7 @@ from rich.table import Table
 from contact_reasons.alerts import ALERT_SCHEMA
 from contact_reasons.alerts import markdown as alerts_md
 from contact_reasons.errors import StorageError
+from contact_reasons.naming import WEAK_MARKER, mark_weak, shown_names
 from contact_reasons.storage import Database
 
 ReportFormat = Literal["table", "csv", "json"]
@@ -25,8 +26,58 @@ FileFormat = Literal["html", "xlsx"]
 _WEEK = re.compile(r"^\d{4}-W\d{2}$")
 
 
-def top_reasons(db: Database, week: str | None = None) -> tuple[str, pl.DataFrame]:
+def reason_display(db: Database, language: str | None = None) -> pl.DataFrame:
+    """Each reason's name as reports show it to a reader of `language` (None: the default).
+
+    `reason_id`, `label` (a human name, else the name in `language`, else the default one; a
+    name with weak evidence carries `naming.WEAK_MARKER`), `name_share` and `weak_name`.
+    """
+    reasons = db.query("SELECT * FROM reasons")
+    keep = [c for c in ("reason_id", "label", "name") if c in reasons.columns]
+    names = db.query("SELECT * FROM reason_names") if _has_table(db, "reason_names") else None
+    shown = shown_names(reasons.select(keep), names, language)
+    marked = [
+        mark_weak(label, weak)
+        for label, weak in zip(shown["label"].to_list(), shown["weak_name"].to_list(), strict=True)
+    ]
+    return shown.with_columns(pl.Series("label", marked, dtype=pl.String))
+
+
+def localise(
+    db: Database, frame: pl.DataFrame, language: str | None, *, evidence: bool = False
+) -> pl.DataFrame:
+    """Replace `label` by the name shown to a reader of `language` (see `reason_display`).
+
+    Rows of reasons the catalogue lacks (the unexplained) keep their label. With `evidence`,
+    the `name_share` and `weak_name` columns are added.
+    """
+    if "reason_id" not in frame.columns or "label" not in frame.columns:
+        return frame
+    shown = reason_display(db, language).rename({"label": "_shown"})
+    dtype = frame.schema["reason_id"]
+    out = frame.join(
+        shown.with_columns(pl.col("reason_id").cast(dtype)),
+        on="reason_id",
+        how="left",
+        maintain_order="left",
+    ).with_columns(pl.coalesce("_shown", "label").alias("label"))
+    out = out.drop("_shown")
+    return out if evidence else out.drop("name_share", "weak_name")
+
+
+WEAK_NOTE = (
+    f"{WEAK_MARKER.strip()} after a name: weak evidence, few of the reason's calls use the "
+    "name's words (reason_names.share)"
+)
+
+
+def top_reasons(
+    db: Database, week: str | None = None, language: str | None = None
+) -> tuple[str, pl.DataFrame]:
     """Return the week (latest when None) and its reasons, most calls first, with examples.
+
+    Names are as a reader of `language` is shown them (`reason_display`), with their evidence
+    (`name_share`, `weak_name`).
 
     Raises:
         StorageError: the week is malformed or has no statistics.
@@ -80,7 +131,7 @@ def top_reasons(db: Database, week: str | None = None) -> tuple[str, pl.DataFram
             .alias("change_last_week_pct"),
         )
     )
-    return week, table
+    return week, localise(db, table, language, evidence=True)
 
 
 def render_top_reasons(
@@ -101,6 +152,7 @@ def render_top_reasons(
         "is_emerging",
         "p_value",
         "examples",
+        *[c for c in ("name_share", "weak_name") if c in table.columns],
     )
     if fmt == "json":
         return json.dumps({"week": week, "reasons": rows.to_dicts()}, ensure_ascii=False, indent=2)
@@ -159,6 +211,8 @@ def render_top_reasons(
         )
     else:
         lines.append("Emerging: none this week")
+    if "weak_name" in shown.columns and shown["weak_name"].fill_null(False).any():
+        lines.append(WEAK_NOTE)
     return "\n".join(lines)
 
 
@@ -169,9 +223,9 @@ def _rich_text(renderable: Table) -> str:
     return "\n".join(line.rstrip() for line in text.rstrip().splitlines())
 
 
-def faq_gaps(db: Database) -> pl.DataFrame:
-    """Return the stored FAQ recommendations, best first."""
-    return db.query("SELECT * FROM faq_recommendations ORDER BY rank")
+def faq_gaps(db: Database, language: str | None = None) -> pl.DataFrame:
+    """Return the stored FAQ recommendations, best first, names as `language` shows them."""
+    return localise(db, db.query("SELECT * FROM faq_recommendations ORDER BY rank"), language)
 
 
 _ACTIONS = {
@@ -334,29 +388,33 @@ def _has_table(db: Database, name: str) -> bool:
     return bool(found["n"][0])
 
 
-def week_alerts(db: Database, week: str | None = None, weeks: int = 1) -> pl.DataFrame:
+def week_alerts(
+    db: Database, week: str | None = None, weeks: int = 1, language: str | None = None
+) -> pl.DataFrame:
     """Return the stored alerts of `week` and the `weeks - 1` before it (all when None).
 
-    The latest week comes first, then by kind and strength.
+    The latest week comes first, then by kind and strength; names as `language` shows them.
     """
     if not _has_table(db, "alerts"):
         return pl.DataFrame(schema=ALERT_SCHEMA)
     if week is None:
-        return db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
-    return db.query(
+        found = db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
+        return localise(db, found, language)
+    found = db.query(
         "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats WHERE week <= ? "
         "ORDER BY week DESC LIMIT ?) "
         "SELECT a.* FROM alerts a JOIN w USING (week) "
         "ORDER BY a.week DESC, a.kind, a.q_value, a.reason_id",
         [week, weeks],
     )
+    return localise(db, found, language)
 
 
-def faq_gap_table(db: Database) -> pl.DataFrame:
+def faq_gap_table(db: Database, language: str | None = None) -> pl.DataFrame:
     """The FAQ gaps with the columns a reader needs, whichever of them the table has."""
     if not _has_table(db, "faq_recommendations"):
         return pl.DataFrame()
-    gaps = db.query("SELECT * FROM faq_recommendations")
+    gaps = localise(db, db.query("SELECT * FROM faq_recommendations"), language)
     if "recommendation" in gaps.columns:  # a covered reason is not a gap
         gaps = gaps.filter(pl.col("recommendation") != "covered")
     if "rank" in gaps.columns:
@@ -365,7 +423,9 @@ def faq_gap_table(db: Database) -> pl.DataFrame:
     return gaps.select(keep)
 
 
-def trend(db: Database, reason_ids: list[int], weeks: int = 12) -> pl.DataFrame:
+def trend(
+    db: Database, reason_ids: list[int], weeks: int = 12, language: str | None = None
+) -> pl.DataFrame:
     """Calls per week of the given reasons over the last `weeks` weeks (0 where none)."""
     counts = db.query(
         "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?) "
@@ -376,7 +436,7 @@ def trend(db: Database, reason_ids: list[int], weeks: int = 12) -> pl.DataFrame:
     shown = db.query(
         "SELECT DISTINCT week FROM weekly_reason_stats ORDER BY week DESC LIMIT ?", [weeks]
     )
-    labels = counts.group_by("reason_id").agg(pl.col("label").first())
+    labels = localise(db, counts.group_by("reason_id").agg(pl.col("label").first()), language)
     return (
         shown.join(labels, how="cross")
         .join(counts.select("week", "reason_id", "calls"), on=["week", "reason_id"], how="left")
@@ -386,9 +446,11 @@ def trend(db: Database, reason_ids: list[int], weeks: int = 12) -> pl.DataFrame:
     )
 
 
-def top_reasons_artifact(db: Database, top: int = 15) -> list[dict[str, Any]]:
+def top_reasons_artifact(
+    db: Database, top: int = 15, language: str | None = None
+) -> list[dict[str, Any]]:
     """The latest week's top reasons as rows for a Prefect table artifact."""
-    week, table = top_reasons(db)
+    week, table = top_reasons(db, language=language)
     rows = table.filter(pl.col("reason_id") != -1).head(top)
     return [
         {
@@ -404,15 +466,16 @@ def top_reasons_artifact(db: Database, top: int = 15) -> list[dict[str, Any]]:
     ]
 
 
-def alerts_markdown(db: Database, week: str | None = None) -> str:
+def alerts_markdown(db: Database, week: str | None = None, language: str | None = None) -> str:
     """The alerts of `week` (default: the latest) as Markdown, for the Prefect artifact."""
     week = week or db.latest_week()
-    return alerts_md(week_alerts(db, week) if week else pl.DataFrame(schema=ALERT_SCHEMA), week)
+    found = week_alerts(db, week, language=language) if week else pl.DataFrame(schema=ALERT_SCHEMA)
+    return alerts_md(found, week)
 
 
-def write_xlsx(db: Database, week: str | None, path: Path) -> str:
+def write_xlsx(db: Database, week: str | None, path: Path, language: str | None = None) -> str:
     """Write the report as an Excel workbook, one sheet per table; return the week."""
-    week, table = top_reasons(db, week)
+    week, table = top_reasons(db, week, language)
     top = table.select(
         "reason_id",
         "label",
@@ -424,11 +487,14 @@ def write_xlsx(db: Database, week: str | None, path: Path) -> str:
         "change_pct",
         "is_emerging",
         pl.col("examples").list.join(" | "),
+        "name_share",
     )
     ids = table.filter(pl.col("reason_id") != -1)["reason_id"].head(10).to_list()
-    trends = trend(db, ids).pivot(on="week", index=["reason_id", "label"], values="calls")
-    alerts = week_alerts(db, None)
-    gaps = faq_gap_table(db)
+    trends = trend(db, ids, language=language).pivot(
+        on="week", index=["reason_id", "label"], values="calls"
+    )
+    alerts = week_alerts(db, None, language=language)
+    gaps = faq_gap_table(db, language)
     if "customer_phrasings" in gaps.columns:
         gaps = gaps.with_columns(pl.col("customer_phrasings").list.join(" | "))
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,15 +29,30 @@ th { background: #f2f5f8; } td.num, th.num { text-align: right; white-space: now
 """
 
 
-def render_html(db: Database, week: str | None = None, top: int = 15, trend_top: int = 8) -> str:
-    """Return the report of `week` (default: the latest) as a self-contained HTML page."""
-    week, table = report.top_reasons(db, week)
+def _weak_note(table: pl.DataFrame) -> str:
+    if "weak_name" not in table.columns or not table["weak_name"].fill_null(False).any():
+        return ""
+    return f'<p class="muted">{escape(report.WEAK_NOTE)}</p>'
+
+
+def render_html(
+    db: Database,
+    week: str | None = None,
+    top: int = 15,
+    trend_top: int = 8,
+    language: str | None = None,
+) -> str:
+    """Return the report of `week` (default: the latest) as a self-contained HTML page.
+
+    Reason names are as a reader of `language` is shown them (`report.reason_display`).
+    """
+    week, table = report.top_reasons(db, week, language)
     explained = table.filter(pl.col("reason_id") != -1)
     ids = explained["reason_id"].head(trend_top).to_list()
-    trend = report.trend(db, ids)
-    alerts = report.week_alerts(db, week, weeks=4)
+    trend = report.trend(db, ids, language=language)
+    alerts = report.week_alerts(db, week, weeks=4, language=language)
     this_week = alerts.filter(pl.col("week") == week).height
-    gaps = report.faq_gap_table(db)
+    gaps = report.faq_gap_table(db, language)
     total = int(table["calls"].sum())
     parts = [
         "<!DOCTYPE html>",
@@ -48,6 +63,7 @@ def render_html(db: Database, week: str | None = None, top: int = 15, trend_top:
         f'<p class="muted">{total} calls; {this_week} alert(s) this week.</p>',
         "<h2>Top reasons</h2>",
         _top_table(table.head(top)),
+        _weak_note(table.head(top)),
         f"<h2>Trend, last {trend['week'].n_unique()} weeks</h2>",
         _trend_chart(trend),
         "<h2>Alerts, last 4 weeks</h2>",

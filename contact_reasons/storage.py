@@ -38,6 +38,7 @@ RESULT_TABLES = (
     "weekly_reason_stats",
     "faq_recommendations",
     "alerts",
+    "reason_names",
 )
 #: The catalogue's own tables (migration 0004).
 CATALOGUE_TABLES = ("reason_events", "call_reason_history", "catalogue_space")
@@ -99,6 +100,8 @@ class RunResults:
     """A new `catalogue_space` row (a refit), or None."""
     stats_weeks: Sequence[str] = ()
     """Weeks whose `weekly_reason_stats` rows this run replaces; other weeks stay as stored."""
+    reason_names: pl.DataFrame | None = None
+    """Each reason's name per language with its evidence (`naming.language_names`); replaced."""
 
 
 @dataclass(frozen=True)
@@ -356,8 +359,8 @@ class Database:
         stored stays as it was). The catalogue (`reasons`) is written whole (it holds every
         reason ever created); `call_reasons` rows of the run's calls are replaced, and a call
         whose reason changed keeps its former one in `call_reason_history`; the statistics of
-        `stats_weeks` are replaced and every other week stays as stored; the FAQ tables and
-        `alerts` are replaced.
+        `stats_weeks` are replaced and every other week stays as stored; the FAQ tables,
+        `alerts` and `reason_names` are replaced.
         """
         with self.transaction():
             self._add_inputs(results.calls, results.quarantine, results.embeddings)
@@ -385,6 +388,9 @@ class Database:
             if results.alerts is not None:  # derived from the whole weekly history: replaced
                 self._con.execute("DELETE FROM alerts")
                 self._insert("alerts", results.alerts)
+            if results.reason_names is not None:  # named from the run's window: replaced
+                self._con.execute("DELETE FROM reason_names")
+                self._insert("reason_names", results.reason_names)
             self._log_events(results.events)
             self._recount_reasons()
             self._complete_run(run_id, summary)

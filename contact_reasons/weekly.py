@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
 from contact_reasons.language import add_detected_language
+from contact_reasons.naming import DEFAULT_LANGUAGE, language_names
 from contact_reasons.stats import UNEXPLAINED_ID, iso_week
 from contact_reasons.storage import RunResults
 from contact_reasons.transcripts import add_reason_text
@@ -138,6 +140,69 @@ def reason_model_row(
     }
 
 
+def reason_names(
+    window: pl.DataFrame,
+    vectors: np.ndarray,
+    call_reasons: pl.DataFrame,
+    catalogue: pl.DataFrame,
+    settings: ClusterSettings,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    rename: bool = False,
+) -> pl.DataFrame:
+    """Each reason's name per language and the evidence of its names (`reason_names` rows).
+
+    With `rename` (a refit), a reason's default name is chosen afresh where that covers more of
+    its calls (`renamed_catalogue` then writes it to the catalogue).
+
+    Named from the window's calls with their current reasons (`naming.language_names`); the
+    default name measured is the generated one (a human name is a person's choice).
+    """
+    reason_of = dict(
+        zip(call_reasons["call_id"].to_list(), call_reasons["reason_id"].to_list(), strict=True)
+    )
+    labels = np.asarray(
+        [reason_of.get(cid, UNEXPLAINED_ID) for cid in window["call_id"].to_list()],
+        dtype=np.int64,
+    )
+    active = catalogue.filter(pl.col("status") == "active")
+    defaults = {
+        int(r): str(g or lab)
+        for r, g, lab in active.select("reason_id", "generated_name", "label").iter_rows()
+    }
+    return language_names(
+        window["reason_text"].to_list(),
+        window["detected_language"].to_list(),
+        labels,
+        vectors,
+        defaults,
+        embed=embed,
+        min_calls=settings.name_min_calls,
+        weak_share=settings.name_weak_share,
+        max_words=settings.label_max_words,
+        candidates=settings.label_candidates,
+        cover_weight=settings.label_cover_weight,
+        contrast=settings.label_contrast,
+        rename=rename,
+    )
+
+
+def renamed_catalogue(catalogue: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
+    """The catalogue with each reason's generated name as `reason_names` holds its default.
+
+    A human name stays the label (`label` is the human name, else the generated one).
+    """
+    default = names.filter(pl.col("language") == DEFAULT_LANGUAGE)
+    fresh = dict(zip(default["reason_id"].to_list(), default["name"].to_list(), strict=True))
+    if not fresh:
+        return catalogue
+    generated = [
+        fresh.get(int(r), g)
+        for r, g in zip(catalogue["reason_id"], catalogue["generated_name"], strict=True)
+    ]
+    out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
+    return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
+
+
 def collect_results(
     *,
     run_id: str,
@@ -155,6 +220,7 @@ def collect_results(
     gaps: pl.DataFrame,
     timings: dict[str, float],
     alerts: pl.DataFrame | None = None,
+    names: pl.DataFrame | None = None,
 ) -> tuple[RunResults, dict[str, Any]]:
     """Assemble what a completed run writes, and the run's summary (its `runs` row).
 
@@ -175,6 +241,7 @@ def collect_results(
         events=change.events,
         space=None if change.space is None else change.space.row(_created(reason_model)),
         stats_weeks=stats_weeks,
+        reason_names=names,
     )
     unexplained = int((call_reasons["reason_id"] == UNEXPLAINED_ID).sum())
     found = call_reasons.filter(pl.col("reason_id") != UNEXPLAINED_ID)["reason_id"].n_unique()

@@ -46,6 +46,7 @@ TASK_NAMES = {
     "read_faq": "read-faq",
     "embed_faq": "embed-faq",
     "faq_gaps": "faq-gaps",
+    "names": "name-reasons",
 }
 
 
@@ -132,13 +133,16 @@ def weekly_contact_reasons(
         markdown=report.markdown_summary(summary),
         description=f"contact-reasons {run_id}",
     )
+    language = settings.report.language
     with Database(db_file, read_only=True) as db:
-        top = report.top_reasons_artifact(db)
+        top = report.top_reasons_artifact(db, language=language)
         create_table_artifact(key="top-reasons", table=top, description="the latest week")
-        create_markdown_artifact(key="alerts", markdown=report.alerts_markdown(db))
+        create_markdown_artifact(
+            key="alerts", markdown=report.alerts_markdown(db, language=language)
+        )
         create_markdown_artifact(
             key="faq-recommendations",
-            markdown=report.markdown_faq_gaps(report.faq_gaps(db)),
+            markdown=report.markdown_faq_gaps(report.faq_gaps(db, language)),
             description=run_id,
         )
     return summary

@@ -319,3 +319,32 @@ def test_an_indirect_question_becomes_a_direct_one():
     assert suggest_title([], said, "x", "nb") == "Hvordan sier jeg opp abonnementet?"
     said = ["hej, hvor i byen ligger butikken"]
     assert suggest_title([], said, "x", "da") == "Hvor i byen ligger butikken?"
+
+
+def test_the_suggested_title_follows_the_report_language_where_callers_use_it(scene):
+    reasons, calls, vectors, units, unit_vectors = scene
+    english = (pl.col("reason_id") == 2) & (pl.col("detected_language") == "en")
+    calls = calls.with_columns(
+        pl.when(english)
+        .then(pl.lit("Hello. Why is my invoice so high this month? Thanks."))
+        .otherwise(pl.col("customer_text"))
+        .alias("customer_text")
+    )
+
+    def titles(language):
+        gaps = faq_recommendations(
+            reasons,
+            calls,
+            calls.select("call_id", "reason_id"),
+            vectors,
+            units,
+            unit_vectors,
+            FaqSettings(),
+            weeks=12,
+            language=language,
+        )
+        return dict(zip(gaps["reason_id"], gaps["suggested_title"], strict=True))
+
+    assert titles(None)[2] == "Hvorfor er fakturaen så høy?"  # the callers' main language
+    assert titles("en")[2] == "Why is my invoice so high this month?"
+    assert titles("da")[2] == "Hvorfor er fakturaen så høy?"  # no Danish callers: as before
