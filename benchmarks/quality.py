@@ -656,12 +656,24 @@ def seeded_markdown(
 
 
 def write_seeded_section(path: Path, section: str) -> None:
-    """Put the seeded section at the end of `path`, replacing an earlier one."""
+    """Put the seeded section in `path`, replacing an earlier one and keeping what follows it.
+
+    The section ends where the next `## ` heading or `<!-- ` marker (another benchmark's own
+    section, e.g. benchmarks/pipeline.py's) begins; a new section goes at the end.
+    """
     text = path.read_text(encoding="utf-8") if path.exists() else ""
+    before, after = text, ""
     if SEEDED_HEADING in text:
-        text = text[: text.index(SEEDED_HEADING)]
+        start = text.index(SEEDED_HEADING)
+        rest = text[start + len(SEEDED_HEADING) :]
+        ends = [i for i in (rest.find("\n## "), rest.find("\n<!-- ")) if i >= 0]
+        before = text[:start]
+        after = rest[min(ends) + 1 :] if ends else ""
+    merged = before.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
+    if after:
+        merged += "\n" + after
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
+    path.write_text(merged, encoding="utf-8")
 
 
 def main_seeded(args: argparse.Namespace, datasets: dict[str, pl.DataFrame], command: str) -> int:
