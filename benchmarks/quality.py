@@ -113,40 +113,40 @@ def load_text_embedder(model: str) -> TextEmbedder:
 def cached_embeddings(embedder: TextEmbedder, texts: Sequence[str]) -> tuple[np.ndarray, float]:
     """Return the texts' vectors and the seconds spent embedding (0 when all were cached).
 
-    The cache is per text: `.cache/embeddings/<model>.store.npz` holds the SHA-256 of each text
-    embedded so far with that model and its vector, so a subset or a reordering of a dataset
-    (the evaluation variants) embeds nothing again.
+    The cache is per text: `.cache/embeddings/<model>.store.npz` holds the key
+    (`embed.cache_key`, the text's SHA-256) of each text embedded so far with that model and
+    its vector, so a subset or a reordering of a dataset (the evaluation variants) embeds nothing
+    again. What is missing is embedded by the product's own `embed.embed_with_cache`.
     """
+    from contact_reasons.embed import embed_with_cache
+
     slug = re.sub(r"[^A-Za-z0-9._-]+", "_", embedder.model_id)
     path = CACHE_DIR / f"{slug}.store.npz"
-    hashes = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
-    known: dict[str, int] = {}
-    stored_vectors = np.zeros((0, 0), dtype=np.float32)
+    stored: dict[str, np.ndarray] = {}
     if path.exists():
         with np.load(path) as store:
-            stored_hashes = [str(h) for h in store["hashes"]]
-            stored_vectors = store["vectors"]
-        known = {h: i for i, h in enumerate(stored_hashes)}
-    missing: dict[str, str] = {}
-    for text, text_hash in zip(texts, hashes, strict=True):
-        if text_hash not in known:
-            missing.setdefault(text_hash, text)
-    seconds = 0.0
-    if missing:
-        start = time.perf_counter()
-        fresh = embedder.embed(list(missing.values()))
-        seconds = time.perf_counter() - start
-        base = len(known)
-        stored_vectors = fresh if base == 0 else np.vstack([stored_vectors, fresh])
-        for offset, text_hash in enumerate(missing):
-            known[text_hash] = base + offset
+            stored = dict(zip((str(h) for h in store["hashes"]), store["vectors"], strict=True))
+
+    class _Query:  # `embed.Embedder` over the benchmark's query-only embedding function
+        model_id = embedder.model_id
+
+        def embed(self, batch: Sequence[str], kind: str = "query") -> np.ndarray:
+            return embedder.embed(batch)
+
+    start = time.perf_counter()
+    embedded = embed_with_cache(_Query(), list(texts), stored)
+    seconds = time.perf_counter() - start
+    if embedded.new_hashes:
+        stored.update(zip(embedded.new_hashes, embedded.new_vectors, strict=True))
         CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        ordered = sorted(known, key=known.__getitem__)
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, hashes=np.array(ordered), vectors=stored_vectors.astype(np.float32))
+        np.savez(
+            tmp,
+            hashes=np.array(list(stored)),
+            vectors=np.stack(list(stored.values())).astype(np.float32),
+        )
         tmp.replace(path)
-    rows = np.array([known[h] for h in hashes], dtype=np.int64)
-    return stored_vectors[rows].astype(np.float32), seconds
+    return embedded.vectors, seconds if embedded.new_hashes else 0.0
 
 
 def read_labelled(path: Path) -> pl.DataFrame:
