@@ -163,8 +163,10 @@ def weekly_contact_reasons_dask(
     `scale_out.address` (or a local cluster of `scale_out.workers` processes).
     """
     settings, _ = flow_settings(config_path, overrides, db_path)
-    dask_overrides = {**(overrides or {}), "scale_out": {**settings.scale_out.model_dump()}}
-    dask_overrides["scale_out"]["engine"] = "dask"
+    dask_overrides = {
+        **(overrides or {}),
+        "scale_out": settings.scale_out.model_dump() | {"engine": "dask"},
+    }
     inner = weekly_contact_reasons.with_options(task_runner=dask_task_runner(settings.scale_out))
     result: dict[str, Any] = inner(
         inputs=inputs,
