@@ -395,17 +395,21 @@ in the database (2026-W36 ... W47, a first run's catalogue), beside plain
 `BERTopic().fit_transform` over the same texts (handed the stored calls' cached vectors; it
 embeds the new ones itself, with the same model) and our own `run --refit`. Each runs in a
 fresh process. `update s` counts from reading the input to the committed write (the process's
-imports and model load, about 20 s under load, are left out); `embedding s` is the update's
-embedding of the new calls; `beyond` is the rest; ratio is BERTopic's seconds over the
-update's. The machine: 2 cores shared with four other jobs (load average in the last column),
-where e5 embeds these summaries at 7-12 texts/s, so every figure is wall-clock under load.
-`update clustering` is `catalogue.update_clustering`: how an update looks for new reasons.
+imports and model load, about 5-20 s under load, are left out); `embedding s` is the update's
+embedding stage, which embeds only texts the cache does not hold; `beyond` is the rest; ratio
+is BERTopic's seconds over the update's. The machine: 2 cores shared with other jobs (load
+average in the last column), where e5 embeds these summaries at 7-16 texts/s, so every figure
+is wall-clock under load. `update clustering` is `catalogue.update_clustering`: how an update
+looks for new reasons. The generator repeats many texts (20,000 calls: about 12,000 distinct
+summaries), so an update embeds fewer texts than it has calls, while BERTopic embeds every new
+call: the per-stage lines give both counts.
 
 ```bash
 python benchmarks/pipeline.py --stored 6000 --new 600 --embeddings-from /work/demo.duckdb \\
     --json pipeline-6k.json --output docs/benchmarks.md
 python benchmarks/pipeline.py --stored 6000 --new 600 --update-clustering discover ...
-python benchmarks/pipeline.py --stored 20000 --new 2000 --json 20k.json   # make bench
+python benchmarks/pipeline.py --stored 20000 --new 2000 --json 20k.json \\
+    --output docs/benchmarks.md   # make bench
 ```"""
 
 
