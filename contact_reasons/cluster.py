@@ -8,7 +8,9 @@ work on the full embeddings (BERTopic's own reduction step is the identity):
 2. HDBSCAN on the reduced vectors, with `min_cluster_size` scaled from the number of texts,
    only to estimate how many reasons there are (K is never given);
 3. Ward agglomerative clustering into that many reasons on the same reduced vectors, so every
-   text gets its nearest reason instead of HDBSCAN's 10-20 % noise;
+   text gets its nearest reason instead of HDBSCAN's 10-20 % noise (`WardTree`: beyond
+   `ward_max_texts` the tree is built on a seeded sample and the other texts join the nearest
+   group's mean, since Ward needs every pairwise distance: 40 GB at 100,000 texts);
 3b. discriminant refinement (`refine_rounds`, default 2): a shrunk LDA fitted on those reasons
    projects the full vectors onto the directions that separate reasons, and UMAP + Ward run
    again there with the same count;
@@ -79,6 +81,49 @@ def centroids(vectors: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.n
     return ids, _unit(np.stack([vectors[labels == i].mean(axis=0) for i in ids]))
 
 
+class WardTree:
+    """Ward's hierarchy of points, cut into any number of groups.
+
+    Built once and cut for every count tried. Ward needs all pairwise distances (n^2 / 2
+    doubles: 1.6 GB for 20,000 texts), so beyond `max_points` the tree is built on a seeded
+    sample of that many points and every other point joins the group whose mean is nearest.
+    """
+
+    def __init__(self, points: np.ndarray, max_points: int, seed: int) -> None:
+        from scipy.cluster.hierarchy import ward
+
+        self.points = np.asarray(points, dtype=np.float64)
+        n = self.points.shape[0]
+        self.sample = (
+            np.arange(n)
+            if n <= max_points
+            else np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+        )
+        self.linkage = ward(self.points[self.sample]) if self.sample.size > 1 else None
+
+    def cut(self, n_groups: int) -> np.ndarray:
+        """Group id (0 ... k-1) per point; k is `n_groups` unless ties merge some."""
+        from scipy.cluster.hierarchy import fcluster
+
+        n = self.points.shape[0]
+        if self.linkage is None or n_groups < 2:
+            return np.zeros(n, dtype=np.int64)
+        sub = np.asarray(fcluster(self.linkage, n_groups, criterion="maxclust"), dtype=np.int64)
+        sub = np.unique(sub, return_inverse=True)[1].astype(np.int64)
+        if self.sample.size == n:
+            return sub
+        inside = self.points[self.sample]
+        k = int(sub.max()) + 1
+        means = np.stack([inside[sub == g].mean(axis=0) for g in range(k)])
+        labels = np.empty(n, dtype=np.int64)
+        for start in range(0, n, 4096):
+            block = self.points[start : start + 4096]
+            dist = (block**2).sum(axis=1)[:, None] - 2 * block @ means.T + (means**2).sum(axis=1)
+            labels[start : start + 4096] = np.argmin(dist, axis=1)
+        labels[self.sample] = sub
+        return labels
+
+
 class ReasonClusterer:
     """Clusterer for BERTopic's `hdbscan_model` slot: fit on full embeddings, never given K.
 
@@ -109,7 +154,6 @@ class ReasonClusterer:
     def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ReasonClusterer:  # noqa: N803
         """Find the reasons in `X` (one embedding per row); `y` is ignored."""
         import hdbscan
-        from sklearn.cluster import AgglomerativeClustering
 
         s = self.settings
         n = X.shape[0]
@@ -123,6 +167,7 @@ class ReasonClusterer:
             else (s.cluster_selection_method,)
         )
         best: tuple[float, np.ndarray, np.ndarray] | None = None
+        tree: WardTree | None = None  # built once, when a count first needs it
         for method in methods:
             noise_labels = (
                 hdbscan.HDBSCAN(min_cluster_size=mcs, cluster_selection_method=method)
@@ -140,9 +185,8 @@ class ReasonClusterer:
             if n_reasons == 0:
                 continue
             if s.partition == "ward" and n_reasons > 1:
-                labels = AgglomerativeClustering(n_clusters=n_reasons, linkage="ward").fit_predict(
-                    reduced
-                )
+                tree = tree or WardTree(reduced, s.ward_max_texts, s.seed)
+                labels = tree.cut(n_reasons)
             else:
                 labels = noise_labels.copy()
                 ids, cents = centroids(vectors, labels)
@@ -201,7 +245,6 @@ class ReasonClusterer:
         With the default e5 model, BANKING77: NMI 0.793 -> 0.813, ARI 0.513 -> 0.546 (two
         rounds); CLINC150 and the sample within 0.01 (docs/benchmarks.md, ablation rows).
         """
-        from sklearn.cluster import AgglomerativeClustering
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
         ids = np.unique(labels)
@@ -210,10 +253,8 @@ class ReasonClusterer:
         lda = LinearDiscriminantAnalysis(solver="eigen", shrinkage=self.settings.refine_shrinkage)
         projected = _unit(lda.fit(vectors, labels).transform(vectors))
         reduced = self.reduce(projected)
-        refined = AgglomerativeClustering(n_clusters=int(ids.size), linkage="ward").fit_predict(
-            reduced
-        )
-        return np.asarray(refined, dtype=np.int64)
+        s = self.settings
+        return WardTree(reduced, s.ward_max_texts, s.seed).cut(int(ids.size))
 
     def _silhouette(self, reduced: np.ndarray, labels: np.ndarray) -> float:
         from sklearn.metrics import silhouette_score

@@ -39,6 +39,9 @@ class ClusterSettings(BaseModel):
     'auto' runs both and keeps the count whose Ward partition has the higher silhouette."""
     silhouette_sample: int = Field(default=3000, ge=100)
     """Texts the silhouette of 'auto' is computed on (a seeded sample beyond this)."""
+    ward_max_texts: int = Field(default=12000, ge=100)
+    """Ward's tree is built on at most this many texts (a seeded sample; memory grows as the
+    square); the others join the nearest group."""
     partition: Literal["ward", "hdbscan"] = "ward"
     """'ward': HDBSCAN counts the reasons and Ward assigns every text; 'hdbscan': HDBSCAN's own
     labels, with noise reassigned to the nearest reason when close enough."""

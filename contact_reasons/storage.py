@@ -256,20 +256,35 @@ class Database:
         return self._con.sql(sql, params=list(params) or None).pl()
 
     def cached_embeddings(self, model_id: str, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        """Return the stored vectors for the given text hashes under one model id."""
+        """Return the stored vectors for the given text hashes under one model id.
+
+        Read as Arrow, not row by row: a 100,000-call window's vectors as Python floats would
+        take half a gigabyte on the way. Vectors of one width are views of one block.
+        """
         if not text_hashes:
             return {}
         wanted = pl.DataFrame({"text_hash": list(dict.fromkeys(text_hashes))})
         self._con.register("wanted_hashes", wanted.to_arrow())
         try:
-            rows = self._con.execute(
+            table = self._con.sql(
                 "SELECT e.text_hash, e.vector FROM embeddings e "
                 "JOIN wanted_hashes w USING (text_hash) WHERE e.model_id = ?",
-                [model_id],
-            ).fetchall()
+                params=[model_id],
+            ).to_arrow_table()
         finally:
             self._con.unregister("wanted_hashes")
-        return {h: np.asarray(v, dtype=np.float32) for h, v in rows}
+        if table.num_rows == 0:
+            return {}
+        hashes = table.column("text_hash").to_pylist()
+        lists = table.column("vector").combine_chunks()
+        values = np.array(lists.flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+        offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+        offsets = offsets - offsets[0]
+        widths = np.diff(offsets)
+        if widths.size and np.all(widths == widths[0]):
+            block = values.reshape(len(hashes), int(widths[0]))
+            return dict(zip(hashes, block, strict=True))
+        return dict(zip(hashes, np.split(values, offsets[1:-1]), strict=True))
 
     def latest_call_time(self) -> datetime | None:
         """Return when the latest stored call started (UTC, naive), or None."""

@@ -164,3 +164,72 @@ def test_identical_texts_share_one_point_in_the_reduction(blobs):
     reduced = ReasonClusterer(ClusterSettings()).reduce(doubled)
     assert reduced.shape == (len(doubled), ClusterSettings().umap_n_components)
     np.testing.assert_array_equal(reduced[len(vectors) :], reduced[:50])
+
+
+def _same_partition(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when `a` and `b` group the points alike (ids may differ)."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def test_ward_tree_matches_sklearn_ward_below_max_points():
+    from sklearn.cluster import AgglomerativeClustering
+
+    from contact_reasons.cluster import WardTree
+
+    rng = np.random.default_rng(3)
+    points = np.concatenate(
+        [rng.normal(loc=c, scale=1.0, size=(60, 5)) for c in (0.0, 2.5, 5.0, 7.5)]
+    ).astype(np.float32)
+    tree = WardTree(points, max_points=len(points), seed=42)
+    assert tree.sample.size == len(points)
+    for k in (2, 3, 4, 7, 12):
+        ours = tree.cut(k)
+        theirs = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(points)
+        assert np.unique(ours).size == k
+        assert _same_partition(ours, np.asarray(theirs))
+
+
+def test_ward_tree_on_a_sample_joins_the_rest_to_the_nearest_group():
+    from contact_reasons.cluster import WardTree
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(5, 4)) * 10.0
+    truth = rng.integers(0, 5, size=1000)
+    points = centres[truth] + rng.normal(scale=0.5, size=(1000, 4))
+    full = WardTree(points, max_points=1000, seed=42).cut(5)
+    sampled_tree = WardTree(points, max_points=150, seed=42)
+    sampled = sampled_tree.cut(5)
+    assert sampled_tree.sample.size == 150
+    assert sampled_tree.linkage is not None
+    assert sampled_tree.linkage.shape == (149, 4)
+    assert np.unique(sampled).size == 5
+    assert _same_partition(sampled, full)
+    assert _same_partition(sampled, truth)
+    # the same seed draws the same sample
+    assert np.array_equal(WardTree(points, max_points=150, seed=42).sample, sampled_tree.sample)
+    # the sampled points keep the tree's own cut
+    from scipy.cluster.hierarchy import fcluster
+
+    sub = fcluster(sampled_tree.linkage, 5, criterion="maxclust")
+    assert _same_partition(sampled[sampled_tree.sample], np.asarray(sub))
+
+
+def test_clusterer_never_builds_ward_over_more_than_ward_max_texts(monkeypatch):
+    import scipy.cluster.hierarchy as hierarchy
+
+    sizes: list[int] = []
+    real_ward = hierarchy.ward
+
+    def counting_ward(points):
+        sizes.append(len(points))
+        return real_ward(points)
+
+    monkeypatch.setattr(hierarchy, "ward", counting_ward)
+    _, vectors, truth = _blobs(seed=1, per_blob=100)
+    settings = ClusterSettings(ward_max_texts=150, min_cluster_size_floor=10)
+    labels = ReasonClusterer(settings).fit(vectors).labels_
+    assert sizes
+    assert max(sizes) == 150
+    kept = labels != -1
+    assert score(truth[kept], labels[kept])["ari"] > 0.9

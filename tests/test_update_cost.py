@@ -9,7 +9,7 @@ import pytest
 
 from contact_reasons import ingest, pipeline, redact, weekly
 from contact_reasons.config import Settings
-from contact_reasons.embed import HashingEmbedder
+from contact_reasons.embed import HashingEmbedder, cache_key
 from contact_reasons.storage import Database
 from tests.conftest import FAQ, SAMPLE
 
@@ -94,3 +94,49 @@ def test_cluster_pool_finds_tight_groups_without_umap():
         assert label.lower() in own
     # Groups smaller than min_calls stay unexplained.
     assert (cluster_pool(texts, vectors, min_calls=25, cohesion=0.6).labels == -1).all()
+
+
+class StagedEmbedder(HashingEmbedder):
+    """Records each text it embeds with the stage of the run that asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage = ""
+        self.asked: list[tuple[str, str]] = []
+
+    def embed(self, texts, kind="query"):
+        self.asked.extend((self.stage, t) for t in texts)
+        return super().embed(texts, kind)
+
+
+class StageTimer(pipeline.Timer):
+    """Tells the embedder which stage runs."""
+
+    def __init__(self, embedder: StagedEmbedder) -> None:
+        super().__init__()
+        self.embedder = embedder
+
+    def __call__(self, name, fn, *args, **kwargs):
+        self.embedder.stage = name
+        return super().__call__(name, fn, *args, **kwargs)
+
+
+def test_update_embeds_no_name_phrase_embedded_before(tmp_path):
+    settings = Settings().with_overrides({"storage": {"model_dir": str(tmp_path / "models")}})
+    embedder = StagedEmbedder()
+    named: list[set[str]] = []
+    with Database(tmp_path / "cr.duckdb") as db:
+        for i, run_id in enumerate(("run-1", "run-2", "run-3")):
+            part = week_calls(i)
+            db.start_run(run_id, part.files.to_dicts(), "{}")
+            embedder.asked.clear()
+            pipeline.run_weekly(
+                db, run_id, part, [FAQ], settings, embedder=embedder, call=StageTimer(embedder)
+            )
+            named.append({t for stage, t in embedder.asked if stage == "names"})
+        stored = set(db.table("embeddings")["text_hash"].to_list())
+    assert named[0]  # the first run embeds its name candidates ...
+    assert {cache_key(p, "query") for p in named[0] | named[1]} <= stored  # ... and keeps them
+    # later runs embed only candidates no earlier run embedded
+    assert not named[1] & named[0]
+    assert not named[2] & (named[0] | named[1])
