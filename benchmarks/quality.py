@@ -656,16 +656,22 @@ def seeded_markdown(
 
 
 def write_seeded_section(path: Path, section: str) -> None:
-    """Put the seeded section in `path`, replacing an earlier one and keeping what follows it.
+    """Put the seeded section in `path`, replacing an earlier one and keeping what follows it."""
+    write_section(path, SEEDED_HEADING, section)
 
-    The section ends where the next `## ` heading or `<!-- ` marker (another benchmark's own
-    section, e.g. benchmarks/pipeline.py's) begins; a new section goes at the end.
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Put `section` (starting with `heading`) in `path`, replacing an earlier one.
+
+    The old section ends where the next `## ` heading or `<!-- ` marker (another benchmark's
+    own section, e.g. benchmarks/pipeline.py's) begins; what follows it is kept, and a new
+    section goes at the end.
     """
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     before, after = text, ""
-    if SEEDED_HEADING in text:
-        start = text.index(SEEDED_HEADING)
-        rest = text[start + len(SEEDED_HEADING) :]
+    if heading in text:
+        start = text.index(heading)
+        rest = text[start + len(heading) :]
         ends = [i for i in (rest.find("\n## "), rest.find("\n<!-- ")) if i >= 0]
         before = text[:start]
         after = rest[min(ends) + 1 :] if ends else ""
@@ -699,6 +705,7 @@ def main_seeded(args: argparse.Namespace, datasets: dict[str, pl.DataFrame], com
 
 
 VARIANT_OURS = "ours (default)"
+VARIANTS_HEADING = "## Evaluation variants (issue 17)"
 #: The count rule before issue 17: one min_cluster_size (1/300 of the texts), chosen between
 #: HDBSCAN's 'eom' and 'leaf' by the silhouette on UMAP's reduced vectors.
 VARIANT_BEFORE = "ablation: ours, count as before issue 17"
@@ -713,7 +720,8 @@ def add_variant_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--variants-only",
         action="store_true",
-        help="run only the evaluation variants, with the first --model, and write their table",
+        help="run only the evaluation variants, with the first --model, and replace their "
+        "section in --output",
     )
     parser.add_argument(
         "--banking-full",
@@ -729,7 +737,12 @@ def add_variant_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-large-variants", action="store_true", help="leave out the 13,000-20,000-text variants"
     )
-    parser.add_argument("--variants-json", type=Path, help="also write the variant rows as JSON")
+    parser.add_argument(
+        "--variants-json",
+        type=Path,
+        help="also write the variant rows as JSON; with --variant-filter, the rows of variants "
+        "not run this time are read back from it first (a table built in pieces)",
+    )
     parser.add_argument(
         "--variant-filter", help="run only the variants whose name matches this regex (iteration)"
     )
@@ -796,12 +809,23 @@ def variants_section(
     for name, found in (("BANKING77 train+test", banking_full), ("CLINC150 full", clinc_full)):
         if found is None:
             print(f"{name} not found; its variants are left out")
-    variants = build_variants(datasets, banking_full, clinc_full, large=not args.no_large_variants)
+    all_variants = build_variants(
+        datasets, banking_full, clinc_full, large=not args.no_large_variants
+    )
+    variants = all_variants
     if args.variant_filter:
         variants = [v for v in variants if re.search(args.variant_filter, v.name)]
     rows = run_variants(
         variants, load_text_embedder(model), model, ablation=not args.no_variant_ablation
     )
+    if args.variant_filter and args.variants_json is not None and args.variants_json.exists():
+        ran = {v.name for v in variants}
+        kept = json.loads(args.variants_json.read_text(encoding="utf-8"))
+        order = [v.name for v in all_variants]
+        rows = sorted(
+            [r for r in kept if r["variant"] not in ran and r["variant"] in order] + rows,
+            key=lambda r: order.index(str(r["variant"])),
+        )
     if args.variants_json is not None:
         args.variants_json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return variant_lines(rows, VARIANT_OURS, PLAIN)
@@ -851,22 +875,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
     if args.variants_only:
-        text = "\n".join(
-            [
-                "# Reason discovery on evaluation variants",
-                *variants_section(args, datasets, models[0]),
-                "",
-                "Produced by:",
-                "",
-                "```",
-                command,
-                "```",
-                "",
-            ]
-        )
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
-        print(text)
+        lines = variants_section(args, datasets, models[0])
+        section = "\n".join([*lines[1:], "", "Produced by:", "", "```", command, "```", ""])
+        write_section(args.output, VARIANTS_HEADING, section)
+        print(section)
         return 0
     name_tables: dict[str, pl.DataFrame] = {}
     names_csv = args.sample_names or (args.sample.parent / "reasons.csv" if args.sample else None)

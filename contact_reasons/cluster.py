@@ -234,11 +234,12 @@ class ReasonClusterer:
                     labels[noise] = ids[np.argmax(vectors[noise] @ cents.T, axis=1)]
                 quality = self._quality(vectors, reduced, labels, len(candidates))
             log.info(
-                "count %d (%s, min_cluster_size=%d): silhouette %.4f",
+                "count %d (%s, min_cluster_size=%d): silhouette %.4f (reduced %.4f)",
                 n_reasons,
                 method,
                 mcs,
-                quality,
+                quality[0],
+                quality[1],
             )
             tried.append((quality, np.asarray(labels), noise_labels))
         _, labels, noise_labels = self.choose(tried)
