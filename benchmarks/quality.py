@@ -828,7 +828,14 @@ def variants_section(
         )
     if args.variants_json is not None:
         args.variants_json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
-    return variant_lines(rows, VARIANT_OURS, PLAIN)
+    lines = variant_lines(rows, VARIANT_OURS, PLAIN)
+    if len({str(r["variant"]) for r in rows}) > len(variants):
+        lines += [
+            "",
+            f"Rows of variants other than those matching {args.variant_filter!r} were read back "
+            f"from {args.variants_json.name} (earlier runs of this script).",
+        ]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
