@@ -83,7 +83,7 @@ format: setup ## Apply ruff's formatter and autofixes
 bench: setup ## Quality and speed benchmarks (needs ../shared/datasets)
 	$(PY) benchmarks/quality.py --banking ../shared/datasets/eval/banking77_test.csv \
 	  --clinc ../shared/datasets/eval/clinc150_test_inscope.csv \
-	  --sample data/sample/truth/summaries_eval.csv --model $(MODEL_DIR) --model all-MiniLM-L6-v2 \
+	  --sample data/sample/truth/summaries_eval.csv --model $(MODEL_DIR) --model all-MiniLM-L6-v2 --variants \
 	  --output docs/benchmarks.md
 	$(PY) benchmarks/reason_text.py --sample data/sample --output docs/reason_text.md
 	$(PY) benchmarks/embedding_speed.py --output docs/embedding_speed.md

@@ -656,16 +656,22 @@ def seeded_markdown(
 
 
 def write_seeded_section(path: Path, section: str) -> None:
-    """Put the seeded section in `path`, replacing an earlier one and keeping what follows it.
+    """Put the seeded section in `path`, replacing an earlier one and keeping what follows it."""
+    write_section(path, SEEDED_HEADING, section)
 
-    The section ends where the next `## ` heading or `<!-- ` marker (another benchmark's own
-    section, e.g. benchmarks/pipeline.py's) begins; a new section goes at the end.
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Put `section` (starting with `heading`) in `path`, replacing an earlier one.
+
+    The old section ends where the next `## ` heading or `<!-- ` marker (another benchmark's
+    own section, e.g. benchmarks/pipeline.py's) begins; what follows it is kept, and a new
+    section goes at the end.
     """
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     before, after = text, ""
-    if SEEDED_HEADING in text:
-        start = text.index(SEEDED_HEADING)
-        rest = text[start + len(SEEDED_HEADING) :]
+    if heading in text:
+        start = text.index(heading)
+        rest = text[start + len(heading) :]
         ends = [i for i in (rest.find("\n## "), rest.find("\n<!-- ")) if i >= 0]
         before = text[:start]
         after = rest[min(ends) + 1 :] if ends else ""
@@ -698,6 +704,140 @@ def main_seeded(args: argparse.Namespace, datasets: dict[str, pl.DataFrame], com
     return 0
 
 
+VARIANT_OURS = "ours (default)"
+VARIANTS_HEADING = "## Evaluation variants (issue 17)"
+#: The count rule before issue 17: one min_cluster_size (1/300 of the texts), chosen between
+#: HDBSCAN's 'eom' and 'leaf' by the silhouette on UMAP's reduced vectors.
+VARIANT_BEFORE = "ablation: ours, count as before issue 17"
+BEFORE_COUNT = {"min_cluster_span": 1.0, "count_space": "reduced", "count_tolerance": 0.0}
+
+
+def add_variant_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the evaluation variants (issue 17)."""
+    parser.add_argument(
+        "--variants", action="store_true", help="also run the evaluation variants (issue 17)"
+    )
+    parser.add_argument(
+        "--variants-only",
+        action="store_true",
+        help="run only the evaluation variants, with the first --model, and replace their "
+        "section in --output",
+    )
+    parser.add_argument(
+        "--banking-full",
+        type=Path,
+        help="folder with BANKING77 train.csv and test.csv (default: banking77/ beside --banking's "
+        "folder)",
+    )
+    parser.add_argument(
+        "--clinc-full",
+        type=Path,
+        help="CLINC150 clinc150_full.jsonl (default: clinc150/ beside --banking's folder)",
+    )
+    parser.add_argument(
+        "--no-large-variants", action="store_true", help="leave out the 13,000-20,000-text variants"
+    )
+    parser.add_argument(
+        "--variants-json",
+        type=Path,
+        help="also write the variant rows as JSON; with --variant-filter, the rows of variants "
+        "not run this time are read back from it first (a table built in pieces)",
+    )
+    parser.add_argument(
+        "--variant-filter", help="run only the variants whose name matches this regex (iteration)"
+    )
+    parser.add_argument(
+        "--no-variant-ablation",
+        action="store_true",
+        help="leave out the row with the count rule from before issue 17",
+    )
+
+
+def run_variants(
+    variants: Sequence[Any], embedder: TextEmbedder, model: str, ablation: bool = True
+) -> list[dict[str, object]]:
+    """Score the default clusterer and plain BERTopic() on each variant (same vectors)."""
+    from contact_reasons.batch import prepare_texts
+
+    rows: list[dict[str, object]] = []
+    for variant in variants:
+        texts = prepare_texts(variant.frame["text"].to_list())
+        vectors, embed_s = cached_embeddings(embedder, texts)
+        truth = variant.frame["label"].to_list()
+        print(f"{variant.name}: {len(texts)} texts, {variant.reasons} reasons ({embed_s:.1f} s)")
+        methods: list[tuple[str, Callable[[], tuple[Any, float]]]] = [
+            (VARIANT_OURS, lambda: run_ours(texts, vectors, embedder)),  # noqa: B023
+        ]
+        if ablation:
+            methods.append(
+                (VARIANT_BEFORE, lambda: run_ours(texts, vectors, embedder, **BEFORE_COUNT))  # noqa: B023
+            )
+        methods.append((PLAIN, lambda: run_plain(texts, vectors)))  # noqa: B023
+        for method, run in methods:
+            labels, seconds = run()
+            runs = labels if isinstance(labels, list) else [labels]
+            row: dict[str, object] = {
+                "variant": variant.name,
+                "model": model,
+                "method": method,
+                "texts": len(texts),
+                "true_reasons": variant.reasons,
+                **mean_score(truth, runs),
+                "seconds": seconds,
+            }
+            rows.append(row)
+            print(
+                f"  {method:15s} NMI {row['nmi']:.3f} ARI {row['ari']:.3f} "
+                f"ACC {row['accuracy']:.3f} reasons {row['reasons']} "
+                f"outliers {100 * float(row['outlier_share']):.1f} % ({seconds:.1f} s)"  # type: ignore[arg-type]
+            )
+    return rows
+
+
+def variants_section(
+    args: argparse.Namespace, datasets: dict[str, pl.DataFrame], model: str
+) -> list[str]:
+    """Build the variants from the main sets and the full pools, run them, render markdown."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from variants import build_variants, read_banking_full, read_clinc_full, variant_lines
+
+    shared = args.banking.resolve().parent.parent
+    banking_dir = args.banking_full or shared / "banking77"
+    clinc_path = args.clinc_full or shared / "clinc150" / "clinc150_full.jsonl"
+    banking_full = read_banking_full(banking_dir) if (banking_dir / "train.csv").exists() else None
+    clinc_full = read_clinc_full(clinc_path) if clinc_path.exists() else None
+    for name, found in (("BANKING77 train+test", banking_full), ("CLINC150 full", clinc_full)):
+        if found is None:
+            print(f"{name} not found; its variants are left out")
+    all_variants = build_variants(
+        datasets, banking_full, clinc_full, large=not args.no_large_variants
+    )
+    variants = all_variants
+    if args.variant_filter:
+        variants = [v for v in variants if re.search(args.variant_filter, v.name)]
+    rows = run_variants(
+        variants, load_text_embedder(model), model, ablation=not args.no_variant_ablation
+    )
+    if args.variant_filter and args.variants_json is not None and args.variants_json.exists():
+        ran = {v.name for v in variants}
+        kept = json.loads(args.variants_json.read_text(encoding="utf-8"))
+        order = [v.name for v in all_variants]
+        rows = sorted(
+            [r for r in kept if r["variant"] not in ran and r["variant"] in order] + rows,
+            key=lambda r: order.index(str(r["variant"])),
+        )
+    if args.variants_json is not None:
+        args.variants_json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    lines = variant_lines(rows, VARIANT_OURS, PLAIN)
+    if len({str(r["variant"]) for r in rows}) > len(variants):
+        lines += [
+            "",
+            f"Rows of variants other than those matching {args.variant_filter!r} were read back "
+            f"from {args.variants_json.name} (earlier runs of this script).",
+        ]
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and write the markdown table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -724,6 +864,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="only the default run and its name accuracy (printed; --output is not written)",
     )
+    add_variant_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -739,6 +880,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_seeded(args, datasets, command)
     from contact_reasons.batch import prepare_texts
 
+    command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
+    if args.variants_only:
+        lines = variants_section(args, datasets, models[0])
+        section = "\n".join([*lines[1:], "", "Produced by:", "", "```", command, "```", ""])
+        write_section(args.output, VARIANTS_HEADING, section)
+        print(section)
+        return 0
     name_tables: dict[str, pl.DataFrame] = {}
     names_csv = args.sample_names or (args.sample.parent / "reasons.csv" if args.sample else None)
     if "sample" in datasets and names_csv is not None and names_csv.exists():
@@ -805,6 +953,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"5,000 texts with seeds: {seeded_timing}")
     text = markdown(rows, command, timing, name_rows)
     text += "\n" + seeded_markdown(seeded, seeded_timing, command)
+    if args.variants:
+        text += "\n".join([*variants_section(args, datasets, models[0]), ""])
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     print(text)

@@ -5,12 +5,19 @@ work on the full embeddings (BERTopic's own reduction step is the identity):
 
 1. centre and re-normalise the vectors (removes the shared direction that makes e5 cosines all
    high), then UMAP to a few dimensions with cosine distance and a seeded `random_state`;
-2. HDBSCAN on the reduced vectors, with `min_cluster_size` scaled from the number of texts,
-   only to estimate how many reasons there are (K is never given);
-3. Ward agglomerative clustering into that many reasons on the same reduced vectors, so every
-   text gets its nearest reason instead of HDBSCAN's 10-20 % noise (`WardTree`: beyond
-   `ward_max_texts` the tree is built on a seeded sample and the other texts join the nearest
-   group's mean, since Ward needs every pairwise distance: 40 GB at 100,000 texts);
+2. HDBSCAN on the reduced vectors, only to propose how many reasons there are (K is never
+   given): with `min_cluster_size` from 1/300 of the texts up to 4 times that (five sizes),
+   'eom' and 'leaf' selection each;
+3. Ward agglomerative clustering (one tree, cut at each proposed count) on the same reduced
+   vectors, so every text gets its nearest reason instead of HDBSCAN's 10-20 % noise. The
+   count kept is the one whose partition has the highest cosine silhouette on the full
+   vectors; near ties (within `count_tolerance`) go to the highest silhouette on the reduced
+   vectors. A fixed share over-split call mixes with few, big reasons (400 texts, 10
+   reasons: 17 found); the silhouette on the full vectors lets the data choose the scale,
+   where the reduced one alone prefers a few far-apart groups (300 texts, 15 reasons: 3).
+   `WardTree`: beyond `ward_max_texts` the tree is built on a seeded sample and the other
+   texts join the nearest group's mean, since Ward needs every pairwise distance (40 GB at
+   100,000 texts);
 3b. discriminant refinement (`refine_rounds`, default 2): a shrunk LDA fitted on those reasons
    projects the full vectors onto the directions that separate reasons, and UMAP + Ward run
    again there with the same count;
@@ -147,59 +154,98 @@ class ReasonClusterer:
         return vectors
 
     def min_cluster_size(self, n: int) -> int:
-        """HDBSCAN's smallest reason for `n` texts."""
+        """HDBSCAN's smallest `min_cluster_size` tried for `n` texts."""
         s = self.settings
         return max(s.min_cluster_size_floor, round(n * s.min_cluster_share))
 
-    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ReasonClusterer:  # noqa: N803
-        """Find the reasons in `X` (one embedding per row); `y` is ignored."""
+    def min_cluster_sizes(self, n: int) -> list[int]:
+        """The `min_cluster_size` values tried for `n` texts, smallest first.
+
+        From `min_cluster_size(n)` up to `min_cluster_span` times it in `count_steps` geometric
+        steps, never so large that two reasons cannot fit.
+        """
+        s = self.settings
+        low = self.min_cluster_size(n)
+        steps = max(1, s.count_steps)
+        sizes = [
+            round(low * s.min_cluster_span ** (i / (steps - 1))) if steps > 1 else low
+            for i in range(steps)
+        ]
+        kept = sorted({m for m in sizes if 2 * m <= n})
+        return kept or [low]
+
+    def count_candidates(self, reduced: np.ndarray) -> list[tuple[int, str, np.ndarray]]:
+        """HDBSCAN's labels (-1 noise) for every size and selection method tried.
+
+        Returns (min_cluster_size, method, labels) for each run that found two or more reasons.
+        """
         import hdbscan
 
         s = self.settings
-        n = X.shape[0]
-        self.mean_ = _unit(X).mean(axis=0) if s.center_embeddings else None
-        vectors = self._prepare(X)
-        reduced = self.reduce(vectors)
-        mcs = self.min_cluster_size(n)
         methods = (
             ("eom", "leaf")
             if s.cluster_selection_method == "auto"
             else (s.cluster_selection_method,)
         )
-        best: tuple[float, np.ndarray, np.ndarray] | None = None
-        tree: WardTree | None = None  # built once, when a count first needs it
-        for method in methods:
-            noise_labels = (
-                hdbscan.HDBSCAN(min_cluster_size=mcs, cluster_selection_method=method)
-                .fit(reduced)
-                .labels_
-            )
+        out: list[tuple[int, str, np.ndarray]] = []
+        for mcs in self.min_cluster_sizes(reduced.shape[0]):
+            for method in methods:
+                labels = (
+                    hdbscan.HDBSCAN(min_cluster_size=mcs, cluster_selection_method=method)
+                    .fit(reduced)
+                    .labels_
+                )
+                found = int(np.unique(labels[labels != UNEXPLAINED]).size)
+                log.info(
+                    "HDBSCAN %s (min_cluster_size=%d): %d reasons in %d texts",
+                    method,
+                    mcs,
+                    found,
+                    reduced.shape[0],
+                )
+                if found >= 2:
+                    out.append((mcs, method, np.asarray(labels)))
+        return out
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> ReasonClusterer:  # noqa: N803
+        """Find the reasons in `X` (one embedding per row); `y` is ignored."""
+        s = self.settings
+        n = X.shape[0]
+        self.mean_ = _unit(X).mean(axis=0) if s.center_embeddings else None
+        vectors = self._prepare(X)
+        reduced = self.reduce(vectors)
+        candidates = self.count_candidates(reduced)
+        if not candidates:
+            self.labels_ = np.full(n, UNEXPLAINED, dtype=np.int64)
+            return self
+        tree = WardTree(reduced, s.ward_max_texts, s.seed) if s.partition == "ward" else None
+        scored: dict[int, tuple[tuple[float, float], np.ndarray]] = {}
+        tried: list[tuple[tuple[float, float], np.ndarray, np.ndarray]] = []
+        for mcs, method, noise_labels in candidates:
             n_reasons = int(np.unique(noise_labels[noise_labels != UNEXPLAINED]).size)
-            log.info(
-                "HDBSCAN %s (min_cluster_size=%d): %d reasons in %d texts",
-                method,
-                mcs,
-                n_reasons,
-                n,
-            )
-            if n_reasons == 0:
-                continue
-            if s.partition == "ward" and n_reasons > 1:
-                tree = tree or WardTree(reduced, s.ward_max_texts, s.seed)
-                labels = tree.cut(n_reasons)
+            if tree is not None:
+                if n_reasons not in scored:
+                    labels = tree.cut(n_reasons)
+                    quality = self._quality(vectors, reduced, labels, len(candidates))
+                    scored[n_reasons] = (quality, labels)
+                quality, labels = scored[n_reasons]
             else:
                 labels = noise_labels.copy()
                 ids, cents = centroids(vectors, labels)
                 noise = np.flatnonzero(labels == UNEXPLAINED)
                 if noise.size:
                     labels[noise] = ids[np.argmax(vectors[noise] @ cents.T, axis=1)]
-            quality = self._silhouette(reduced, labels) if len(methods) > 1 else 0.0
-            if best is None or quality > best[0]:
-                best = (quality, np.asarray(labels), noise_labels)
-        if best is None:
-            self.labels_ = np.full(n, UNEXPLAINED, dtype=np.int64)
-            return self
-        _, labels, noise_labels = best
+                quality = self._quality(vectors, reduced, labels, len(candidates))
+            log.info(
+                "count %d (%s, min_cluster_size=%d): silhouette %.4f (reduced %.4f)",
+                n_reasons,
+                method,
+                mcs,
+                quality[0],
+                quality[1],
+            )
+            tried.append((quality, np.asarray(labels), noise_labels))
+        _, labels, noise_labels = self.choose(tried)
         labels = np.asarray(labels, dtype=np.int64)
         if s.partition == "ward":
             for _ in range(s.refine_rounds):
@@ -256,15 +302,43 @@ class ReasonClusterer:
         s = self.settings
         return WardTree(reduced, s.ward_max_texts, s.seed).cut(int(ids.size))
 
-    def _silhouette(self, reduced: np.ndarray, labels: np.ndarray) -> float:
+    def choose(
+        self, tried: Sequence[tuple[tuple[float, float], np.ndarray, np.ndarray]]
+    ) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+        """The count to keep of `tried` ((silhouette, silhouette reduced), labels, noise labels).
+
+        Of those within `count_tolerance` of the best silhouette, the one with the best
+        silhouette on the reduced vectors (the first of equals: smallest size first).
+        """
+        top = max(quality[0] for quality, _, _ in tried)
+        close = [t for t in tried if t[0][0] >= top - self.settings.count_tolerance]
+        best = max(t[0][1] for t in close)
+        return next(t for t in close if t[0][1] == best)
+
+    def _quality(
+        self, vectors: np.ndarray, reduced: np.ndarray, labels: np.ndarray, candidates: int
+    ) -> tuple[float, float]:
+        """How well `labels` separates the texts: silhouettes on a seeded sample.
+
+        First by cosine on the full vectors (`count_space` 'full', the default) or by
+        Euclidean distance on UMAP's reduced ones ('reduced'); second always on the reduced
+        ones (the tie-break of `choose`). With one candidate nothing is computed.
+        """
         from sklearn.metrics import silhouette_score
 
+        if candidates < 2:
+            return (0.0, 0.0)
         if np.unique(labels).size < 2:
-            return -1.0
-        size = min(self.settings.silhouette_sample, reduced.shape[0])
-        return float(
-            silhouette_score(reduced, labels, sample_size=size, random_state=self.settings.seed)
+            return (-1.0, -1.0)
+        size = min(self.settings.silhouette_sample, vectors.shape[0])
+        seed = self.settings.seed
+        on_reduced = float(silhouette_score(reduced, labels, sample_size=size, random_state=seed))
+        if self.settings.count_space == "reduced":
+            return (on_reduced, on_reduced)
+        on_full = float(
+            silhouette_score(vectors, labels, metric="cosine", sample_size=size, random_state=seed)
         )
+        return (on_full, on_reduced)
 
     def predict(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
         """Nearest reason centre for each row of `X`, or -1 when below the fitted threshold."""

@@ -30,15 +30,28 @@ class ClusterSettings(BaseModel):
     umap_n_components: int = Field(default=5, ge=2)
     umap_min_dist: float = Field(default=0.0, ge=0.0)
     min_cluster_share: float = Field(default=1 / 300, gt=0, lt=1)
-    """HDBSCAN's min_cluster_size as a share of the texts (3,000 texts: 10)."""
+    """The smallest HDBSCAN min_cluster_size tried, as a share of the texts (3,000 texts: 10)."""
     min_cluster_size_floor: int = Field(default=5, ge=2)
     """... but never below this many texts."""
+    min_cluster_span: float = Field(default=4.0, ge=1.0)
+    """The largest min_cluster_size tried is this many times the smallest: the data chooses
+    in between (see `count_space`). 1 tries only the share."""
+    count_steps: int = Field(default=5, ge=1, le=12)
+    """How many min_cluster_size values are tried (geometric steps from the smallest)."""
     cluster_selection_method: Literal["eom", "leaf", "auto"] = "auto"
     """How HDBSCAN counts the reasons. 'eom' can select a few huge clusters on a few hundred
     texts (sample, 400 calls: 3 reasons, NMI 0.05); 'leaf' splits clean clusters into pieces.
-    'auto' runs both and keeps the count whose Ward partition has the higher silhouette."""
+    'auto' runs both."""
+    count_space: Literal["full", "reduced"] = "full"
+    """Of all counts found (every size and method tried), the one whose Ward partition has the
+    highest silhouette is kept: 'full' measures it by cosine on the embeddings, 'reduced' on
+    UMAP's few dimensions (which rewards a few big, far-apart groups)."""
+    count_tolerance: float = Field(default=0.005, ge=0.0, le=0.1)
+    """Counts whose silhouette is within this of the best are ties (the full-space silhouette
+    is often flat over a range of counts); of those, the best silhouette on the reduced
+    vectors wins."""
     silhouette_sample: int = Field(default=3000, ge=100)
-    """Texts the silhouette of 'auto' is computed on (a seeded sample beyond this)."""
+    """Texts the silhouette is computed on (a seeded sample beyond this)."""
     ward_max_texts: int = Field(default=12000, ge=100)
     """Ward's tree is built on at most this many texts (a seeded sample; memory grows as the
     square); the others join the nearest group."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from contact_reasons.cluster import ClusterSettings, ReasonClusterer, discover_reasons
+from contact_reasons.cluster import ClusterSettings, ReasonClusterer, WardTree, discover_reasons
 from contact_reasons.embed import HashingEmbedder
 from contact_reasons.errors import InputError
 from contact_reasons.evaluate import score
@@ -87,6 +87,43 @@ def test_min_cluster_size_scales_with_texts():
     assert clusterer.min_cluster_size(300) == 5
     assert clusterer.min_cluster_size(3000) == 10
     assert clusterer.min_cluster_size(30000) == 100
+
+
+def test_min_cluster_sizes_span_from_the_share_up():
+    clusterer = ReasonClusterer(ClusterSettings())
+    assert clusterer.min_cluster_sizes(300) == [5, 7, 10, 14, 20]
+    assert clusterer.min_cluster_sizes(3000) == [10, 14, 20, 28, 40]
+    # never so large that two reasons cannot fit
+    assert clusterer.min_cluster_sizes(24) == [5, 7, 10]
+    assert ReasonClusterer(ClusterSettings(min_cluster_span=1.0)).min_cluster_sizes(3000) == [10]
+
+
+def test_choose_takes_the_reduced_silhouette_among_near_ties():
+    clusterer = ReasonClusterer(ClusterSettings(count_tolerance=0.005))
+    none = np.zeros(3, dtype=np.int64)
+    tried = [
+        ((0.160, 0.65), np.array([0, 0, 1]), none),
+        ((0.164, 0.60), np.array([0, 1, 1]), none),
+        ((0.161, 0.70), np.array([0, 1, 2]), none),  # within 0.005 of 0.164: a tie, best reduced
+        ((0.150, 0.90), np.array([1, 1, 1]), none),  # far below: its reduced silhouette is moot
+    ]
+    assert clusterer.choose(tried)[1].tolist() == [0, 1, 2]
+    strict = ReasonClusterer(ClusterSettings(count_tolerance=0.0))
+    assert strict.choose(tried)[1].tolist() == [0, 1, 1]
+
+
+def test_ward_tree_cuts_and_samples_large_inputs():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    truth = np.repeat(np.arange(3), 200)
+    points = centres[truth] + rng.normal(scale=0.5, size=(600, 2))
+    for max_points in (1000, 150):  # the whole tree, and a tree on a sample of 150
+        tree = WardTree(points, max_points, seed=0)
+        labels = tree.cut(3)
+        assert labels.shape == (600,)
+        assert score(truth, labels)["ari"] == 1.0
+        assert sorted(np.unique(tree.cut(2)).tolist()) == [0, 1]
+    assert WardTree(points, 150, seed=0).sample.size == 150
 
 
 def test_topic_model_predicts_new_texts(blobs, discovery):
