@@ -97,11 +97,24 @@ def seed_metric(
 
 
 def _vote(
-    space: np.ndarray, clusters: np.ndarray, seed_index: np.ndarray, n_known: int
+    space: np.ndarray,
+    clusters: np.ndarray,
+    seed_index: np.ndarray,
+    n_known: int,
+    absorb_margin: float | None = None,
 ) -> np.ndarray:
-    """Known reason by the seeds in each cluster; a cluster without seeds is a new reason."""
+    """Known reason by the seeds in each cluster; a cluster without seeds is a new reason.
+
+    With `absorb_margin`, a cluster without seeds is a piece of known reason j instead (a part
+    of j that no seed shows) when its centre is closer to j's seed centre than j's nearest
+    other known reason is, and closer to j than to any other known reason by more than
+    `absorb_margin` (cosine). See `SeededSettings.absorb_margin`.
+    """
     seeded = seed_index >= 0
     centres = _unit(np.stack([space[seed_index == k].mean(axis=0) for k in range(n_known)]))
+    between = centres @ centres.T
+    np.fill_diagonal(between, -np.inf)
+    nearest_other = between.max(axis=1) if n_known > 1 else np.full(n_known, np.inf)
     labels = np.full(space.shape[0], UNEXPLAINED, dtype=np.int64)
     next_id = n_known
     for cluster in np.unique(clusters):
@@ -110,12 +123,33 @@ def _vote(
         members = clusters == cluster
         present = np.unique(seed_index[members & seeded])
         if present.size == 0:
-            labels[members] = next_id
-            next_id += 1
+            piece = _piece_of(space[members], centres, nearest_other, absorb_margin)
+            if piece is None:
+                labels[members] = next_id
+                next_id += 1
+            else:
+                labels[members] = piece
         else:
             labels[members] = present[np.argmax(space[members] @ centres[present].T, axis=1)]
     labels[seeded] = seed_index[seeded]
     return labels
+
+
+def _piece_of(
+    members: np.ndarray,
+    centres: np.ndarray,
+    nearest_other: np.ndarray,
+    margin: float | None,
+) -> int | None:
+    """The known reason a seedless cluster is a piece of (`_vote`), or None: a new reason."""
+    if margin is None or centres.shape[0] < 2:
+        return None
+    sims = centres @ _unit(members.mean(axis=0, keepdims=True))[0]
+    order = np.argsort(sims)
+    j, second = int(order[-1]), int(order[-2])
+    if sims[j] > nearest_other[j] and sims[j] - sims[second] > margin:
+        return j
+    return None
 
 
 def _self_train(
@@ -196,7 +230,7 @@ def discover_seeded(
     )
     if not known:
         return SeededDiscovery(labels=np.asarray(clusters, dtype=np.int64), known=[], space=space)
-    labels = _vote(space, clusters, seed_index, len(known))
+    labels = _vote(space, clusters, seed_index, len(known), settings.absorb_margin)
     labels = _self_train(space, labels, seed_index, settings.rounds)
     return SeededDiscovery(labels=_compact(labels, len(known)), known=known, space=space)
 
