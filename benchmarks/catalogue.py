@@ -4,11 +4,15 @@ Embeddings come from a database that already holds the sample's (default /work/d
 any `contact-reasons run` over data/sample/calls): they are copied into fresh databases, so
 nothing is embedded again apart from FAQ pages and keyword candidates. Usage::
 
-    python benchmarks/catalogue.py --embeddings-from DB [--out DIR] [--part PART]
+    python benchmarks/catalogue.py --embeddings-from DB [--out DIR] [--part PART] [--set S.K=V]
+
+`--set catalogue.novelty_alpha=0` (any `SECTION.KEY=JSON`, repeatable) changes a setting, e.g. to
+measure the update without its novelty test.
 
 Parts (`--part`; `all` runs simulate, weekly and done):
   simulate  the twelve weeks in memory with the catalogue's own functions (`update_catalogue`
-          each week, then `refit_catalogue`), without the database, FAQ or keyword embedding:
+          each week, clustering as `catalogue.update_clustering` says, then `refit_catalogue`),
+          without the database, FAQ or keyword embedding:
           the stability and quality figures in minutes instead of an hour on a loaded machine.
   weekly  the twelve weeks one run each, in order, then a refit: share of calls whose reason id
           changes between updates and at the refit; time of an update vs the refit; the week the
@@ -263,7 +267,7 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
                 catalogue,
                 space,
                 settings.catalogue,
-                discover=discover,
+                discover=discover if settings.catalogue.update_clustering == "discover" else None,
                 run_id=week,
                 now=now,
             )
@@ -282,6 +286,7 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
                 "week": week,
                 "seconds": round(seconds, 1),
                 "new_reasons": len(change.new_reason_ids),
+                "novel_calls": change.novel_calls,
                 "reasons": int(current.filter(pl.col("reason_id") != -1)["reason_id"].n_unique()),
                 "unexplained": round(float((current["reason_id"] == -1).mean()), 3),
                 "changed_share": round(share, 4),
@@ -393,9 +398,21 @@ def main() -> None:
     parser.add_argument("--embeddings-from", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("/tmp/catalogue-bench"))
     parser.add_argument("--part", choices=["simulate", "weekly", "done", "all"], default="simulate")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=JSON",
+        help="a setting, e.g. catalogue.novelty_alpha=0 (the update without the novelty test)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = Settings().with_overrides({"storage": {"model_dir": str(args.out / "models")}})
+    overrides: dict[str, dict[str, Any]] = {"storage": {"model_dir": str(args.out / "models")}}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        overrides.setdefault(section, {})[name] = json.loads(value)
+    settings = Settings().with_overrides(overrides)
     embedder = load_embedder(settings.embedding)
     results: dict[str, Any] = {}
     if args.part in ("simulate", "all"):
@@ -404,6 +421,7 @@ def main() -> None:
         results["weekly"] = part_weekly(args.out, args.embeddings_from, settings, embedder)
     if args.part in ("done", "all"):
         results["done"] = part_done(args.out, args.embeddings_from, settings, embedder)
+    results["settings"] = {k: v for k, v in overrides.items() if k != "storage"}
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     (args.out / f"catalogue-{args.part}.json").write_text(text, encoding="utf-8")
     print(text)  # noqa: T201
