@@ -274,7 +274,7 @@ def novel_calls(
         stop = min(start + step, new_idx.size)
         sims = vectors[start:stop] @ vectors.T  # new calls come first in `reference`
         sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        nearest = np.argpartition(sims, -k, axis=1)[:, -k:]
         counts[start:stop] = recent[nearest].sum(axis=1)
     p_values = binom.sf(counts - 1, k, p_recent)
     return np.sort(new_idx[p_values <= settings.novelty_alpha])
