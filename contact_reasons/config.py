@@ -187,8 +187,12 @@ class CatalogueSettings(_Section):
     recent: 7 or more recent neighbours). 0 turns the novelty test off. Needs at least
     `novelty_neighbours` established calls; with little history the test cannot reach it."""
     novel_reason_max_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
-    """A cluster most of whose calls are novel becomes a new reason unless its centre is at least
-    this close to an existing reason's (instead of `new_reason_max_similarity`)."""
+    """Novel calls are clustered among themselves; such a cluster (large and tight enough)
+    becomes a new reason unless its centre is at least this close to an existing reason's
+    (instead of `new_reason_max_similarity`): then it is that reason, rising, and its calls
+    join it. A sample of 15 members of a reason whose members lie at cosine 0.5 from its centre
+    centres at about 0.9 from it; the sample's emerging reason lay at 0.50-0.54 from the nearest
+    broad reason."""
     novelty_reference_calls: int = Field(default=20_000, ge=0)
     """The new calls are compared with all new calls and a seeded random sample of at most
     this many other window calls (recent and established alike, so the recent share stays
