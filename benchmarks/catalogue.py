@@ -4,16 +4,25 @@ Embeddings come from a database that already holds the sample's (default /work/d
 any `contact-reasons run` over data/sample/calls): they are copied into fresh databases, so
 nothing is embedded again apart from FAQ pages and keyword candidates. Usage::
 
-    python benchmarks/catalogue.py --embeddings-from DB [--out DIR] [--part PART]
+    python benchmarks/catalogue.py --embeddings-from DB [--out DIR] [--part PART] [--set S.K=V]
+
+`--per-week N [--offset K] [--updates-only]` runs `simulate` on the subset the twelve-week test
+uses (N calls of each week's file plus every app-update call), without the refits if asked.
+`--set catalogue.novelty_alpha=0` (any `SECTION.KEY=JSON`, repeatable) changes a setting, e.g. to
+measure the update without its novelty test.
 
 Parts (`--part`; `all` runs simulate, weekly and done):
   simulate  the twelve weeks in memory with the catalogue's own functions (`update_catalogue`
-          each week, then `refit_catalogue`), without the database, FAQ or keyword embedding:
+          each week, clustering as `catalogue.update_clustering` says, then `refit_catalogue`),
+          without the database, FAQ or keyword embedding:
           the stability and quality figures in minutes instead of an hour on a loaded machine.
   weekly  the twelve weeks one run each, in order, then a refit: share of calls whose reason id
           changes between updates and at the refit; time of an update vs the refit; the week the
           app-update reason got its id; NMI/ARI of the week-by-week history and of one refit over
           all twelve weeks against data/sample/truth/call_reasons.csv.
+  cost    the update's novelty test alone at `--stored` + `--new` calls (random vectors;
+          default 100,000 + 10,000, issue 18's size): its seconds with the sampled reference
+          set and against every stored call.
   done    the issue's "Done when": W36-W46 in one run, rename the largest reason, W47 alone
           (>= 95 % of W36-W46 calls keep their id, rename shown, W36-W46 statistics unchanged),
           then `run --refit` (>= 85 % keep their id, the rename survives).
@@ -182,8 +191,20 @@ def part_weekly(out: Path, source: Path, settings: Settings, embedder: Any) -> d
     }
 
 
-def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
-    """Week by week in memory: one update per week, then a refit; and one refit over all."""
+def part_simulate(
+    source: Path,
+    settings: Settings,
+    *,
+    per_week: int | None = None,
+    offset: int = 0,
+    refits: bool = True,
+) -> dict[str, Any]:
+    """Week by week in memory: one update per week, then a refit; and one refit over all.
+
+    `per_week`: only the calls in rows `offset` + 1 ... `offset` + `per_week` of each week's
+    file, plus every app-update call (the subset `tests/test_catalogue_weeks.py` runs, at
+    `offset` 0 and 70). `refits=False` leaves out the two refits (the updates' figures only).
+    """
     import numpy as np
 
     from contact_reasons import catalogue as cat
@@ -194,6 +215,10 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
         calls = db.read_calls()
         model = db.table("embeddings")["model_id"][0]
         cached = db.cached_embeddings(model, calls["text_hash"].to_list())
+    if per_week is not None:
+        app_ids = truth().filter(pl.col("reason_key") == APP)["call_id"].to_list()
+        rows_in = (pl.col("source_row") > offset) & (pl.col("source_row") <= offset + per_week)
+        calls = calls.filter(rows_in | pl.col("call_id").is_in(app_ids))
     vectors_all = np.stack([cached[h] for h in calls["text_hash"]])
     weeks = sorted(calls["week"].unique().to_list())
     now = datetime(2026, 12, 1)
@@ -263,7 +288,7 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
                 catalogue,
                 space,
                 settings.catalogue,
-                discover=discover,
+                discover=discover if settings.catalogue.update_clustering == "discover" else None,
                 run_id=week,
                 now=now,
             )
@@ -282,6 +307,7 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
                 "week": week,
                 "seconds": round(seconds, 1),
                 "new_reasons": len(change.new_reason_ids),
+                "novel_calls": change.novel_calls,
                 "reasons": int(current.filter(pl.col("reason_id") != -1)["reason_id"].n_unique()),
                 "unexplained": round(float((current["reason_id"] == -1).mean()), 3),
                 "changed_share": round(share, 4),
@@ -294,6 +320,22 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
     app = history.join(truth(), on="call_id").filter(pl.col("reason_key") == APP)
     top = app.group_by("reason_id").len().sort("len", descending=True).row(0, named=True)
     members = history.filter(pl.col("reason_id") == top["reason_id"]).join(truth(), on="call_id")
+    app_update = {
+        "reason_id": top["reason_id"],
+        "created_in_week": created_week.get(top["reason_id"], weeks[0]),
+        "app_calls_in_it": top["len"],
+        "app_calls": app.height,
+        "purity": round(float((members["reason_key"] == APP).mean()), 3),
+    }
+    sizes = {"calls": calls.height, "per_week": per_week, "offset": offset}
+    if not refits:
+        return sizes | {
+            "weeks": rows,
+            "update_seconds_median": sorted(r["seconds"] for r in rows[1:])[len(rows[1:]) // 2],
+            "new_reasons": len(created_week),
+            "app_update": app_update,
+            "quality_week_by_week": quality(history),
+        }
     change, refit_seconds = refit(len(weeks) - 1)
     after = change.call_reasons.select("call_id", "reason_id")
     refit_share, _ = changed_share(history, after)
@@ -303,24 +345,45 @@ def part_simulate(source: Path, settings: Settings) -> dict[str, Any]:
     catalogue = cat.empty_catalogue()
     current = current.head(0)
     whole, whole_seconds = refit(len(weeks) - 1)
-    return {
+    return sizes | {
         "weeks": rows,
         "update_seconds_median": sorted(r["seconds"] for r in rows[1:])[len(rows[1:]) // 2],
         "refit_seconds": round(refit_seconds, 1),
         "refit_changed_share": round(refit_share, 4),
         "refit_changed_share_of_explained": round(refit_share_explained, 4),
-        "app_update": {
-            "reason_id": top["reason_id"],
-            "created_in_week": created_week.get(top["reason_id"], weeks[0]),
-            "app_calls_in_it": top["len"],
-            "app_calls": app.height,
-            "purity": round(float((members["reason_key"] == APP).mean()), 3),
-        },
+        "new_reasons": len(created_week),
+        "app_update": app_update,
         "quality_week_by_week": quality(history),
         "quality_after_refit": quality(after),
         "quality_one_refit": quality(whole.call_reasons.select("call_id", "reason_id")),
         "one_refit_seconds": round(whole_seconds, 1),
     }
+
+
+def part_cost(settings: Settings, stored: int, new: int) -> dict[str, Any]:
+    """Seconds of the update's novelty test (`catalogue.novel_calls`) at `stored` + `new` calls.
+
+    Random unit vectors of e5-small's size (384) over twelve weeks, the new calls in a
+    thirteenth: the cost depends on the sizes, not on what the vectors say.
+    """
+    import numpy as np
+
+    from contact_reasons import catalogue as cat
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((stored + new, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    weeks = [f"2026-W{36 + (i * 12) // stored:02d}" for i in range(stored)] + ["2026-W48"] * new
+    new_idx = np.arange(stored, stored + new)
+    out: dict[str, Any] = {"stored": stored, "new": new}
+    for reference in (settings.catalogue.novelty_reference_calls, stored):
+        s = settings.catalogue.model_copy(update={"novelty_reference_calls": reference})
+        start = time.perf_counter()
+        novel = cat.novel_calls(vectors, weeks, new_idx, s)
+        out[f"seconds_reference_{reference}"] = round(time.perf_counter() - start, 2)
+        out[f"novel_reference_{reference}"] = int(novel.size)
+    out["load_average"] = [round(x, 1) for x in os.getloadavg()]
+    return out
 
 
 def _cli(*args: str) -> tuple[int, str]:
@@ -390,20 +453,56 @@ def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dic
 def main() -> None:
     """Run the chosen parts and write a JSON file of the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embeddings-from", type=Path, required=True)
+    parser.add_argument("--embeddings-from", type=Path, help="required but for --part cost")
     parser.add_argument("--out", type=Path, default=Path("/tmp/catalogue-bench"))
-    parser.add_argument("--part", choices=["simulate", "weekly", "done", "all"], default="simulate")
+    parser.add_argument(
+        "--part", choices=["simulate", "weekly", "done", "cost", "all"], default="simulate"
+    )
+    parser.add_argument("--stored", type=int, default=100_000, help="cost: stored calls")
+    parser.add_argument("--new", type=int, default=10_000, help="cost: new calls")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=JSON",
+        help="a setting, e.g. catalogue.novelty_alpha=0 (the update without the novelty test)",
+    )
+    parser.add_argument(
+        "--per-week",
+        type=int,
+        default=None,
+        help="simulate: only N calls of each week's file (rows after --offset) and every "
+        "app-update call, as tests/test_catalogue_weeks.py does with 70",
+    )
+    parser.add_argument("--offset", type=int, default=0)
+    parser.add_argument("--updates-only", action="store_true", help="simulate: no refits")
     args = parser.parse_args()
+    if args.part != "cost" and args.embeddings_from is None:
+        parser.error("--embeddings-from is required")
     args.out.mkdir(parents=True, exist_ok=True)
-    settings = Settings().with_overrides({"storage": {"model_dir": str(args.out / "models")}})
-    embedder = load_embedder(settings.embedding)
+    overrides: dict[str, dict[str, Any]] = {"storage": {"model_dir": str(args.out / "models")}}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        overrides.setdefault(section, {})[name] = json.loads(value)
+    settings = Settings().with_overrides(overrides)
+    embedder = load_embedder(settings.embedding) if args.part != "cost" else None
     results: dict[str, Any] = {}
     if args.part in ("simulate", "all"):
-        results["simulate"] = part_simulate(args.embeddings_from, settings)
+        results["simulate"] = part_simulate(
+            args.embeddings_from,
+            settings,
+            per_week=args.per_week,
+            offset=args.offset,
+            refits=not args.updates_only,
+        )
     if args.part in ("weekly", "all"):
         results["weekly"] = part_weekly(args.out, args.embeddings_from, settings, embedder)
     if args.part in ("done", "all"):
         results["done"] = part_done(args.out, args.embeddings_from, settings, embedder)
+    if args.part == "cost":
+        results["cost"] = part_cost(settings, args.stored, args.new)
+    results["settings"] = {k: v for k, v in overrides.items() if k != "storage"}
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     (args.out / f"catalogue-{args.part}.json").write_text(text, encoding="utf-8")
     print(text)  # noqa: T201

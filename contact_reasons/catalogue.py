@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import numpy as np
@@ -118,6 +118,8 @@ class CatalogueChange:
         events: new event rows (without `event_id`).
         space: the new space after a refit; None when the stored one stays.
         new_reason_ids: reasons this run created.
+        novel_calls: new calls an update found novel (`novel_calls`) and offered to the
+            new-reason clustering whatever their reason's similarity.
     """
 
     catalogue: pl.DataFrame
@@ -125,6 +127,7 @@ class CatalogueChange:
     events: list[dict[str, Any]]
     space: CatalogueSpace | None
     new_reason_ids: list[int] = field(default_factory=list)
+    novel_calls: int = 0
 
 
 def empty_catalogue() -> pl.DataFrame:
@@ -202,6 +205,79 @@ def own_threshold(prepared: np.ndarray, labels: np.ndarray, quantile: float) -> 
     index = np.searchsorted(ids, labels[mask])
     own = np.einsum("ij,ij->i", prepared[mask], cents[index])
     return float(np.quantile(own, quantile))
+
+
+def weeks_before(week: str, n: int) -> str:
+    """The ISO week `n` weeks before `week` ("2026-W02", 3 -> "2025-W51")."""
+    year, number = week.split("-W")
+    monday = date.fromisocalendar(int(year), int(number), 1) - timedelta(weeks=n)
+    y, w, _ = monday.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+#: Cells of one chunk of the novelty test's similarity matrix (float32: 64 MiB).
+NOVELTY_CHUNK_CELLS = 1 << 24
+
+
+def novel_calls(
+    prepared: np.ndarray,
+    weeks: Sequence[str],
+    new_idx: np.ndarray,
+    settings: CatalogueSettings,
+) -> np.ndarray:
+    """The new calls that look like the recent weeks and unlike the established past.
+
+    Recent calls are the run's new calls and the window's calls of its latest
+    `novelty_recent_weeks` weeks; the rest of the window is established. Each new call's
+    `novelty_neighbours` nearest calls (cosine in the catalogue's space, itself left out) are
+    counted: under "nothing new" each neighbour is recent with the recent share of the
+    comparison set, so the count is binomial; a count whose upper tail is at most
+    `novelty_alpha` means calls like this one are clearly more frequent now than before: a
+    reason is emerging, or rising far above its past. The comparison set is every new call and
+    a seeded sample of at most `novelty_reference_calls` other window calls; the similarities
+    are computed in chunks of `NOVELTY_CHUNK_CELLS`.
+
+    Args:
+        prepared: the window's vectors in the catalogue's space (unit length).
+        weeks: each window row's ISO week.
+        new_idx: the rows of the new calls.
+        settings: the novelty settings.
+
+    Returns:
+        The rows (a subset of `new_idx`, sorted) of the novel calls; empty when the test is
+        off, or there are fewer established calls than neighbours.
+    """
+    from scipy.stats import binom
+
+    k = settings.novelty_neighbours
+    if settings.novelty_alpha <= 0 or new_idx.size == 0:
+        return np.zeros(0, np.int64)
+    week = np.asarray(weeks, dtype=object)
+    cutoff = weeks_before(str(max(week)), settings.novelty_recent_weeks - 1)
+    is_new = np.zeros(len(week), bool)
+    is_new[new_idx] = True
+    others = np.flatnonzero(~is_new)
+    if others.size > settings.novelty_reference_calls:
+        rng = np.random.default_rng(settings.novelty_seed)
+        others = np.sort(rng.choice(others, settings.novelty_reference_calls, replace=False))
+    reference = np.concatenate([new_idx, others])
+    recent = is_new[reference] | (week[reference] >= cutoff)
+    established = int((~recent).sum())
+    if established < k or reference.size <= k:
+        return np.zeros(0, np.int64)
+    # Leaving the call itself out: the chance that another call is recent.
+    p_recent = (float(recent.sum()) - 1.0) / (reference.size - 1.0)
+    vectors = prepared[reference].astype(np.float32)
+    counts = np.zeros(new_idx.size, np.int64)
+    step = max(1, NOVELTY_CHUNK_CELLS // reference.size)
+    for start in range(0, new_idx.size, step):
+        stop = min(start + step, new_idx.size)
+        sims = vectors[start:stop] @ vectors.T  # new calls come first in `reference`
+        sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
+        nearest = np.argpartition(sims, -k, axis=1)[:, -k:]
+        counts[start:stop] = recent[nearest].sum(axis=1)
+    p_values = binom.sf(counts - 1, k, p_recent)
+    return np.sort(new_idx[p_values <= settings.novelty_alpha])
 
 
 def _new_row(
@@ -433,17 +509,42 @@ def update_catalogue(
         else space.threshold
     )
     doubtful = np.zeros(0, np.int64)
+    novel = np.zeros(0, np.int64)
     if need_idx.size:
         labels[need_idx], sims[need_idx] = (assign or assign_calls)(
             prepared[need_idx], catalogue, space.threshold
         )
         doubtful = need_idx[sims[need_idx] < max(strict, space.threshold)]
+        novel = novel_calls(prepared, window["week"].to_list(), need_idx, settings)
     events: list[dict[str, Any]] = []
     new_ids: list[int] = []
-    pool = np.union1d(doubtful, np.flatnonzero(labels == UNEXPLAINED))
-    if doubtful.size and pool.size >= max(MIN_TEXTS, settings.new_reason_min_calls):
-        catalogue, new_ids, events = _new_reasons(
-            pool,
+    enough = max(MIN_TEXTS, settings.new_reason_min_calls)
+
+    def clusters(rows: np.ndarray) -> ReasonDiscovery:
+        if discover is not None:
+            return discover(rows)
+        return cluster_pool(
+            window["reason_text"].gather(rows).to_list(),
+            prepared[rows],
+            min_calls=settings.new_reason_min_calls,
+            cohesion=typical,
+        )
+
+    # Emerging reasons first: the novel calls clustered among themselves, so that what is new
+    # is not diluted by the window's unexplained calls. A cluster of them is a new reason unless
+    # its centre is within `novel_reason_max_similarity` of a reason there is: then it is that
+    # reason, rising, and its calls join it. Then the doubtful and unexplained calls, as
+    # before, against every reason now there.
+    pools = [(novel, settings.novel_reason_max_similarity, True)]
+    if doubtful.size:
+        unexplained = np.flatnonzero(labels == UNEXPLAINED)
+        pools.append((np.union1d(doubtful, unexplained), settings.new_reason_max_similarity, False))
+    for rows, gate, join_close in pools:
+        rows = rows[~np.isin(labels[rows], new_ids)]
+        if rows.size < enough:
+            continue
+        catalogue, created, made = _new_reasons(
+            rows,
             prepared,
             labels,
             sims,
@@ -451,19 +552,16 @@ def update_catalogue(
             catalogue,
             space,
             settings,
-            discover(pool)
-            if discover is not None
-            else cluster_pool(
-                window["reason_text"].gather(pool).to_list(),
-                prepared[pool],
-                min_calls=settings.new_reason_min_calls,
-                cohesion=typical,
-            ),
+            clusters(rows),
             join_at=max(strict, space.threshold),
             cohesion=typical,
+            max_similarity=gate,
+            join_close=join_close,
             run_id=run_id,
             now=now,
         )
+        new_ids += created
+        events += made
     catalogue, back = _reactivate(catalogue, labels, by=run_id, at=now, run_id=run_id)
     call_reasons = _call_reasons(window, labels, sims, models)
     return CatalogueChange(
@@ -472,6 +570,7 @@ def update_catalogue(
         events=events + back,
         space=None,
         new_reason_ids=new_ids,
+        novel_calls=int(novel.size),
     )
 
 
@@ -534,17 +633,23 @@ def _new_reasons(
     *,
     join_at: float,
     cohesion: float,
+    max_similarity: float,
+    join_close: bool = False,
     run_id: str,
     now: datetime,
 ) -> tuple[pl.DataFrame, list[int], list[dict[str, Any]]]:
-    """Turn clusters of doubtful calls into new reasons where they are new, tight and large.
+    """Turn clusters of pooled calls into new reasons where they are new, tight and large.
 
     A cluster's calls at least `join_at` from its centre are its core; it becomes a reason when
     the core holds `new_reason_min_calls`, its mean cosine to the centre is at least `cohesion`
-    (as tight as a typical reason), and its centre is not within `new_reason_max_similarity` of
-    a reason there is. Updates `labels`, `sims` and `models` in place for the calls that join.
+    (as tight as a typical reason), and its centre is not within `max_similarity` of a reason
+    there is. With `join_close` (clusters of novel calls), a core that fails only the last
+    test is the nearest reason, rising: its calls whose cosine to that reason's centre reaches
+    the catalogue's join threshold join it. Updates `labels`, `sims` and `models` in place for
+    the calls that join.
     """
-    _, existing = catalogue_centres(catalogue)
+    existing_ids, existing = catalogue_centres(catalogue)
+    resolve = resolve_ids(catalogue)
     next_id = next_reason_id(catalogue)
     rows: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -563,9 +668,14 @@ def _new_reasons(
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
         if float((prepared[tight] @ centre).mean()) < cohesion:
             continue
-        if existing.shape[0] and float((existing @ centre).max()) >= (
-            settings.new_reason_max_similarity
-        ):
+        if existing.shape[0] and float((existing @ centre).max()) >= max_similarity:
+            if join_close:
+                near = int(np.argmax(existing @ centre))
+                target = resolve.get(int(existing_ids[near]), int(existing_ids[near]))
+                to_near = prepared[tight] @ existing[near]
+                ok = tight[to_near >= space.threshold]
+                labels[ok] = target
+                sims[ok] = to_near[to_near >= space.threshold]
             continue
         rid = next_id
         next_id += 1

@@ -172,6 +172,33 @@ class CatalogueSettings(_Section):
     reason discovery (UMAP, refinement, keyword embedding) over those calls, minutes on a CPU."""
     new_reason_max_similarity: float = Field(default=0.5, ge=-1.0, le=1.0)
     """... unless their centre is at least this close to an existing reason's centre."""
+    novelty_recent_weeks: int = Field(default=3, ge=1, le=52)
+    """Emerging reasons: the latest this many ISO weeks of the window (and the run's new calls,
+    whatever their week) are "recent"; older calls of the window are "established". A new call
+    is *novel* when its nearest neighbours are recent calls clearly more often than the share
+    of recent calls in the comparison set would give by chance (see `novelty_alpha`); novel
+    calls are offered to the new-reason clustering even when a reason's centre is close."""
+    novelty_neighbours: int = Field(default=10, ge=1, le=200)
+    """Neighbours (k) of each new call counted for the novelty test, by cosine in the
+    catalogue's space."""
+    novelty_alpha: float = Field(default=0.01, ge=0.0, le=1.0)
+    """A new call is novel when, of its `novelty_neighbours` nearest calls, so many are recent
+    that a binomial test at the recent share gives at most this p-value (k=10 at a quarter
+    recent: 7 or more recent neighbours). 0 turns the novelty test off. Needs at least
+    `novelty_neighbours` established calls; with little history the test cannot reach it."""
+    novel_reason_max_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
+    """Novel calls are clustered among themselves; such a cluster (large and tight enough)
+    becomes a new reason unless its centre is at least this close to an existing reason's
+    (instead of `new_reason_max_similarity`): then it is that reason, rising, and its calls
+    join it. A sample of 15 members of a reason whose members lie at cosine 0.5 from its centre
+    centres at about 0.9 from it; the sample's emerging reason lay at 0.50-0.54 from the nearest
+    broad reason."""
+    novelty_reference_calls: int = Field(default=20_000, ge=0)
+    """The new calls are compared with all new calls and a seeded random sample of at most
+    this many other window calls (recent and established alike, so the recent share stays
+    what it is): the test's cost is new x (new + this) cosines, in chunks."""
+    novelty_seed: int = Field(default=0, ge=0)
+    """Seed of that sample: the same window gives the same novel calls."""
     align_min_shared: float = Field(default=0.3, ge=0.0, le=1.0)
     """A refit's reason keeps a catalogue id when at least this share of its calls (or of the
     catalogue reason's calls) were that reason's before."""

@@ -94,12 +94,6 @@ def test_reasons_from_week_one_keep_their_ids_to_week_twelve(twelve_weeks):
     assert set(first["reason_id"].to_list()) <= ids  # never deleted, after the refit too
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 open: on the sample regenerated with issue 13's plants (168 calls changed), "
-    "the app-update calls join broad reasons of the first weeks (33 of 115 in the largest one) "
-    "instead of forming a reason of their own; see docs/catalogue.md",
-)
 def test_app_update_reason_gets_a_new_id_when_it_becomes_visible(twelve_weeks, truth):
     snapshots, runs, _, _, after = twelve_weeks
     app = set(truth.filter(pl.col("reason_key") == APP)["call_id"].to_list())
