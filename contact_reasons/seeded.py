@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from contact_reasons.cluster import UNEXPLAINED, ReasonClusterer, _unit, fit_space
+from contact_reasons.cluster import UNEXPLAINED, ReasonClusterer, _unit, centroids, fit_space
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.config import SeededSettings
 from contact_reasons.errors import InputError
@@ -111,7 +111,7 @@ def _vote(
     `absorb_margin` (cosine). See `SeededSettings.absorb_margin`.
     """
     seeded = seed_index >= 0
-    centres = _unit(np.stack([space[seed_index == k].mean(axis=0) for k in range(n_known)]))
+    _, centres = centroids(space, seed_index)  # known reasons 0 ... n_known-1, each seeded
     between = centres @ centres.T
     np.fill_diagonal(between, -np.inf)
     nearest_other = between.max(axis=1) if n_known > 1 else np.full(n_known, np.inf)
@@ -158,8 +158,7 @@ def _self_train(
     """Spherical k-means over the current reasons; seeds and unexplained rows stay put."""
     fixed = (seed_index >= 0) | (labels == UNEXPLAINED)
     for _ in range(rounds):
-        ids = np.unique(labels[labels != UNEXPLAINED])
-        centres = _unit(np.stack([space[labels == i].mean(axis=0) for i in ids]))
+        ids, centres = centroids(space, labels)
         moved = ids[np.argmax(space @ centres.T, axis=1)]
         moved[fixed] = labels[fixed]
         if np.array_equal(moved, labels):
