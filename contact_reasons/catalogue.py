@@ -35,6 +35,7 @@ from contact_reasons.cluster import (
 )
 from contact_reasons.config import CatalogueSettings
 from contact_reasons.errors import InputError
+from contact_reasons.stats import iso_week_of
 
 Status = Literal["active", "merged", "ignored", "not_faq", "inactive"]
 STATUSES: tuple[str, ...] = ("active", "merged", "ignored", "not_faq", "inactive")
@@ -210,9 +211,7 @@ def own_threshold(prepared: np.ndarray, labels: np.ndarray, quantile: float) -> 
 def weeks_before(week: str, n: int) -> str:
     """The ISO week `n` weeks before `week` ("2026-W02", 3 -> "2025-W51")."""
     year, number = week.split("-W")
-    monday = date.fromisocalendar(int(year), int(number), 1) - timedelta(weeks=n)
-    y, w, _ = monday.isocalendar()
-    return f"{y}-W{w:02d}"
+    return iso_week_of(date.fromisocalendar(int(year), int(number), 1) - timedelta(weeks=n))
 
 
 #: Cells of one chunk of the novelty test's similarity matrix (float32: 64 MiB).
@@ -668,9 +667,10 @@ def _new_reasons(
         centre /= max(float(np.linalg.norm(centre)), 1e-12)
         if float((prepared[tight] @ centre).mean()) < cohesion:
             continue
-        if existing.shape[0] and float((existing @ centre).max()) >= max_similarity:
+        to_existing = existing @ centre if existing.shape[0] else np.zeros(0)
+        if to_existing.size and float(to_existing.max()) >= max_similarity:
             if join_close:
-                near = int(np.argmax(existing @ centre))
+                near = int(np.argmax(to_existing))
                 target = resolve.get(int(existing_ids[near]), int(existing_ids[near]))
                 to_near = prepared[tight] @ existing[near]
                 ok = tight[to_near >= space.threshold]

@@ -39,6 +39,7 @@ import polars as pl
 from contact_reasons.config import FaqSettings
 from contact_reasons.faq_units import page_documents, read_faq_units, units_as_of
 from contact_reasons.language import detect_languages
+from contact_reasons.stats import iso_week_of
 from contact_reasons.stopwords import ALL as STOPWORDS
 
 __all__ = [
@@ -645,9 +646,3 @@ def empty_recommendations() -> pl.DataFrame:
             "example_call_ids": pl.List(pl.String),
         }
     )
-
-
-def iso_week_of(day: date) -> str:
-    """The ISO week of a date, as the calls' `week` column writes it (2026-W41)."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from scipy.stats import poisson
 
@@ -19,6 +21,12 @@ def iso_week(column: str = "started_at") -> pl.Expr:
     return pl.format("{}-W{}", col.dt.iso_year(), col.dt.week().cast(pl.String).str.zfill(2)).alias(
         "week"
     )
+
+
+def iso_week_of(day: date) -> str:
+    """The ISO week of a date, as the calls' `week` column writes it (2026-W41)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def weekly_reason_stats(
