@@ -223,14 +223,7 @@ def part_simulate(
     weeks = sorted(calls["week"].unique().to_list())
     now = datetime(2026, 12, 1)
     catalogue = cat.empty_catalogue()
-    current = pl.DataFrame(
-        schema={
-            "call_id": pl.String,
-            "reason_id": pl.Int32,
-            "similarity": pl.Float64,
-            "reason_model_id": pl.String,
-        }
-    )
+    current = cat.no_assignments()
     space = None
     rows = []
     created_week: dict[int, str] = {}

@@ -136,6 +136,18 @@ def empty_catalogue() -> pl.DataFrame:
     return pl.DataFrame(schema=CATALOGUE_SCHEMA)
 
 
+def no_assignments() -> pl.DataFrame:
+    """Stored assignments (`current` of `update_catalogue`, `refit_catalogue`) before any run."""
+    return pl.DataFrame(
+        schema={
+            "call_id": pl.String,
+            "reason_id": pl.Int32,
+            "similarity": pl.Float64,
+            "reason_model_id": pl.String,
+        }
+    )
+
+
 def next_reason_id(catalogue: pl.DataFrame) -> int:
     """The next unused id: ids are never reused, and rows are never deleted."""
     if catalogue.height == 0:

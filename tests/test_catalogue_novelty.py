@@ -76,14 +76,7 @@ def week_by_week(
         ),
         topic_model=None,
     )
-    none = pl.DataFrame(
-        schema={
-            "call_id": pl.String,
-            "reason_id": pl.Int32,
-            "similarity": pl.Float64,
-            "reason_model_id": pl.String,
-        }
-    )
+    none = cat.no_assignments()
     change = cat.refit_catalogue(
         frame.filter(pl.Series(first)),
         vectors[first],
