@@ -209,15 +209,27 @@ def assign_calls(
     return labels, top
 
 
-def own_threshold(prepared: np.ndarray, labels: np.ndarray, quantile: float) -> float:
-    """The `quantile` of the labelled calls' cosines to their own reason's centre."""
+def own_cosines(prepared: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The labelled calls' cosines to their own reason's centre."""
     ids, cents = centroids(prepared, labels)
     mask = labels != UNEXPLAINED
-    if not mask.any():
-        return 1.0
     index = np.searchsorted(ids, labels[mask])
-    own = np.einsum("ij,ij->i", prepared[mask], cents[index])
-    return float(np.quantile(own, quantile))
+    return np.einsum("ij,ij->i", prepared[mask], cents[index])
+
+
+def own_threshold(prepared: np.ndarray, labels: np.ndarray, quantile: float) -> float:
+    """The `quantile` of the labelled calls' cosines to their own reason's centre."""
+    own = own_cosines(prepared, labels)
+    return float(np.quantile(own, quantile)) if own.size else 1.0
+
+
+def own_spread(prepared: np.ndarray, labels: np.ndarray) -> float:
+    """The interquartile range of the labelled calls' cosines to their own reason's centre."""
+    own = own_cosines(prepared, labels)
+    if not own.size:
+        return 0.0
+    q1, q3 = np.quantile(own, [0.25, 0.75])
+    return float(q3 - q1)
 
 
 def weeks_before(week: str, n: int) -> str:
@@ -831,7 +843,7 @@ def refit_catalogue(
             )
             next_id += 1
     labels = np.asarray([mapping.get(int(f), UNEXPLAINED) for f in found], np.int64)
-    labels = _keep_where_close(prepared, labels, old, settings.align_keep_margin)
+    labels = keep_where_close(prepared, labels, old, settings.align_keep_spread)
     final_ids, final_cents = centroids(prepared, labels)
     centre_of = {int(r): final_cents[i] for i, r in enumerate(final_ids)}
     sims_out = np.asarray(
@@ -919,19 +931,23 @@ def refit_catalogue(
     )
 
 
-def _keep_where_close(
-    prepared: np.ndarray, labels: np.ndarray, old: np.ndarray, margin: float
+def keep_where_close(
+    prepared: np.ndarray, labels: np.ndarray, old: np.ndarray, spreads: float
 ) -> np.ndarray:
     """Hysteresis: a call stays with its former reason unless the refit clearly prefers another.
 
     A call moves only when its cosine to its new reason's centre beats its cosine to its former
-    reason's (new) centre by more than `margin`; a call the refit leaves unexplained keeps its
-    former reason. Only reasons the refit kept count as former ones.
+    reason's (new) centre by more than `spreads` times the spread of the calls' cosines to
+    their own reason's centre (the interquartile range: the variation among a reason's own
+    members, in this space's cosine scale); a call the refit leaves unexplained keeps its
+    former reason. Only reasons the refit kept count as former ones: a reason the refit
+    dropped stays dropped.
     """
-    if margin < 0 or not (old != UNEXPLAINED).any():
+    if spreads < 0 or not (old != UNEXPLAINED).any():
         return labels
     ids, cents = centroids(prepared, labels)
     index = {int(r): i for i, r in enumerate(ids)}
+    margin = spreads * own_spread(prepared, labels)
     out = labels.copy()
     for i in np.flatnonzero((old != labels) & (old != UNEXPLAINED)):
         former = index.get(int(old[i]))

@@ -205,10 +205,13 @@ class CatalogueSettings(_Section):
     align_piece_share: float = Field(default=0.5, gt=0.0, le=1.0)
     """... or when at least this share of its calls were one catalogue reason's (a piece of it:
     a refit that cuts a reason finer keeps the reason's id)."""
-    align_keep_margin: float = Field(default=0.05, ge=-1.0, le=1.0)
+    align_keep_spread: float = Field(default=1.0, le=10.0)
     """After alignment, a call keeps its former reason unless the refit's reason for it is
-    closer by more than this cosine (hysteresis: a refit moves only calls that clearly belong
-    elsewhere). Negative: no hysteresis."""
+    closer by more than this many spreads (hysteresis: a refit moves only calls that clearly
+    belong elsewhere). The spread is the interquartile range of the window's cosines to their
+    own reason's centre in the refit's space, so the margin means the same for any embedding
+    model's cosine scale: a call moves only when the gain beats the variation among a
+    reason's own members. Negative: no hysteresis."""
     align_min_similarity: float = Field(default=0.7, ge=-1.0, le=1.0)
     """... or, failing shared calls, when its centre is at least this close to the reason's."""
 
