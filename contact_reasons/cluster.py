@@ -427,17 +427,32 @@ def _batched_mmr(diversity: float, top_n_words: int) -> Any:
     return _BatchedMMR()
 
 
-def _fit_rows(fit_mask: Sequence[bool] | np.ndarray | None, n: int) -> np.ndarray:
-    """Indices of the texts to fit on: all of them without a mask, or when too few are left."""
+def _fit_rows(
+    fit_mask: Sequence[bool] | np.ndarray | None,
+    n: int,
+    max_texts: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices of the texts to fit on, sorted.
+
+    All of them without a mask, or when too few are left; beyond `max_texts`, a sample of that
+    many drawn with `seed` (the same texts give the same sample).
+    """
     if fit_mask is None:
-        return np.arange(n)
-    mask = np.asarray(fit_mask, dtype=bool)
-    if mask.shape != (n,):
-        raise InputError(f"fit_mask has shape {mask.shape}, expected ({n},)")
-    if mask.sum() < MIN_TEXTS:
-        log.warning("only %d texts to fit on; fitting on all %d", int(mask.sum()), n)
-        return np.arange(n)
-    return np.flatnonzero(mask)
+        rows = np.arange(n)
+    else:
+        mask = np.asarray(fit_mask, dtype=bool)
+        if mask.shape != (n,):
+            raise InputError(f"fit_mask has shape {mask.shape}, expected ({n},)")
+        if mask.sum() < MIN_TEXTS:
+            log.warning("only %d texts to fit on; fitting on all %d", int(mask.sum()), n)
+            rows = np.arange(n)
+        else:
+            rows = np.flatnonzero(mask)
+    if max_texts is not None and rows.size > max_texts:
+        log.info("discovering reasons on a sample of %d of %d texts", max_texts, rows.size)
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_texts, replace=False))
+    return rows
 
 
 @dataclass(frozen=True)
@@ -507,7 +522,7 @@ def fit_space(
     space = ReasonSpace(means, overall, None)
     if not settings.center_embeddings:
         return space
-    fit = _fit_rows(fit_mask, vectors.shape[0])
+    fit = _fit_rows(fit_mask, vectors.shape[0], settings.fit_max_texts, settings.seed)
     centre_mean = _unit(space.center(vectors, languages)[fit]).mean(axis=0)
     return ReasonSpace(means, overall, centre_mean)
 
@@ -590,7 +605,8 @@ def discover_reasons(
             `settings.center_by_language`, each language's mean vector is removed first.
         fit_mask: which texts shape the reasons (default all); the others are assigned to the
             nearest reason, or left unexplained when no reason is close. Used for unanswered
-            calls, whose only text is a queue note.
+            calls, whose only text is a queue note. Beyond `settings.fit_max_texts`, a seeded
+            sample of them shapes the reasons and the rest are assigned the same way.
 
     Returns:
         Labels per text (-1 unexplained), a reasons frame and the fitted BERTopic model.
@@ -613,7 +629,7 @@ def discover_reasons(
     fit_vectors = vectors
     if languages is not None and settings.center_by_language:
         fit_vectors = center_by_language(vectors, languages, settings.language_min_share)
-    fit = _fit_rows(fit_mask, len(texts))
+    fit = _fit_rows(fit_mask, len(texts), settings.fit_max_texts, settings.seed)
     topics, _ = topic_model.fit_transform([docs[i] for i in fit], embeddings=fit_vectors[fit])
     if hasattr(backend, "forget"):
         backend.forget()

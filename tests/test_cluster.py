@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from contact_reasons.cluster import ClusterSettings, ReasonClusterer, WardTree, discover_reasons
+from contact_reasons.cluster import (
+    ClusterSettings,
+    ReasonClusterer,
+    WardTree,
+    _fit_rows,
+    discover_reasons,
+    fit_space,
+)
 from contact_reasons.embed import HashingEmbedder
 from contact_reasons.errors import InputError
 from contact_reasons.evaluate import score
@@ -165,6 +172,38 @@ def test_masked_out_texts_join_the_reason_of_their_neighbours(blobs):
         mates = found.labels[fit & (truth == truth[i])]
         assert found.labels[i] in (np.bincount(mates[mates >= 0]).argmax(), -1)
     assert (found.labels[held_out] == -1).mean() <= 0.10
+
+
+def test_beyond_fit_max_texts_a_seeded_sample_shapes_the_reasons(blobs, monkeypatch):
+    texts, vectors, truth = blobs
+    fitted: list[int] = []
+    real_fit = ReasonClusterer.fit
+
+    def counting_fit(self, X, y=None):  # noqa: N803
+        fitted.append(X.shape[0])
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(ReasonClusterer, "fit", counting_fit)
+    settings = ClusterSettings(fit_max_texts=200)
+    assert len(texts) > 200
+    found = discover_reasons(texts, vectors, settings)
+    assert fitted == [200]
+    # every text still gets its reason: the sample's reasons, the rest by the nearest one
+    assert found.labels.shape == (len(texts),)
+    kept = found.labels != -1
+    assert kept.mean() >= 0.9
+    assert score(truth[kept], found.labels[kept])["ari"] > 0.95
+    # the same texts draw the same sample, so the same reasons
+    again = discover_reasons(texts, vectors, settings)
+    assert np.array_equal(again.labels, found.labels)
+    # the space the catalogue compares in is centred on the same sample
+    sample = np.zeros(len(texts), dtype=bool)
+    sample[_fit_rows(None, len(texts), 200, settings.seed)] = True
+    capped = fit_space(vectors, None, settings)
+    masked = fit_space(vectors, None, ClusterSettings(), fit_mask=sample)
+    whole = fit_space(vectors, None, ClusterSettings())
+    assert np.allclose(capped.centre_mean, masked.centre_mean, atol=1e-6)
+    assert not np.allclose(capped.centre_mean, whole.centre_mean, atol=1e-6)
 
 
 def test_fit_mask_of_the_wrong_length_is_an_error(blobs):
