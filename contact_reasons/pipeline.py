@@ -334,6 +334,7 @@ def run_weekly(
         settings.cluster,
         phrases if settings.cluster.label_phrases else None,
         rename=mode == "refit",
+        keep=db.language_names() if mode == "update" else None,
     )
     change = dataclasses.replace(
         change, catalogue=weekly.renamed_catalogue(change.catalogue, names)
