@@ -489,7 +489,8 @@ def language_names(
     """
     ids = np.asarray(labels)
     langs = np.asarray([name_language(lang) or "" for lang in languages], dtype=object)
-    stems = [content_stems(t) for t in texts]
+    by_text: dict[str, frozenset[str]] = {}  # a text that recurs is cut into stems once
+    stems = [by_text[t] if t in by_text else by_text.setdefault(t, content_stems(t)) for t in texts]
     kept_names = dict(keep or {}) if not rename else {}
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     present = [r for r in default_names if (ids == r).any()]
