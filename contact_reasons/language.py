@@ -29,12 +29,14 @@ def _detector() -> Any:
 def detect_languages(texts: Sequence[str | None]) -> list[str | None]:
     """Return an ISO 639-1 code per text (`nb` for Norwegian Bokmål), None when unsure."""
     detector = _detector()
-    present = [(i, t) for i, t in enumerate(texts) if t and t.strip()]
-    found = detector.detect_languages_in_parallel_of([t for _, t in present])
-    out: list[str | None] = [None] * len(texts)
-    for (i, _), lang in zip(present, found, strict=True):
-        out[i] = _CODES.get(lang.name) if lang is not None else None
-    return out
+    # Each distinct text is detected once (calls repeat their summaries).
+    distinct = list(dict.fromkeys(t for t in texts if t and t.strip()))
+    found = detector.detect_languages_in_parallel_of(distinct)
+    code = {
+        t: (_CODES.get(lang.name) if lang is not None else None)
+        for t, lang in zip(distinct, found, strict=True)
+    }
+    return [code[t] if t and t.strip() else None for t in texts]
 
 
 def add_detected_language(calls: pl.DataFrame, column: str = "reason_text") -> pl.DataFrame:

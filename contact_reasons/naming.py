@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -159,23 +159,31 @@ def phrase_candidates(
     *,
     max_words: int = 4,
     per_reason: int = 10,
+    only: Collection[int] | None = None,
 ) -> dict[int, list[str]]:
     """Rank each reason's phrases: sqrt(coverage) x precision x length bonus, best first.
 
     Coverage is the share of the reason's texts that contain the phrase; precision is the share
     of all texts containing it that belong to the reason. A phrase must occur in two of the
     reason's texts. Fragments are completed (see `_extend`). Unexplained texts (-1) count for
-    precision but get no candidates.
+    precision but get no candidates. `only` ranks just those reasons (every text still counts
+    for precision, so their candidates are the same as without it).
     """
     ids = np.asarray(labels)
-    segments = [_segments(t) for t in texts]
-    grams = [_ngrams(segs, max_words) for segs in segments]
+    # A text that recurs is split once (calls repeat their summaries often).
+    split: dict[str, tuple[list[list[str]], dict[str, str]]] = {}
+    for text in texts:
+        if text not in split:
+            segs = _segments(text)
+            split[text] = (segs, _ngrams(segs, max_words))
+    segments = [split[t][0] for t in texts]
+    grams = [split[t][1] for t in texts]
     total: Counter[str] = Counter(g for gs in grams for g in gs)
     members: defaultdict[int, list[int]] = defaultdict(list)
     for i, rid in enumerate(ids.tolist()):
         members[int(rid)].append(i)
     ranked: dict[int, list[str]] = {}
-    for rid in sorted(r for r in members if r != -1):
+    for rid in sorted(r for r in members if r != -1 and (only is None or r in only)):
         rows = members[rid]
         inside: Counter[str] = Counter(g for i in rows for g in grams[i])
         surface: dict[str, str] = {}
@@ -327,6 +335,7 @@ def phrase_names(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    only: Collection[int] | None = None,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
 
@@ -342,12 +351,14 @@ def phrase_names(
         contrast: closeness is the cosine to the reason's centre less this times the highest
             cosine to another reason's centre: a phrase that could name a neighbour too is
             less of a name for this one.
+        only: name just these reasons (the others still count for precision and, through
+            their centres, for contrast, so each of these gets the name it gets without it).
 
     Returns:
         reason id -> `Name`; reasons without a phrase are missing.
     """
     ids = np.asarray(labels)
-    ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates)
+    ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates, only=only)
     sims: dict[int, np.ndarray] = {}
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
@@ -367,13 +378,12 @@ def phrase_names(
                     if contrast and others.shape[1]:
                         own = own - contrast * others.max(axis=1)
                     sims[rid] = own
-    stems = [content_stems(t) for t in texts]
     out: dict[int, Name] = {}
     for rid, phrases in ranked.items():
         if not phrases:
             continue
         rows = np.flatnonzero(ids == rid)
-        member = [stems[i] for i in rows]
+        member = [content_stems(texts[i]) for i in rows.tolist()]
         name, share = choose_name(phrases, member, sims.get(rid), cover_weight=cover_weight)
         out[rid] = Name(name, share, int(rows.size))
     return out
@@ -441,6 +451,7 @@ def language_names(
     cover_weight: float = 1.0,
     contrast: float = 0.0,
     rename: bool = True,
+    keep: Mapping[tuple[int, str], str] | None = None,
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
 
@@ -466,13 +477,21 @@ def language_names(
         rename: name the reasons afresh over all their calls, and keep a fresh default name
             where it covers more calls than the given one (a refit); else the default names
             stay as given (a weekly update keeps names, as it keeps ids).
+        keep: (reason id, language) -> the name it has (stored `reason_names`). Without
+            `rename`, such a reason keeps its name in that language while it still has
+            `min_calls` calls in it; its evidence (calls, share, weak) is measured afresh. Only
+            the reasons without a name in a language are named from the texts, so a weekly
+            update pays for its new reasons, not for naming every reason again. Ignored with
+            `rename`.
 
     Returns:
         A frame with `NAMES_SCHEMA`'s columns, by reason and language.
     """
     ids = np.asarray(labels)
     langs = np.asarray([name_language(lang) or "" for lang in languages], dtype=object)
-    stems = [content_stems(t) for t in texts]
+    by_text: dict[str, frozenset[str]] = {}  # a text that recurs is cut into stems once
+    stems = [by_text[t] if t in by_text else by_text.setdefault(t, content_stems(t)) for t in texts]
+    kept_names = dict(keep or {}) if not rename else {}
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     present = [r for r in default_names if (ids == r).any()]
     # The default name is named afresh from all the reason's calls, and replaces the stored one
@@ -512,20 +531,29 @@ def language_names(
         named = [r for r, n in counts.items() if n >= min_calls and r in default_names]
         if not named:
             continue
-        # Reasons with too few calls in the language still compete for its phrases' precision.
-        centres = {r: _unit_mean(unit[subset[sub_ids == r]]) for r in named}
-        found = phrase_names(
-            [texts[i] for i in subset.tolist()],
-            sub_ids,
-            centres=centres,
-            embed=embed,
-            max_words=max_words,
-            candidates=candidates,
-            cover_weight=cover_weight,
-            contrast=contrast,
-        )
+        kept = {r: kept_names[(r, lang)] for r in named if (r, lang) in kept_names}
+        found: dict[int, Name] = {}
+        if len(kept) < len(named):
+            # Reasons with too few calls in the language still compete for its phrases'
+            # precision; named reasons kept as they are still count for contrast.
+            centres = {r: _unit_mean(unit[subset[sub_ids == r]]) for r in named}
+            found = phrase_names(
+                [texts[i] for i in subset.tolist()],
+                sub_ids,
+                centres=centres,
+                embed=embed,
+                max_words=max_words,
+                candidates=candidates,
+                cover_weight=cover_weight,
+                contrast=contrast,
+                only=None if not kept else [r for r in named if r not in kept],
+            )
         for rid in sorted(named):
-            if rid in found:
+            if rid in kept:
+                own = [stems[i] for i in subset[sub_ids == rid].tolist()]
+                share = name_share(kept[rid], own)
+                rows.append(_name_row(rid, lang, kept[rid], len(own), share, weak_share))
+            elif rid in found:
                 n = found[rid]
                 rows.append(_name_row(rid, lang, n.name, n.calls, n.share, weak_share))
     return pl.DataFrame(rows, schema=NAMES_SCHEMA).sort("reason_id", "language")

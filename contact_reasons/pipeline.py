@@ -222,10 +222,11 @@ def run_weekly(
     """
     t: StageCall = call if call is not None else Timer()
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    redacted = t("redact", redact.redact_calls, ingested.calls)
-    prepared = t("reason_text", weekly.prepare_calls, redacted, run_id)
-    known = db.known_call_ids(prepared["call_id"].to_list())
-    fresh = prepared.filter(~pl.col("call_id").is_in(list(known)))
+    # Calls stored already are dropped first: only new calls are redacted and prepared.
+    known = db.known_call_ids(ingested.calls["call_id"].to_list())
+    unseen = ingested.calls.filter(~pl.col("call_id").is_in(list(known)))
+    redacted = t("redact", redact.redact_calls, unseen)
+    fresh = t("reason_text", weekly.prepare_calls, redacted, run_id)
     window, _ = t("window", select_window, db, fresh, settings.stats.lookback_weeks)
     embedder = embedder or load_embedder(settings.embedding)
     texts = window["reason_text"].to_list()
@@ -334,6 +335,7 @@ def run_weekly(
         settings.cluster,
         phrases if settings.cluster.label_phrases else None,
         rename=mode == "refit",
+        keep=db.language_names() if mode == "update" else None,
     )
     change = dataclasses.replace(
         change, catalogue=weekly.renamed_catalogue(change.catalogue, names)

@@ -603,13 +603,23 @@ def redact_calls(
                 f"redact_calls: column {column!r} is {calls.schema[column]}, expected String"
             )
     return calls.with_columns(
-        pl.Series(
-            column,
-            [None if v is None else redact_text(v) for v in calls[column].to_list()],
-            dtype=pl.String,
-        )
+        pl.Series(column, _redact_values(calls[column].to_list()), dtype=pl.String)
         for column in columns
     )
+
+
+def _redact_values(values: Sequence[str | None]) -> list[str | None]:
+    """`redact_text` of each value (nulls stay null); a value that recurs is redacted once."""
+    done: dict[str, str] = {}
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        if value not in done:
+            done[value] = redact_text(value)
+        out.append(done[value])
+    return out
 
 
 def contains_value(text: str, value: str) -> bool:

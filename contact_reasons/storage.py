@@ -338,6 +338,11 @@ class Database:
         """Return the catalogue's event log, oldest first."""
         return self._frame("SELECT * FROM reason_events ORDER BY event_id")
 
+    def language_names(self) -> dict[tuple[int, str], str]:
+        """(reason id, language) -> the reason's stored name in that language (`reason_names`)."""
+        rows = self._con.execute("SELECT reason_id, language, name FROM reason_names").fetchall()
+        return {(int(r), str(lang)): str(name) for r, lang, name in rows}
+
     def stats_weeks(self) -> set[str]:
         """Return the weeks that have weekly statistics."""
         rows = self._con.execute("SELECT DISTINCT week FROM weekly_reason_stats").fetchall()

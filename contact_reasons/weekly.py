@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -148,11 +148,15 @@ def reason_names(
     settings: ClusterSettings,
     embed: Callable[[list[str]], np.ndarray] | None = None,
     rename: bool = False,
+    keep: Mapping[tuple[int, str], str] | None = None,
 ) -> pl.DataFrame:
     """Each reason's name per language and the evidence of its names (`reason_names` rows).
 
     With `rename` (a refit), a reason's default name is chosen afresh where that covers more of
-    its calls (`renamed_catalogue` then writes it to the catalogue).
+    its calls (`renamed_catalogue` then writes it to the catalogue). Without it (an update),
+    names in `keep` (stored per-language names, `Database.language_names`) stay, and only
+    reasons without a name in a language are named: as the default name, a language's name
+    changes on a refit, not from week to week.
 
     Named from the window's calls with their current reasons (`naming.language_names`); the
     default name measured is the generated one (a human name is a person's choice).
@@ -183,6 +187,7 @@ def reason_names(
         cover_weight=settings.label_cover_weight,
         contrast=settings.label_contrast,
         rename=rename,
+        keep=keep,
     )
 
 

@@ -288,6 +288,57 @@ def test_a_stored_name_few_calls_use_is_replaced_by_one_that_covers_more():
     ]
 
 
+def _phrase_embedder(asked: list[str]):
+    """Embeds phrases by which reason's words they hold (as `_vectors`); records them."""
+
+    def embed(phrases):
+        asked.extend(phrases)
+        rows = []
+        for p in phrases:
+            low = p.lower()
+            hot = 0 if ("pakke" in low or "parcel" in low) else 1 if "kort" in low else 2
+            rows.append(np.eye(3)[hot] if "card" not in low else np.eye(3)[1])
+        return np.asarray(rows, dtype=np.float32)
+
+    return embed
+
+
+def test_an_update_keeps_stored_language_names_and_names_only_the_others():
+    defaults = {0: "Pakke ikke modtaget", 1: "Kort spærret"}
+    args = (TEXTS, LANGS, LABELS_, _vectors(LABELS_), defaults)
+    full_asked: list[str] = []
+    full = language_names(*args, embed=_phrase_embedder(full_asked), min_calls=3, rename=False)
+    stored = {
+        (r, lang): n for r, lang, n in full.select("reason_id", "language", "name").iter_rows()
+    }
+    # Stored names as the full naming gives them: the same table, and nothing embedded.
+    asked: list[str] = []
+    same = language_names(
+        *args, embed=_phrase_embedder(asked), min_calls=3, rename=False, keep=stored
+    )
+    assert same.equals(full)
+    assert asked == []
+    # Reason 0 keeps its (stored, here poor) Danish name, its evidence measured afresh; its
+    # English name was never stored, so it is named, as the full naming names it.
+    asked.clear()
+    keep = {(0, "da"): "Kort spærret", (1, "da"): "Kort spærret"}
+    update = language_names(
+        *args, embed=_phrase_embedder(asked), min_calls=3, rename=False, keep=keep
+    )
+    got = {(r, lang): (n, c, s) for r, lang, n, c, s, _ in update.iter_rows()}
+    assert got[(0, "da")] == ("Kort spærret", 4, 0.0)
+    assert got[(0, "en")] == (stored[(0, "en")], 3, pytest.approx(1.0))
+    assert got[(1, "da")][0] == "Kort spærret"
+    # Only reason 0's English candidates were embedded: no Danish phrase.
+    assert asked
+    assert set(asked) < set(full_asked)
+    assert not [p for p in asked if {"pakke", "kort", "modtaget"} & set(p.lower().split())]
+    assert update.filter(pl.col("language") != "da").equals(full.filter(pl.col("language") != "da"))
+    # A refit names every reason afresh, whatever is stored.
+    refit = language_names(*args, min_calls=3, rename=True, keep=keep)
+    assert refit.equals(language_names(*args, min_calls=3, rename=True))
+
+
 def test_renamed_catalogue_keeps_a_human_name_as_the_label():
     from contact_reasons.weekly import renamed_catalogue
 

@@ -140,3 +140,43 @@ def test_update_embeds_no_name_phrase_embedded_before(tmp_path):
     # later runs embed only candidates no earlier run embedded
     assert not named[1] & named[0]
     assert not named[2] & (named[0] | named[1])
+
+
+def test_update_keeps_each_reasons_name_in_each_language(tmp_path):
+    settings = Settings().with_overrides({"storage": {"model_dir": str(tmp_path / "models")}})
+    embedder = HashingEmbedder()
+    names = []
+    with Database(tmp_path / "cr.duckdb") as db:
+        for i, run_id in enumerate(("run-1", "run-2")):
+            part = week_calls(i, 200)
+            db.start_run(run_id, part.files.to_dicts(), "{}")
+            summary = pipeline.run_weekly(db, run_id, part, [FAQ], settings, embedder=embedder)
+            names.append(db.language_names())
+    assert summary["mode"] == "update"
+    first, second = names
+    both = set(first) & set(second)
+    assert both  # reasons named in a language both times ...
+    assert {k: second[k] for k in both} == {k: first[k] for k in both}  # ... keep the name
+
+
+def test_a_rerun_redacts_and_prepares_only_calls_not_stored(tmp_path, monkeypatch):
+    settings = Settings().with_overrides({"storage": {"model_dir": str(tmp_path / "models")}})
+    redacted: list[list[str]] = []
+    plain = redact.redact_calls
+
+    def recording(calls, *args, **kwargs):
+        redacted.append(calls["call_id"].to_list())
+        return plain(calls, *args, **kwargs)
+
+    monkeypatch.setattr(redact, "redact_calls", recording)
+    first, second = week_calls(0, 60), week_calls(0, 90)  # the second repeats the first 60
+    with Database(tmp_path / "cr.duckdb") as db:
+        for run_id, part in (("run-1", first), ("run-2", second)):
+            db.start_run(run_id, part.files.to_dicts(), "{}")
+            summary = pipeline.run_weekly(
+                db, run_id, part, [FAQ], settings, embedder=HashingEmbedder()
+            )
+        stored = db.query("SELECT count(*) AS n FROM calls")["n"][0]
+    assert redacted[1] == second.calls["call_id"].to_list()[60:]
+    assert summary["rows_new"] == 30
+    assert stored == 90
