@@ -661,6 +661,9 @@ def discover_reasons(
             candidates=settings.label_candidates,
             cover_weight=settings.label_cover_weight,
             contrast=settings.label_contrast,
+            vectors=unit,
+            calls=settings.label_calls,
+            call_words=settings.label_call_words,
         )
         named = named.with_columns(
             pl.Series(

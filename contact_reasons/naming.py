@@ -4,10 +4,13 @@ No language model is available, so a label is a phrase the calls themselves use:
 to four words, not starting or ending with a stop word, never across punctuation or a number)
 that many of the reason's calls contain and few other calls do, completed where the calls
 always continue it the same way ("apple pay to top" -> "apple pay to top up"), and among the
-best candidates the one whose embedding is closest to the reason's centre. Examples: "Top up
-didn't work", "Gebyr ved sent afbud", "Skift til vinterdæk". Words come verbatim from the
-(redacted) texts, so the label is in their language. A reason without such a phrase falls back
-to its keywords ("card arrival / card delivery").
+best candidates the one whose embedding is closest to the reason's centre. With the texts'
+vectors, the reason's short calls nearest its centre compete too: a call summary of a few words
+("Why hasn't my card arrived yet", "Opsigelse af abonnement") often says what the calls are
+about better than any fragment of it. Examples: "Top up didn't work", "Gebyr ved sent afbud",
+"Skift til vinterdæk". Words come verbatim from the (redacted) texts, so the label is in their
+language. A reason without such a phrase falls back to its keywords ("card arrival / card
+delivery").
 """
 
 from __future__ import annotations
@@ -198,6 +201,70 @@ def phrase_candidates(
     return ranked
 
 
+_PLACEHOLDER = re.compile(r"\[[A-ZÆØÅ_]+\]")
+
+
+def _call_name(text: str) -> str:
+    """A call's text as a name: one line, without trailing punctuation."""
+    return " ".join(text.split()).strip(" .!?,;:")
+
+
+def call_candidates(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    vectors: np.ndarray,
+    centres: dict[int, np.ndarray],
+    *,
+    max_words: int = 8,
+    per_reason: int = 10,
+    contrast: float = 0.0,
+) -> dict[int, list[str]]:
+    """Each reason's short calls as name candidates, those nearest its centre first.
+
+    A call qualifies with one to `max_words` words, a word of letters and no redaction
+    placeholder ("[PHONE]"); it is ranked by its vector's cosine to its reason's centre less
+    `contrast` times its highest cosine to another reason's centre (as `phrase_names` ranks
+    phrases). Texts are given as `_call_name` writes them; repeats are dropped.
+
+    Args:
+        texts: the (redacted) texts.
+        labels: each text's reason id (-1 unexplained).
+        vectors: the texts' embeddings (rows as `texts`).
+        centres: reason id -> unit centre of its texts' vectors; reasons without one get none.
+        max_words: longest call considered.
+        per_reason: calls kept per reason.
+        contrast: weight of the closeness to the nearest other reason.
+    """
+    ids = np.asarray(labels)
+    order = sorted(centres)
+    if not order or vectors.shape[1] != centres[order[0]].shape[0]:
+        return {}
+    matrix = np.stack([centres[r] for r in order])
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    out: dict[int, list[str]] = {}
+    for j, rid in enumerate(order):
+        rows = np.flatnonzero(ids == rid)
+        if rows.size == 0:
+            continue
+        sims = unit[rows] @ matrix.T
+        score = sims[:, j]
+        if contrast and len(order) > 1:
+            score = score - contrast * np.delete(sims, j, axis=1).max(axis=1)
+        chosen: dict[str, str] = {}
+        for i in rows[np.argsort(-score, kind="stable")].tolist():
+            name = _call_name(texts[i])
+            if (
+                1 <= len(name.split()) <= max_words
+                and _WORD.search(name)
+                and not _PLACEHOLDER.search(name)
+            ):
+                chosen.setdefault(name.lower(), name)
+                if len(chosen) == per_reason:
+                    break
+        out[int(rid)] = list(chosen.values())
+    return out
+
+
 # Words that say who calls or when, not why ("pårørende", "kunde", "torsdag", "før jul"): a
 # phrase made only of them is no name while another candidate exists, and one that holds any
 # of them ranks lower.
@@ -327,6 +394,9 @@ def phrase_names(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    vectors: np.ndarray | None = None,
+    calls: int = 0,
+    call_words: int = 8,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
 
@@ -342,12 +412,32 @@ def phrase_names(
         contrast: closeness is the cosine to the reason's centre less this times the highest
             cosine to another reason's centre: a phrase that could name a neighbour too is
             less of a name for this one.
+        vectors: the texts' embeddings (rows as `texts`); with `centres`, `embed` and `calls`,
+            each reason's `calls` short calls nearest its centre (`call_candidates`, at most
+            `call_words` words) are candidates beside its phrases.
+        calls: short calls per reason considered as names (0: phrases only).
+        call_words: longest call considered as a name.
 
     Returns:
-        reason id -> `Name`; reasons without a phrase are missing.
+        reason id -> `Name`; reasons without a candidate are missing.
     """
     ids = np.asarray(labels)
     ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates)
+    if vectors is not None and embed is not None and centres and calls:
+        short = call_candidates(
+            texts,
+            ids,
+            vectors,
+            centres,
+            max_words=call_words,
+            per_reason=calls,
+            contrast=contrast,
+        )
+        for rid, names in short.items():
+            merged: dict[str, str] = {}
+            for phrase in [*ranked.get(rid, []), *names]:
+                merged.setdefault(phrase.lower(), phrase)
+            ranked[rid] = list(merged.values())
     sims: dict[int, np.ndarray] = {}
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
@@ -389,6 +479,9 @@ def phrase_labels(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    vectors: np.ndarray | None = None,
+    calls: int = 0,
+    call_words: int = 8,
 ) -> dict[int, str]:
     """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
     named = phrase_names(
@@ -400,6 +493,9 @@ def phrase_labels(
         candidates=candidates,
         cover_weight=cover_weight,
         contrast=contrast,
+        vectors=vectors,
+        calls=calls,
+        call_words=call_words,
     )
     return {rid: n.name for rid, n in named.items()}
 
@@ -440,6 +536,8 @@ def language_names(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    calls: int = 0,
+    call_words: int = 8,
     rename: bool = True,
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
@@ -463,6 +561,8 @@ def language_names(
         candidates: as `phrase_names`.
         cover_weight: as `phrase_names`.
         contrast: as `phrase_names` (against the language's other named reasons).
+        calls: as `phrase_names` (a language's name from its own calls).
+        call_words: as `phrase_names`.
         rename: name the reasons afresh over all their calls, and keep a fresh default name
             where it covers more calls than the given one (a refit); else the default names
             stay as given (a weekly update keeps names, as it keeps ids).
@@ -488,6 +588,9 @@ def language_names(
             candidates=candidates,
             cover_weight=cover_weight,
             contrast=contrast,
+            vectors=unit,
+            calls=calls,
+            call_words=call_words,
         )
         if rename
         else {}
@@ -523,6 +626,9 @@ def language_names(
             candidates=candidates,
             cover_weight=cover_weight,
             contrast=contrast,
+            vectors=unit[subset],
+            calls=calls,
+            call_words=call_words,
         )
         for rid in sorted(named):
             if rid in found:
