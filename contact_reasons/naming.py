@@ -201,12 +201,14 @@ def phrase_candidates(
     return ranked
 
 
-_PLACEHOLDER = re.compile(r"\[[A-ZÆØÅ_]+\]")
-
-
 def _call_name(text: str) -> str:
     """A call's text as a name: one line, without trailing punctuation."""
     return " ".join(text.split()).strip(" .!?,;:")
+
+
+def _one_clause(name: str) -> bool:
+    """True for a name without punctuation, numbers or placeholders inside (as phrases are)."""
+    return _SEGMENT.search(name) is None
 
 
 def call_candidates(
@@ -221,10 +223,12 @@ def call_candidates(
 ) -> dict[int, list[str]]:
     """Each reason's short calls as name candidates, those nearest its centre first.
 
-    A call qualifies with one to `max_words` words, a word of letters and no redaction
-    placeholder ("[PHONE]"); it is ranked by its vector's cosine to its reason's centre less
-    `contrast` times its highest cosine to another reason's centre (as `phrase_names` ranks
-    phrases). Texts are given as `_call_name` writes them; repeats are dropped.
+    A call qualifies with one to `max_words` words, a word of letters and, as a phrase, no
+    punctuation, number or redaction placeholder ("[PHONE]") inside: one clause ("Why hasn't my
+    card arrived yet", not "Luggage in, delivery arranged. Ticket 4518714"). It is ranked by
+    its vector's cosine to its reason's centre less `contrast` times its highest cosine to
+    another reason's centre (as `phrase_names` ranks phrases). Texts are given as `_call_name`
+    writes them; repeats are dropped.
 
     Args:
         texts: the (redacted) texts.
@@ -253,11 +257,7 @@ def call_candidates(
         chosen: dict[str, str] = {}
         for i in rows[np.argsort(-score, kind="stable")].tolist():
             name = _call_name(texts[i])
-            if (
-                1 <= len(name.split()) <= max_words
-                and _WORD.search(name)
-                and not _PLACEHOLDER.search(name)
-            ):
+            if 1 <= len(name.split()) <= max_words and _WORD.search(name) and _one_clause(name):
                 chosen.setdefault(name.lower(), name)
                 if len(chosen) == per_reason:
                     break

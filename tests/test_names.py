@@ -314,13 +314,16 @@ def test_call_candidates_are_short_calls_nearest_their_centre_first():
         "Opsigelse af abonnement.",  # nearest the centre
         "Kunden vil opsige sit abonnement fordi prisen er steget alt for meget i år",  # too long
         "Opsigelse sendt til [EMAIL]",  # a redaction placeholder
+        "Opsigelse modtaget. Bekræftelse sendt",  # two sentences
+        "Opsigelse pr 31",  # a number
         "opsigelse af abonnement",  # a repeat of the first
         "Vil opsige",
         "Faktura mangler",
     ]
-    labels = np.array([0, 0, 0, 0, 0, 1])
+    labels = np.array([0, 0, 0, 0, 0, 0, 0, 1])
     vectors = np.array(
-        [[1.0, 0.0], [1.0, 0.05], [1.0, 0.1], [0.9, 0.1], [0.6, 0.5], [0.0, 1.0]],
+        [[1.0, 0.0], [1.0, 0.05], [1.0, 0.1], [1.0, 0.1], [1.0, 0.1], [0.9, 0.1], [0.6, 0.5]]
+        + [[0.0, 1.0]],
         dtype=np.float32,
     )
     centres = {0: np.array([1.0, 0.0], dtype=np.float32), 1: np.array([0.0, 1.0], np.float32)}
