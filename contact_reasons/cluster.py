@@ -664,6 +664,7 @@ def discover_reasons(
             vectors=unit,
             calls=settings.label_calls,
             call_words=settings.label_call_words,
+            languages=languages,
         )
         named = named.with_columns(
             pl.Series(

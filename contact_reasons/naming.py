@@ -220,6 +220,7 @@ def call_candidates(
     max_words: int = 8,
     per_reason: int = 10,
     contrast: float = 0.0,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, list[str]]:
     """Each reason's short calls as name candidates, those nearest its centre first.
 
@@ -228,7 +229,9 @@ def call_candidates(
     card arrived yet", not "Luggage in, delivery arranged. Ticket 4518714"). It is ranked by
     its vector's cosine to its reason's centre less `contrast` times its highest cosine to
     another reason's centre (as `phrase_names` ranks phrases). Texts are given as `_call_name`
-    writes them; repeats are dropped.
+    writes them; repeats are dropped. With `languages`, only calls in the reason's most common
+    language compete (nynorsk counts as bokmål): a name is in the language most of its calls
+    are in, not in a distinctive minority's.
 
     Args:
         texts: the (redacted) texts.
@@ -238,8 +241,14 @@ def call_candidates(
         max_words: longest call considered.
         per_reason: calls kept per reason.
         contrast: weight of the closeness to the nearest other reason.
+        languages: each text's detected language (None where unknown).
     """
     ids = np.asarray(labels)
+    codes = (
+        np.asarray([name_language(lang) or (lang or "") for lang in languages], dtype=object)
+        if languages is not None
+        else None
+    )
     order = sorted(centres)
     if not order or vectors.shape[1] != centres[order[0]].shape[0]:
         return {}
@@ -248,6 +257,9 @@ def call_candidates(
     out: dict[int, list[str]] = {}
     for j, rid in enumerate(order):
         rows = np.flatnonzero(ids == rid)
+        if rows.size and codes is not None:
+            majority = Counter(codes[rows].tolist()).most_common(1)[0][0]
+            rows = rows[codes[rows] == majority]
         if rows.size == 0:
             continue
         sims = unit[rows] @ matrix.T
@@ -397,6 +409,7 @@ def phrase_names(
     vectors: np.ndarray | None = None,
     calls: int = 0,
     call_words: int = 8,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
 
@@ -417,6 +430,8 @@ def phrase_names(
             `call_words` words) are candidates beside its phrases.
         calls: short calls per reason considered as names (0: phrases only).
         call_words: longest call considered as a name.
+        languages: each text's detected language; only short calls in a reason's most common
+            language compete (`call_candidates`).
 
     Returns:
         reason id -> `Name`; reasons without a candidate are missing.
@@ -432,6 +447,7 @@ def phrase_names(
             max_words=call_words,
             per_reason=calls,
             contrast=contrast,
+            languages=languages,
         )
         for rid, names in short.items():
             merged: dict[str, str] = {}
@@ -482,6 +498,7 @@ def phrase_labels(
     vectors: np.ndarray | None = None,
     calls: int = 0,
     call_words: int = 8,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, str]:
     """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
     named = phrase_names(
@@ -496,6 +513,7 @@ def phrase_labels(
         vectors=vectors,
         calls=calls,
         call_words=call_words,
+        languages=languages,
     )
     return {rid: n.name for rid, n in named.items()}
 
@@ -591,6 +609,7 @@ def language_names(
             vectors=unit,
             calls=calls,
             call_words=call_words,
+            languages=languages,
         )
         if rename
         else {}

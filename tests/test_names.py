@@ -380,3 +380,15 @@ def test_short_calls_compete_for_names_by_default():
     assert cluster.label_calls > 0
     assert cluster.label_call_words >= 4
     assert cluster.label_contrast == 1.0
+
+
+def test_call_candidates_are_in_the_language_most_of_the_reasons_calls_are_in():
+    texts = ["Mother's high bill", "Høj regning til mor", "Regning for høj", "Høj regning"]
+    languages = ["en", "da", "da", "da"]
+    labels = np.array([0, 0, 0, 0])
+    vectors = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5], [0.7, 0.6]], dtype=np.float32)
+    centres = {0: np.array([1.0, 0.0], dtype=np.float32)}
+    anywhere = call_candidates(texts, labels, vectors, centres)
+    assert anywhere[0][0] == "Mother's high bill"
+    own = call_candidates(texts, labels, vectors, centres, languages=languages)
+    assert own[0] == ["Høj regning til mor", "Regning for høj", "Høj regning"]
