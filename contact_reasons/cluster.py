@@ -677,6 +677,10 @@ def discover_reasons(
             candidates=settings.label_candidates,
             cover_weight=settings.label_cover_weight,
             contrast=settings.label_contrast,
+            vectors=unit,
+            calls=settings.label_calls,
+            call_words=settings.label_call_words,
+            languages=languages,
         )
         named = named.with_columns(
             pl.Series(

@@ -90,10 +90,15 @@ class ClusterSettings(BaseModel):
     """How much the share of a reason's calls a phrase covers counts against its closeness to
     the reason's centre when a name is chosen (0: the closest phrase; see
     `naming.choose_name`)."""
-    label_contrast: float = Field(default=0.5, ge=0.0, le=2.0)
+    label_contrast: float = Field(default=1.0, ge=0.0, le=2.0)
     """A phrase's closeness to its reason is its cosine to the reason's centre less this times
     its highest cosine to another reason's centre (a phrase that fits a neighbour as well names
-    neither)."""
+    neither; 1.0: the margin by which it fits its own reason best)."""
+    label_calls: int = Field(default=10, ge=0, le=50)
+    """Short calls per reason that compete with its phrases for its name, those nearest its
+    centre first (each is embedded once; 0: phrases only; see `naming.call_candidates`)."""
+    label_call_words: int = Field(default=8, ge=1, le=20)
+    """Longest call (in words) that can be a reason's name."""
     name_min_calls: int = Field(default=5, ge=1)
     """Calls a reason needs in a language (da, nb, en) for a name of its own in it
     (`reason_names`); with fewer, readers of that language get the default name."""

@@ -4,10 +4,13 @@ No language model is available, so a label is a phrase the calls themselves use:
 to four words, not starting or ending with a stop word, never across punctuation or a number)
 that many of the reason's calls contain and few other calls do, completed where the calls
 always continue it the same way ("apple pay to top" -> "apple pay to top up"), and among the
-best candidates the one whose embedding is closest to the reason's centre. Examples: "Top up
-didn't work", "Gebyr ved sent afbud", "Skift til vinterdæk". Words come verbatim from the
-(redacted) texts, so the label is in their language. A reason without such a phrase falls back
-to its keywords ("card arrival / card delivery").
+best candidates the one whose embedding is closest to the reason's centre. With the texts'
+vectors, the reason's short calls nearest its centre compete too: a call summary of a few words
+("Why hasn't my card arrived yet", "Opsigelse af abonnement") often says what the calls are
+about better than any fragment of it. Examples: "Top up didn't work", "Gebyr ved sent afbud",
+"Skift til vinterdæk". Words come verbatim from the (redacted) texts, so the label is in their
+language. A reason without such a phrase falls back to its keywords ("card arrival / card
+delivery").
 """
 
 from __future__ import annotations
@@ -206,6 +209,82 @@ def phrase_candidates(
     return ranked
 
 
+def _call_name(text: str) -> str:
+    """A call's text as a name: one line, without trailing punctuation."""
+    return " ".join(text.split()).strip(" .!?,;:")
+
+
+def _one_clause(name: str) -> bool:
+    """True for a name without punctuation, numbers or placeholders inside (as phrases are)."""
+    return _SEGMENT.search(name) is None
+
+
+def call_candidates(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    vectors: np.ndarray,
+    centres: dict[int, np.ndarray],
+    *,
+    max_words: int = 8,
+    per_reason: int = 10,
+    contrast: float = 0.0,
+    languages: Sequence[str | None] | None = None,
+) -> dict[int, list[str]]:
+    """Each reason's short calls as name candidates, those nearest its centre first.
+
+    A call qualifies with one to `max_words` words, a word of letters and, as a phrase, no
+    punctuation, number or redaction placeholder ("[PHONE]") inside: one clause ("Why hasn't my
+    card arrived yet", not "Luggage in, delivery arranged. Ticket 4518714"). It is ranked by
+    its vector's cosine to its reason's centre less `contrast` times its highest cosine to
+    another reason's centre (as `phrase_names` ranks phrases). Texts are given as `_call_name`
+    writes them; repeats are dropped. With `languages`, only calls in the reason's most common
+    language compete (nynorsk counts as bokmål): a name is in the language most of its calls
+    are in, not in a distinctive minority's.
+
+    Args:
+        texts: the (redacted) texts.
+        labels: each text's reason id (-1 unexplained).
+        vectors: the texts' embeddings (rows as `texts`).
+        centres: reason id -> unit centre of its texts' vectors; reasons without one get none.
+        max_words: longest call considered.
+        per_reason: calls kept per reason.
+        contrast: weight of the closeness to the nearest other reason.
+        languages: each text's detected language (None where unknown).
+    """
+    ids = np.asarray(labels)
+    codes = (
+        np.asarray([name_language(lang) or (lang or "") for lang in languages], dtype=object)
+        if languages is not None
+        else None
+    )
+    order = sorted(centres)
+    if not order or vectors.shape[1] != centres[order[0]].shape[0]:
+        return {}
+    matrix = np.stack([centres[r] for r in order])
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    out: dict[int, list[str]] = {}
+    for j, rid in enumerate(order):
+        rows = np.flatnonzero(ids == rid)
+        if rows.size and codes is not None:
+            majority = Counter(codes[rows].tolist()).most_common(1)[0][0]
+            rows = rows[codes[rows] == majority]
+        if rows.size == 0:
+            continue
+        sims = unit[rows] @ matrix.T
+        score = sims[:, j]
+        if contrast and len(order) > 1:
+            score = score - contrast * np.delete(sims, j, axis=1).max(axis=1)
+        chosen: dict[str, str] = {}
+        for i in rows[np.argsort(-score, kind="stable")].tolist():
+            name = _call_name(texts[i])
+            if 1 <= len(name.split()) <= max_words and _WORD.search(name) and _one_clause(name):
+                chosen.setdefault(name.lower(), name)
+                if len(chosen) == per_reason:
+                    break
+        out[int(rid)] = list(chosen.values())
+    return out
+
+
 # Words that say who calls or when, not why ("pårørende", "kunde", "torsdag", "før jul"): a
 # phrase made only of them is no name while another candidate exists, and one that holds any
 # of them ranks lower.
@@ -336,6 +415,10 @@ def phrase_names(
     cover_weight: float = 1.0,
     contrast: float = 0.0,
     only: Collection[int] | None = None,
+    vectors: np.ndarray | None = None,
+    calls: int = 0,
+    call_words: int = 8,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
 
@@ -353,12 +436,37 @@ def phrase_names(
             less of a name for this one.
         only: name just these reasons (the others still count for precision and, through
             their centres, for contrast, so each of these gets the name it gets without it).
+        vectors: the texts' embeddings (rows as `texts`); with `centres`, `embed` and `calls`,
+            each reason's `calls` short calls nearest its centre (`call_candidates`, at most
+            `call_words` words) are candidates beside its phrases.
+        calls: short calls per reason considered as names (0: phrases only).
+        call_words: longest call considered as a name.
+        languages: each text's detected language; only short calls in a reason's most common
+            language compete (`call_candidates`).
 
     Returns:
-        reason id -> `Name`; reasons without a phrase are missing.
+        reason id -> `Name`; reasons without a candidate are missing.
     """
     ids = np.asarray(labels)
     ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates, only=only)
+    if vectors is not None and embed is not None and centres and calls:
+        short = call_candidates(
+            texts,
+            ids,
+            vectors,
+            centres,
+            max_words=call_words,
+            per_reason=calls,
+            contrast=contrast,
+            languages=languages,
+        )
+        for rid, names in short.items():
+            if only is not None and rid not in only:
+                continue
+            merged: dict[str, str] = {}
+            for phrase in [*ranked.get(rid, []), *names]:
+                merged.setdefault(phrase.lower(), phrase)
+            ranked[rid] = list(merged.values())
     sims: dict[int, np.ndarray] = {}
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
@@ -399,6 +507,10 @@ def phrase_labels(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    vectors: np.ndarray | None = None,
+    calls: int = 0,
+    call_words: int = 8,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, str]:
     """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
     named = phrase_names(
@@ -410,6 +522,10 @@ def phrase_labels(
         candidates=candidates,
         cover_weight=cover_weight,
         contrast=contrast,
+        vectors=vectors,
+        calls=calls,
+        call_words=call_words,
+        languages=languages,
     )
     return {rid: n.name for rid, n in named.items()}
 
@@ -450,6 +566,8 @@ def language_names(
     candidates: int = 10,
     cover_weight: float = 1.0,
     contrast: float = 0.0,
+    calls: int = 0,
+    call_words: int = 8,
     rename: bool = True,
     keep: Mapping[tuple[int, str], str] | None = None,
 ) -> pl.DataFrame:
@@ -474,6 +592,8 @@ def language_names(
         candidates: as `phrase_names`.
         cover_weight: as `phrase_names`.
         contrast: as `phrase_names` (against the language's other named reasons).
+        calls: as `phrase_names` (a language's name from its own calls).
+        call_words: as `phrase_names`.
         rename: name the reasons afresh over all their calls, and keep a fresh default name
             where it covers more calls than the given one (a refit); else the default names
             stay as given (a weekly update keeps names, as it keeps ids).
@@ -507,6 +627,10 @@ def language_names(
             candidates=candidates,
             cover_weight=cover_weight,
             contrast=contrast,
+            vectors=unit,
+            calls=calls,
+            call_words=call_words,
+            languages=languages,
         )
         if rename
         else {}
@@ -547,6 +671,9 @@ def language_names(
                 cover_weight=cover_weight,
                 contrast=contrast,
                 only=None if not kept else [r for r in named if r not in kept],
+                vectors=unit[subset],
+                calls=calls,
+                call_words=call_words,
             )
         for rid in sorted(named):
             if rid in kept:

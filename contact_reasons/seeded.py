@@ -261,6 +261,9 @@ def name_seeded(
         embed=embed,
         max_words=settings.label_max_words,
         candidates=settings.label_candidates,
+        vectors=vectors,
+        calls=settings.label_calls,
+        call_words=settings.label_call_words,
     )
     for rid in ids:
         names[int(rid)] = phrases.get(int(rid), f"New reason {int(rid) - len(found.known) + 1}")

@@ -186,6 +186,8 @@ def reason_names(
         candidates=settings.label_candidates,
         cover_weight=settings.label_cover_weight,
         contrast=settings.label_contrast,
+        calls=settings.label_calls,
+        call_words=settings.label_call_words,
         rename=rename,
         keep=keep,
     )

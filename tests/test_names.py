@@ -14,6 +14,7 @@ from contact_reasons.naming import (
     DEFAULT_LANGUAGE,
     WEAK_MARKER,
     about_nothing,
+    call_candidates,
     choose_name,
     content_stems,
     language_names,
@@ -357,3 +358,88 @@ def test_renamed_catalogue_keeps_a_human_name_as_the_label():
     out = renamed_catalogue(catalogue, names)
     assert out["generated_name"].to_list() == ["Åbent i julen", "Medicin", "Måler"]
     assert out["label"].to_list() == ["Åbent i julen", "Medicin til forældre", "Måler"]
+
+
+def test_call_candidates_are_short_calls_nearest_their_centre_first():
+    texts = [
+        "Opsigelse af abonnement.",  # nearest the centre
+        "Kunden vil opsige sit abonnement fordi prisen er steget alt for meget i år",  # too long
+        "Opsigelse sendt til [EMAIL]",  # a redaction placeholder
+        "Opsigelse modtaget. Bekræftelse sendt",  # two sentences
+        "Opsigelse pr 31",  # a number
+        "opsigelse af abonnement",  # a repeat of the first
+        "Vil opsige",
+        "Faktura mangler",
+    ]
+    labels = np.array([0, 0, 0, 0, 0, 0, 0, 1])
+    vectors = np.array(
+        [[1.0, 0.0], [1.0, 0.05], [1.0, 0.1], [1.0, 0.1], [1.0, 0.1], [0.9, 0.1], [0.6, 0.5]]
+        + [[0.0, 1.0]],
+        dtype=np.float32,
+    )
+    centres = {0: np.array([1.0, 0.0], dtype=np.float32), 1: np.array([0.0, 1.0], np.float32)}
+    got = call_candidates(texts, labels, vectors, centres, max_words=8, per_reason=5)
+    assert got[0] == ["Opsigelse af abonnement", "Vil opsige"]
+    assert got[1] == ["Faktura mangler"]
+    assert call_candidates(texts, labels, vectors, centres, per_reason=1)[0] == [
+        "Opsigelse af abonnement"
+    ]
+
+
+def test_a_short_call_that_says_what_the_calls_are_about_can_be_the_name():
+    # The calls share fragments ("ikke modtaget", "pakken"), but one caller's whole summary is
+    # what the reason is about, nearest its centre and covering most calls.
+    texts = ["Pakke ikke modtaget", "Pakken ikke modtaget endnu", "Pakken ikke modtaget, ringer"]
+    texts += ["Faktura for høj", "Faktura højere end ventet", "Høj faktura"]
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    vectors = np.array(
+        [
+            [1.0, 0.0, 0.0],
+            [0.9, 0.0, 0.3],
+            [0.9, 0.0, 0.3],
+            [0.0, 1.0, 0.0],
+            [0.0, 0.9, 0.3],
+            [0.0, 0.9, 0.3],
+        ],
+        dtype=np.float32,
+    )
+    centres = {0: np.array([1.0, 0.0, 0.0]), 1: np.array([0.0, 1.0, 0.0])}
+    near = {"Pakke ikke modtaget": [1.0, 0.0, 0.0], "Faktura for høj": [0.0, 1.0, 0.0]}
+
+    def embed(phrases):
+        return np.asarray([near.get(p, [0.3, 0.3, 0.9]) for p in phrases], dtype=np.float32)
+
+    phrases_only = phrase_names(texts, labels, centres=centres, embed=embed, contrast=1.0)
+    assert phrases_only[0].name != "Pakke ikke modtaget"
+    with_calls = phrase_names(
+        texts, labels, centres=centres, embed=embed, contrast=1.0, vectors=vectors, calls=3
+    )
+    assert with_calls[0].name == "Pakke ikke modtaget"
+    assert with_calls[1].name == "Faktura for høj"
+    assert with_calls[0].share == 1.0
+    # Without the texts' vectors (or with calls=0) the names are the phrases' as before.
+    assert (
+        phrase_names(
+            texts, labels, centres=centres, embed=embed, contrast=1.0, vectors=vectors, calls=0
+        )
+        == phrases_only
+    )
+
+
+def test_short_calls_compete_for_names_by_default():
+    cluster = Settings().cluster
+    assert cluster.label_calls > 0
+    assert cluster.label_call_words >= 4
+    assert cluster.label_contrast == 1.0
+
+
+def test_call_candidates_are_in_the_language_most_of_the_reasons_calls_are_in():
+    texts = ["Mother's high bill", "Høj regning til mor", "Regning for høj", "Høj regning"]
+    languages = ["en", "da", "da", "da"]
+    labels = np.array([0, 0, 0, 0])
+    vectors = np.array([[1.0, 0.0], [0.9, 0.3], [0.8, 0.5], [0.7, 0.6]], dtype=np.float32)
+    centres = {0: np.array([1.0, 0.0], dtype=np.float32)}
+    anywhere = call_candidates(texts, labels, vectors, centres)
+    assert anywhere[0][0] == "Mother's high bill"
+    own = call_candidates(texts, labels, vectors, centres, languages=languages)
+    assert own[0] == ["Høj regning til mor", "Regning for høj", "Høj regning"]
