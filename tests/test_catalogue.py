@@ -258,6 +258,7 @@ def test_decisions_survive_an_update_and_a_refit(two_weeks, tmp_path, settings):
     code, out, _ = cli_main("report", "--db", db, "--week", "2026-W36", "--format", "json")
     shown = json.loads(out)["reasons"]
     assert c not in [r["reason_id"] for r in shown]
+    assert d in [r["reason_id"] for r in shown], "not answerable by an FAQ page: still an ops row"
     assert any(r["label"] == "Menneskenavn" for r in shown)
 
 
