@@ -471,16 +471,16 @@ def phrase_names(
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
         if pool:
-            vectors = np.asarray(embed(pool), dtype=np.float32)
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            pooled = np.asarray(embed(pool), dtype=np.float32)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
             index = {p: i for i, p in enumerate(pool)}
             order = sorted(centres)
             matrix = np.stack([centres[r] for r in order])
             column = {r: i for i, r in enumerate(order)}
             for rid, phrases in ranked.items():
                 # Centres from another model (another width) cannot be compared: keep the rank.
-                if phrases and rid in centres and vectors.shape[1] == matrix.shape[1]:
-                    all_sims = vectors[[index[p] for p in phrases]] @ matrix.T
+                if phrases and rid in centres and pooled.shape[1] == matrix.shape[1]:
+                    all_sims = pooled[[index[p] for p in phrases]] @ matrix.T
                     own = all_sims[:, column[rid]]
                     others = np.delete(all_sims, column[rid], axis=1)
                     if contrast and others.shape[1]:
