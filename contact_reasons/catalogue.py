@@ -209,23 +209,34 @@ def assign_calls(
     return labels, top
 
 
-def own_cosines(prepared: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The labelled calls' cosines to their own reason's centre."""
-    ids, cents = centroids(prepared, labels)
+Centres = tuple[np.ndarray, np.ndarray]
+"""Reason ids and their unit centres, as `centroids` returns them."""
+
+
+def own_cosines(
+    prepared: np.ndarray, labels: np.ndarray, centres: Centres | None = None
+) -> np.ndarray:
+    """The labelled calls' cosines to their own reason's centre.
+
+    `centres`: `centroids(prepared, labels)` when the caller already has it.
+    """
+    ids, cents = centres if centres is not None else centroids(prepared, labels)
     mask = labels != UNEXPLAINED
     index = np.searchsorted(ids, labels[mask])
     return np.einsum("ij,ij->i", prepared[mask], cents[index])
 
 
-def own_threshold(prepared: np.ndarray, labels: np.ndarray, quantile: float) -> float:
+def own_threshold(
+    prepared: np.ndarray, labels: np.ndarray, quantile: float, centres: Centres | None = None
+) -> float:
     """The `quantile` of the labelled calls' cosines to their own reason's centre."""
-    own = own_cosines(prepared, labels)
+    own = own_cosines(prepared, labels, centres)
     return float(np.quantile(own, quantile)) if own.size else 1.0
 
 
-def own_spread(prepared: np.ndarray, labels: np.ndarray) -> float:
+def own_spread(prepared: np.ndarray, labels: np.ndarray, centres: Centres | None = None) -> float:
     """The interquartile range of the labelled calls' cosines to their own reason's centre."""
-    own = own_cosines(prepared, labels)
+    own = own_cosines(prepared, labels, centres)
     if not own.size:
         return 0.0
     q1, q3 = np.quantile(own, [0.25, 0.75])
@@ -857,7 +868,7 @@ def refit_catalogue(
         un = labels == UNEXPLAINED
         if un.any():
             sims_out[un] = (prepared[un] @ final_cents.T).max(axis=1)
-    threshold = own_threshold(prepared, labels, settings.assign_quantile)
+    threshold = own_threshold(prepared, labels, settings.assign_quantile, (final_ids, final_cents))
     space = CatalogueSpace(space.reason_model_id, space.embedding_model_id, threshold, space.space)
     events: list[dict[str, Any]] = []
     cat = pl.concat([catalogue, pl.DataFrame(new_rows, schema=CATALOGUE_SCHEMA)])
@@ -947,7 +958,7 @@ def keep_where_close(
         return labels
     ids, cents = centroids(prepared, labels)
     index = {int(r): i for i, r in enumerate(ids)}
-    margin = spreads * own_spread(prepared, labels)
+    margin = spreads * own_spread(prepared, labels, (ids, cents))
     out = labels.copy()
     for i in np.flatnonzero((old != labels) & (old != UNEXPLAINED)):
         former = index.get(int(old[i]))
