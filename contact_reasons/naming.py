@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from contact_reasons.distinct import map_distinct
 from contact_reasons.stopwords import ALL as STOP_WORDS
 
 SEPARATOR = " / "
@@ -173,14 +174,14 @@ def phrase_candidates(
     for precision, so their candidates are the same as without it).
     """
     ids = np.asarray(labels)
-    # A text that recurs is split once (calls repeat their summaries often).
-    split: dict[str, tuple[list[list[str]], dict[str, str]]] = {}
-    for text in texts:
-        if text not in split:
-            segs = _segments(text)
-            split[text] = (segs, _ngrams(segs, max_words))
-    segments = [split[t][0] for t in texts]
-    grams = [split[t][1] for t in texts]
+
+    def split(text: str) -> tuple[list[list[str]], dict[str, str]]:
+        segs = _segments(text)
+        return segs, _ngrams(segs, max_words)
+
+    pairs = map_distinct(split, texts)
+    segments = [segs for segs, _ in pairs]
+    grams = [gs for _, gs in pairs]
     total: Counter[str] = Counter(g for gs in grams for g in gs)
     members: defaultdict[int, list[int]] = defaultdict(list)
     for i, rid in enumerate(ids.tolist()):
@@ -491,7 +492,7 @@ def phrase_names(
         if not phrases:
             continue
         rows = np.flatnonzero(ids == rid)
-        member = [content_stems(texts[i]) for i in rows.tolist()]
+        member = map_distinct(content_stems, (texts[i] for i in rows.tolist()))
         name, share = choose_name(phrases, member, sims.get(rid), cover_weight=cover_weight)
         out[rid] = Name(name, share, int(rows.size))
     return out
@@ -609,8 +610,7 @@ def language_names(
     """
     ids = np.asarray(labels)
     langs = np.asarray([name_language(lang) or "" for lang in languages], dtype=object)
-    by_text: dict[str, frozenset[str]] = {}  # a text that recurs is cut into stems once
-    stems = [by_text[t] if t in by_text else by_text.setdefault(t, content_stems(t)) for t in texts]
+    stems = map_distinct(content_stems, texts)
     kept_names = dict(keep or {}) if not rename else {}
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     present = [r for r in default_names if (ids == r).any()]

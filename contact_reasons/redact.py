@@ -52,6 +52,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from contact_reasons.distinct import map_distinct
 from contact_reasons.errors import InputError
 from contact_reasons.redact_people import find_addresses, find_birth_dates, find_names
 
@@ -610,16 +611,7 @@ def redact_calls(
 
 def _redact_values(values: Sequence[str | None]) -> list[str | None]:
     """`redact_text` of each value (nulls stay null); a value that recurs is redacted once."""
-    done: dict[str, str] = {}
-    out: list[str | None] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-            continue
-        if value not in done:
-            done[value] = redact_text(value)
-        out.append(done[value])
-    return out
+    return map_distinct(lambda v: None if v is None else redact_text(v), values)
 
 
 def contains_value(text: str, value: str) -> bool:
