@@ -33,6 +33,17 @@ class IngestSettings(_Section):
     """Store unredacted text as well. Off: only redacted text is ever stored."""
 
 
+class RedactionSettings(_Section):
+    """How personal data is taken out of the calls' texts (always, before anything else)."""
+
+    workers: int | None = Field(default=None, ge=1, le=256)
+    """Processes that redact a large batch at once, this one included; None: one per CPU core
+    the run may use. The redacted texts are the same however many there are."""
+    parallel_from: int = Field(default=2000, ge=1)
+    """Fewer distinct texts than this are redacted in the run's own process alone (starting a
+    process costs about half a second)."""
+
+
 class EmbeddingSettings(_Section):
     """Which sentence-transformers model embeds the calls, and how."""
 
@@ -269,6 +280,7 @@ class Settings(_Section):
     """All settings of a contact-reasons run."""
 
     ingest: IngestSettings = IngestSettings()
+    redaction: RedactionSettings = RedactionSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
     cluster: ClusterSettings = ClusterSettings()
     catalogue: CatalogueSettings = CatalogueSettings()

@@ -225,7 +225,13 @@ def run_weekly(
     # Calls stored already are dropped first: only new calls are redacted and prepared.
     known = db.known_call_ids(ingested.calls["call_id"].to_list())
     unseen = ingested.calls.filter(~pl.col("call_id").is_in(list(known)))
-    redacted = t("redact", redact.redact_calls, unseen)
+    redacted = t(
+        "redact",
+        redact.redact_calls,
+        unseen,
+        workers=settings.redaction.workers,
+        parallel_from=settings.redaction.parallel_from,
+    )
     fresh = t("reason_text", weekly.prepare_calls, redacted, run_id)
     window, _ = t("window", select_window, db, fresh, settings.stats.lookback_weeks)
     embedder = embedder or load_embedder(settings.embedding)

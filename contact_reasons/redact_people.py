@@ -162,6 +162,8 @@ def lexicon() -> Lexicon:
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
 _UPPER = re.compile(r"[^\W\d_a-zæøåäöüéèáàíóúñç]")
+_LOWER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzæøåäöüéèáàíóúñç")
+"""The letters `_UPPER` does not take: a word starting with one is not capitalised."""
 
 # Strong introducers: whatever name-like words follow are a name.
 _INTRO_STRONG = re.compile(
@@ -182,6 +184,40 @@ _INTRO_STRONG = re.compile(
     r"hilsen|kind\s+regards|best\s+regards|warm\s+regards|regards|best\s+wishes|sincerely|vh"
     r")(?=[\s,:])[\s,:]*"
 )
+# Every word a strong introducer can begin with, as its whole run of letters ("sønnen" for
+# "sønn(?:en)?", "youre" for "you'?re"). `_strong_introducers` tries the pattern only where such
+# a word starts, which finds what `_INTRO_STRONG.finditer` finds, several times faster.
+_INTRO_STRONG_FIRST = frozenset(
+    """
+    jeg eg han hun ho kunden kunde personen vedkommende manden mannen konen kona sønnen sønn
+    datteren dattera barnet moren mora faren far mor kontaktpersonen mit mitt min hans hendes
+    hennes kundens dit ditt navnet my his her the customer customers caller callers your i im
+    navn name kundenavn du you youre talte talt snakket snakkede snakka spoke spoken talked
+    chatted fru frk hr herr mr mrs ms dr mvh med venlig vennlig hilsen kind best warm regards
+    sincerely vh
+    """.split()
+)
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Letters whose case-insensitive matches `str.lower` does not reproduce (the Kelvin sign, the long
+# s, a dotted capital I, ...): a text holding one is searched with the pattern itself.
+_ODD_LETTER = re.compile(r"[^\W\d_a-zA-ZæøåäöüéèáàíóúñçÆØÅÄÖÜÉÈÁÀÍÓÚÑÇ]")
+
+
+def _strong_introducers(text: str) -> Iterator[re.Match[str]]:
+    """`_INTRO_STRONG.finditer(text)`, trying the pattern only where one of its words starts."""
+    if _ODD_LETTER.search(text):
+        yield from _INTRO_STRONG.finditer(text)
+        return
+    searched_to = 0
+    for word in _LETTERS.finditer(text):
+        if word.start() < searched_to or word.group().lower() not in _INTRO_STRONG_FIRST:
+            continue
+        m = _INTRO_STRONG.match(text, word.start())
+        if m is not None:
+            searched_to = m.end()
+            yield m
+
+
 # Weak introducers: the word after is a name only when it is followed by a cue or a second
 # capitalised word, or is a listed name.
 _INTRO_WEAK = re.compile(
@@ -249,7 +285,7 @@ def _name_run(
 
 
 def _introduced(text: str, lex: Lexicon) -> Iterator[tuple[int, int]]:
-    for m in _INTRO_STRONG.finditer(text):
+    for m in _strong_introducers(text):
         run = _name_run(text, m.end(), lex, any_case=True)
         if run is not None:
             yield run
@@ -278,7 +314,8 @@ def _introduced(text: str, lex: Lexicon) -> Iterator[tuple[int, int]]:
 
 
 def _listed(text: str, lex: Lexicon) -> Iterator[tuple[int, int]]:
-    words = [m for m in _WORD.finditer(text) if _is_capitalised(m.group()) or m.group().isupper()]
+    # Capitalised or all upper-case words: those whose first letter `_UPPER` takes.
+    words = [m for m in _WORD.finditer(text) if text[m.start()] not in _LOWER_FIRST]
     i = 0
     while i < len(words):
         # A run: capitalised words separated by one space.

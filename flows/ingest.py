@@ -32,7 +32,13 @@ def daily_ingest(
         ingested = timer("read", read_inputs, [Path(p) for p in inputs], settings=settings.ingest)
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         try:
-            redacted = timer("redact", redact_calls, ingested.calls)
+            redacted = timer(
+                "redact",
+                redact_calls,
+                ingested.calls,
+                workers=settings.redaction.workers,
+                parallel_from=settings.redaction.parallel_from,
+            )
             prepared = timer("reason_text", prepare_calls, redacted, run_id)
             known = db.known_call_ids(prepared["call_id"].to_list())
             fresh = prepared.filter(~prepared["call_id"].is_in(list(known)))

@@ -623,3 +623,69 @@ def test_iban_after_an_iban_like_word_is_still_found():
     # the IBAN behind it, so its check digits were never tried at its own start.
     assert redact_text("AA00 AA7500000000000 ") == "AA00 [IBAN] "
     assert redact_text("ref AB12 og DK5000400440116243") == "ref AB12 og [IBAN]"
+
+
+# --- faster paths give the same answers -------------------------------------------------------
+
+STRONG_PHRASES = [
+    "jeg hedder",
+    "Sønnen hedder",
+    "sønn heter",
+    "mit fulde navn er",
+    "Navnet hennes var",
+    "customers name is",
+    "Customer's name was",
+    "callers name is",
+    "youre talking to",
+    "You're speaking with",
+    "you are chatting with",
+    "Im called",
+    "I'm called",
+    "i am called",
+    "İ am called",
+    "ſønnen hedder",
+    "Kundenavn:",
+    "navn :",
+    "Fru",
+    "frk.",
+    "Hr.",
+    "mr",
+    "Mrs.",
+    "Dr.",
+    "Mvh.",
+    "med venlig hilsen",
+    "Kind regards,",
+    "KUNDEN",
+    "talte med",
+    "spoke to",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(
+        st.one_of(
+            st.sampled_from(STRONG_PHRASES),
+            st.sampled_from(["Ole", "Hansen", "Ahmed Khan", "der", "og", "Bent", "x1"]),
+            st.sampled_from([" ", ", ", ". ", ":", "\n", "-", "_", "'", ""]),
+            st.text(max_size=6),
+        ),
+        max_size=12,
+    )
+)
+def test_the_strong_introducer_shortcut_finds_what_the_pattern_finds(parts):
+    from contact_reasons import redact_people
+
+    text = "".join(parts)
+    fast = [m.span() for m in redact_people._strong_introducers(text)]
+    assert fast == [m.span() for m in redact_people._INTRO_STRONG.finditer(text)], text
+
+
+def test_redaction_in_several_processes_equals_redaction_here():
+    calls = pl.read_csv(CALLS / "calls_2026-W36.csv", infer_schema_length=0).select(
+        "call_id", "summary", "transcript"
+    )
+    here = redact_calls(calls, workers=1)
+    spread = redact_calls(calls, workers=2, parallel_from=1)
+    assert_frame_equal(spread, here)
+    assert here["transcript"].to_list() != calls["transcript"].to_list()
