@@ -45,18 +45,25 @@ construction: each round removes at least one digit or `@`, and placeholders hol
 from __future__ import annotations
 
 import calendar
-import multiprocessing
+import json
+import logging
 import os
 import re
+import subprocess
+import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from contact_reasons.errors import InputError
 from contact_reasons.redact_people import find_addresses, find_birth_dates, find_names
+
+log = logging.getLogger(__name__)
 
 Kind = Literal[
     "CPR", "FNR", "PHONE", "EMAIL", "CARD", "IBAN", "ACCOUNT", "NAME", "DATE_OF_BIRTH", "ADDRESS"
@@ -641,28 +648,73 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _redact_chunk(texts: list[str]) -> list[str]:
-    return [redact_text(t) for t in texts]
-
-
 def _redact_in_processes(texts: list[str], workers: int) -> list[str]:
     """`redact_text` of each text, the texts split over `workers` processes, this one included.
 
-    The other processes start fresh ("spawn": no copy of this process's threads or locks) and
-    take a little less than their share, since starting one takes a moment.
+    The others are fresh interpreters running this module (`python -m contact_reasons.redact`,
+    texts in and out as JSON on their standard streams): unlike `multiprocessing`, that neither
+    copies this process's threads and locks (fork) nor runs the caller's script again (spawn).
+    They take a little less than this process's share, since starting one takes a moment. A
+    helper that fails leaves its texts to this process: nothing goes unredacted.
     """
     helpers = workers - 1
-    own = max(1, round(len(texts) / workers * _OWN_SHARE))
+    own = max(1, round(len(texts) / (helpers + _OWN_SHARE) * _OWN_SHARE))
     rest = texts[own:]
-    size = -(-len(rest) // helpers)
+    size = max(1, -(-len(rest) // helpers))
     chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        futures = [pool.submit(_redact_chunk, chunk) for chunk in chunks]
-        out = _redact_chunk(texts[:own])
-        for future in futures:
-            out.extend(future.result())
+    root = str(Path(__file__).resolve().parents[1])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+    }
+    errors = [tempfile.TemporaryFile() for _ in chunks]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "contact_reasons.redact"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=error,
+            env=env,
+        )
+        for error in errors
+    ]
+    # Written from threads: a pipe takes 64 KiB until its process has started to read.
+    feeders = [
+        threading.Thread(target=_feed, args=(proc, json.dumps(chunk).encode("utf-8")))
+        for proc, chunk in zip(procs, chunks, strict=True)
+    ]
+    for feeder in feeders:
+        feeder.start()
+    out = [redact_text(t) for t in texts[:own]]
+    for feeder in feeders:
+        feeder.join()
+    for proc, chunk, error_file in zip(procs, chunks, errors, strict=True):
+        assert proc.stdout is not None
+        data = proc.stdout.read()
+        proc.wait()
+        error_file.seek(0)
+        error = error_file.read()
+        error_file.close()
+        done = json.loads(data) if proc.returncode == 0 and data else None
+        if not isinstance(done, list) or len(done) != len(chunk):
+            log.warning(
+                "a redaction process failed (exit %s: %s); redacting its %d texts here",
+                proc.returncode,
+                error.decode("utf-8", "replace").strip()[-300:],
+                len(chunk),
+            )
+            done = [redact_text(t) for t in chunk]
+        out.extend(done)
     return out
+
+
+def _feed(proc: subprocess.Popen[bytes], data: bytes) -> None:
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except BrokenPipeError:  # the process died; its texts are redacted here
+        pass
 
 
 _OWN_SHARE = 1.25
@@ -750,3 +802,13 @@ def redaction_report(
             "false_redacted_values": eaten,
         }
     return report
+
+
+def _worker() -> None:
+    """Redact a JSON list of texts from standard input onto standard output, as JSON."""
+    texts = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    sys.stdout.buffer.write(json.dumps([redact_text(t) for t in texts]).encode("utf-8"))
+
+
+if __name__ == "__main__":
+    _worker()

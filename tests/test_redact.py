@@ -689,3 +689,17 @@ def test_redaction_in_several_processes_equals_redaction_here():
     spread = redact_calls(calls, workers=2, parallel_from=1)
     assert_frame_equal(spread, here)
     assert here["transcript"].to_list() != calls["transcript"].to_list()
+
+
+def test_a_failed_redaction_process_leaves_nothing_unredacted(monkeypatch, caplog):
+    from contact_reasons import redact
+
+    texts = ["ring 23 45 67 89", "mail a@b.dk", "jeg hedder Ole Hansen", "ingenting her"] * 3
+    monkeypatch.setattr(redact.sys, "executable", "/bin/false")
+    with caplog.at_level("WARNING", logger="contact_reasons.redact"):
+        out = redact._redact_in_processes(texts, 3)
+    assert out == [redact_text(t) for t in texts]
+    assert "[PHONE]" in out[0]
+    assert "a@b.dk" not in out[1]
+    assert "Hansen" not in out[2]
+    assert "redaction process failed" in caplog.text
