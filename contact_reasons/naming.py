@@ -230,6 +230,7 @@ def call_candidates(
     per_reason: int = 10,
     contrast: float = 0.0,
     languages: Sequence[str | None] | None = None,
+    only: Collection[int] | None = None,
 ) -> dict[int, list[str]]:
     """Each reason's short calls as name candidates, those nearest its centre first.
 
@@ -251,6 +252,7 @@ def call_candidates(
         per_reason: calls kept per reason.
         contrast: weight of the closeness to the nearest other reason.
         languages: each text's detected language (None where unknown).
+        only: candidates for just these reasons (every centre still counts for `contrast`).
     """
     ids = np.asarray(labels)
     codes = (
@@ -265,6 +267,8 @@ def call_candidates(
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     out: dict[int, list[str]] = {}
     for j, rid in enumerate(order):
+        if only is not None and rid not in only:
+            continue
         rows = np.flatnonzero(ids == rid)
         if rows.size and codes is not None:
             majority = Counter(codes[rows].tolist()).most_common(1)[0][0]
@@ -460,10 +464,9 @@ def phrase_names(
             per_reason=calls,
             contrast=contrast,
             languages=languages,
+            only=only,
         )
         for rid, names in short.items():
-            if only is not None and rid not in only:
-                continue
             merged: dict[str, str] = {}
             for phrase in [*ranked.get(rid, []), *names]:
                 merged.setdefault(phrase.lower(), phrase)

@@ -51,3 +51,22 @@ def test_the_candidate_nearest_the_centre_wins():
 def test_a_reason_without_a_recurring_phrase_has_no_label():
     texts = ["alpha beta", "gamma delta", "epsilon zeta"]
     assert phrase_labels(texts, np.array([0, 0, 0])) == {}
+
+
+def test_short_call_candidates_for_some_reasons_are_theirs_among_all():
+    import numpy as np
+
+    from contact_reasons.naming import call_candidates
+
+    rng = np.random.default_rng(3)
+    texts = [f"Kort opkald {w}" for w in ("om regning", "om pakke", "om måler")] * 6
+    labels = np.array([0, 1, 2] * 6)
+    vectors = rng.normal(size=(len(texts), 8)) + np.eye(8)[labels] * 3
+    centres = {
+        r: vectors[labels == r].mean(axis=0) / np.linalg.norm(vectors[labels == r].mean(axis=0))
+        for r in (0, 1, 2)
+    }
+    every = call_candidates(texts, labels, vectors, centres, contrast=1.0)
+    some = call_candidates(texts, labels, vectors, centres, contrast=1.0, only=[1])
+    assert some == {1: every[1]}
+    assert every[1] == ["Kort opkald om pakke"]
