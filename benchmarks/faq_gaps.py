@@ -91,6 +91,39 @@ def evaluate(gaps: pl.DataFrame, call_reasons: pl.DataFrame, truth: pl.DataFrame
     }
 
 
+def titles_on_topic(gaps: pl.DataFrame, window: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """How many gaps' suggested titles come from calls about the gap's reason.
+
+    A title is a caller's own question; the calls of the gap's found reason whose own words
+    (`customer_text`) hold it are its sources. It is on topic when most of its sources have the
+    true reason most of the found reason's calls have. Gaps whose title has no source (a title
+    made from a phrasing or the label) are not counted.
+    """
+    gaps = gaps.filter(pl.col("recommendation") != "covered").sort("rank")
+    calls = window.select("call_id", "reason_id", "customer_text").join(
+        truth.select("call_id", "reason_key"), on="call_id"
+    )
+    majority = {
+        int(rid): Counter(keys).most_common(1)[0][0]
+        for rid, keys in calls.group_by("reason_id").agg(pl.col("reason_key")).iter_rows()
+    }
+    members: dict[int, list[tuple[str, str]]] = {}
+    for rid, text, key in calls.select("reason_id", "customer_text", "reason_key").iter_rows():
+        members.setdefault(int(rid), []).append(((text or "").lower(), key))
+    judged: list[bool] = []
+    for rid, title in gaps.select("reason_id", "suggested_title").iter_rows():
+        probe = (title or "").rstrip("?").lower()[:30]
+        sources = [key for text, key in members.get(int(rid), []) if probe and probe in text]
+        if sources:
+            judged.append(Counter(sources).most_common(1)[0][0] == majority[int(rid)])
+    return {
+        "gaps": gaps.height,
+        "judged": len(judged),
+        "on_topic": sum(judged),
+        "top_ten_on_topic": sum(judged[:10]),
+    }
+
+
 def run(db_path: Path, faq_dir: Path) -> dict:
     """Compute the new recommendations on a copy of `db_path` and score before and after."""
     settings = Settings()
@@ -157,6 +190,8 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         "kinds_after": dict(Counter(after["recommendation"].to_list())),
         "before": evaluate(before, call_reasons, truth),
         "after": evaluate(after, call_reasons, truth),
+        "titles_before": titles_on_topic(before, window, truth),
+        "titles_after": titles_on_topic(after, window, truth),
         "ceilings": ceilings,
         "top_ten_titles": gaps.select(
             "rank", "recommendation", "label", "language", "suggested_title"

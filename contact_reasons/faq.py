@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -262,6 +262,7 @@ def faq_recommendations(
     volumes = frame.group_by("reason_id").len()["len"].to_numpy() / max(weeks, 1)
     busy = float(np.median(volumes)) if volumes.size else 0.0
     document_freq = _document_frequencies(frame)
+    callers_freq = _document_frequencies(frame, "customer_text")
     rows = []
     for (reason_id,), mine in frame.group_by("reason_id", maintain_order=True):
         row = _recommend(
@@ -271,6 +272,7 @@ def faq_recommendations(
             units,
             settings,
             language,
+            callers_freq,
         )
         row |= _volume(mine, all_weeks, weeks, row["page_date"])
         row["key_terms"] = _key_terms(mine, document_freq, settings.key_terms)
@@ -305,6 +307,7 @@ def _recommend(
     units: pl.DataFrame,
     settings: FaqSettings,
     preferred: str | None = None,
+    callers_freq: tuple[Counter[str], int] | None = None,
 ) -> dict:
     n = mine.height
     coverage = float(mine["answered"].cast(pl.Float64).mean() or 0.0)  # type: ignore[arg-type]
@@ -319,7 +322,14 @@ def _recommend(
     language = languages[0][0] if languages else None
     if preferred is not None and any(lang == preferred for lang, _ in languages):
         language = preferred  # the readers' language, where the reason's callers use it
-    questions = _in_language(_questions(mine, language)[:40], language)
+    asked = _questions(mine, language)
+    weights = None
+    if callers_freq is not None:
+        # The questions whose words are most typical of this reason's callers come first: in
+        # a reason that mixes topics, the most frequent question may be a minority's.
+        weights = _typical_words(mine, callers_freq, "customer_text")
+        asked = sorted(asked, key=lambda q: -_question_weight(q, weights))
+    questions = _in_language(asked[:40], language)
     phrasings = _phrasings(mine, settings.phrasings_per_reason)
     best_unit = units.row(best, named=True) if best is not None else {}
     open_questions = _questions(
@@ -340,7 +350,7 @@ def _recommend(
         "best_question": best_unit.get("question"),
         "similarity": float(mine["score"].median()) if best is not None else None,  # type: ignore[arg-type]
         "margin": float(mine["page_score"].median()) if best is not None else None,  # type: ignore[arg-type]
-        "suggested_title": suggest_title(questions, phrasings, label, language),
+        "suggested_title": suggest_title(questions, phrasings, label, language, weights),
         "customer_phrasings": phrasings,
         "unanswered_questions": open_questions[: settings.phrasings_per_reason],
         "language": language,
@@ -529,15 +539,20 @@ def suggest_title(
     phrasings: Sequence[str],
     label: str,
     language: str | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> str:
     """Suggest a page title: the callers' own most typical question, in their language.
 
-    Among the callers' question-form sentences (most frequent first), the one sharing most words
-    with the others is taken: the question most callers ask in some form. Without any, the first
-    customer phrasing that reads as a sentence becomes a question; only without phrasings is the
-    reason's label used.
+    With `weights` (word -> how typical it is of the reason's callers: tf-idf over their own
+    words against all callers'), the question whose words weigh most is taken. Without, among
+    the callers' question-form sentences (most frequent first), the one sharing most words with
+    the others: the question most callers ask in some form. Without any question, the first
+    customer phrasing that reads as a sentence becomes a question; only without phrasings is
+    the reason's label used.
     """
     pool = list(questions[:40])
+    if pool and weights is not None:
+        return pool[max(range(len(pool)), key=lambda i: (_question_weight(pool[i], weights), -i))]
     if pool:
         bags = [_content_words(q, language) for q in pool]
         totals = Counter(w for bag in bags for w in bag)
@@ -556,27 +571,39 @@ def suggest_title(
     return _as_question(label) if label else ""
 
 
+def _question_weight(question: str, weights: Mapping[str, float]) -> float:
+    bag = _content_words(question)
+    return sum(weights.get(w, 0.0) for w in bag) / math.sqrt(len(bag)) if bag else 0.0
+
+
 def _content_words(text: str, language: str | None = None) -> set[str]:
     words = re.findall(r"[^\W\d_][^\W_]{2,}", text.lower())
     return {w for w in words if w not in STOPWORDS}
 
 
-def _document_frequencies(frame: pl.DataFrame) -> tuple[Counter[str], int]:
+def _document_frequencies(
+    frame: pl.DataFrame, column: str = "reason_text"
+) -> tuple[Counter[str], int]:
     counts: Counter[str] = Counter()
-    for text in frame["reason_text"].to_list() if "reason_text" in frame.columns else []:
+    for text in frame[column].to_list() if column in frame.columns else []:
         counts.update(_content_words(text or "", None))
     return counts, max(frame.height, 1)
 
 
-def _key_terms(mine: pl.DataFrame, document_freq: tuple[Counter[str], int], n: int) -> list[str]:
-    """Words the reason's calls use far more than calls in general (tf-idf over its calls)."""
+def _typical_words(
+    mine: pl.DataFrame, document_freq: tuple[Counter[str], int], column: str
+) -> dict[str, float]:
+    """Each word's tf-idf in the reason: how much more its calls use it than calls in general."""
     df, total = document_freq
     counts: Counter[str] = Counter()
-    for text in mine["reason_text"].to_list() if "reason_text" in mine.columns else []:
+    for text in mine[column].to_list() if column in mine.columns else []:
         counts.update(_content_words(text or "", None))
-    scored = {
-        w: (c / mine.height) * math.log(total / df[w]) for w, c in counts.items() if df.get(w)
-    }
+    return {w: (c / mine.height) * math.log(total / df[w]) for w, c in counts.items() if df.get(w)}
+
+
+def _key_terms(mine: pl.DataFrame, document_freq: tuple[Counter[str], int], n: int) -> list[str]:
+    """Words the reason's calls use far more than calls in general (tf-idf over its calls)."""
+    scored = _typical_words(mine, document_freq, "reason_text")
     return [w for w, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
