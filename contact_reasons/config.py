@@ -40,8 +40,8 @@ class RedactionSettings(_Section):
     """Processes that redact a large batch at once, this one included; None: one per CPU core
     the run may use. The redacted texts are the same however many there are."""
     parallel_from: int = Field(default=2000, ge=1)
-    """Fewer distinct texts than this are redacted in the run's own process alone (starting a
-    process costs about half a second)."""
+    """Fewer distinct texts than this are redacted in the run's own process alone, and each
+    process gets at least half this many (starting one costs about half a second)."""
 
 
 class EmbeddingSettings(_Section):

@@ -605,8 +605,9 @@ def redact_calls(
         calls: a frame such as `IngestResult.calls`; it is not changed.
         columns: the string columns to redact; nulls stay null.
         workers: processes that redact at once (this one included) when there are at least
-            `parallel_from` distinct texts; None: one per CPU core this process may use.
-            The result is the same however many there are.
+            `parallel_from` distinct texts, and at most one per half of `parallel_from`
+            texts; None: one per CPU core this process may use. The result is the same
+            however many there are.
         parallel_from: fewer distinct texts than this are redacted here alone (starting a
             process costs about half a second).
 
@@ -629,6 +630,8 @@ def redact_calls(
     # Each distinct text once, over all the columns (calls repeat their summaries).
     distinct = list(dict.fromkeys(v for vs in values.values() for v in vs if v is not None))
     count = available_cpus() if workers is None else workers
+    # A process is worth its start for half of `parallel_from` texts or more.
+    count = min(count, len(distinct) * 2 // max(parallel_from, 1))
     if count > 1 and len(distinct) >= parallel_from:
         redacted = _redact_in_processes(distinct, count)
     else:
