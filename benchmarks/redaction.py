@@ -22,7 +22,13 @@ Norwegian streets from surnames plus suffixes such as "-stykket", "-lia") and bi
 three formats. The names come from the same lists the redactor reads, so that part only checks
 the contexts; addresses and dates are generated independently of the rules.
 
+`--speed` times instead `redact_calls` over the sample's calls (their summaries and
+transcripts, each distinct text once): in this process alone (`workers=1`) and split over one
+process per CPU core (the default), wall and CPU seconds, and checks that both redact alike.
+Run with `PYTHONPATH` at another checkout to time that checkout's redaction (one process).
+
     PYTHONPATH=$PWD python benchmarks/redaction.py [--sample data/sample] [--json]
+    PYTHONPATH=$PWD python benchmarks/redaction.py --speed
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -174,13 +181,57 @@ def faker_check(per_locale: int, seed: int = 13) -> dict[str, dict[str, object]]
     }
 
 
+def speed(sample: Path) -> dict[str, object]:
+    """Seconds `redact_calls` takes over the sample's calls, in one process and in several."""
+    import inspect
+    import os
+    import resource
+
+    from contact_reasons import redact
+
+    calls = read_inputs([sample / "calls"]).calls
+    texts = {t for c in ("summary", "transcript") for t in calls[c].to_list() if t is not None}
+    several = "workers" in inspect.signature(redact.redact_calls).parameters
+    out: dict[str, object] = {
+        "calls": calls.height,
+        "distinct_texts": len(texts),
+        "module": redact.__file__,
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
+    }
+    runs: list[tuple[str, dict[str, Any]]] = [("one_process", {"workers": 1} if several else {})]
+    if several:
+        runs.append(("one_per_core", {}))
+    results = {}
+    for name, kwargs in runs:
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        results[name] = redact.redact_calls(calls, **kwargs)
+        wall = time.perf_counter() - start
+        cpu2 = resource.getrusage(resource.RUSAGE_SELF)
+        children2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        used = (cpu2.ru_utime + cpu2.ru_stime - cpu.ru_utime - cpu.ru_stime) + (
+            children2.ru_utime + children2.ru_stime - children.ru_utime - children.ru_stime
+        )
+        out[name] = {"seconds": round(wall, 2), "cpu_seconds": round(used, 2)}
+    if several:
+        out["processes"] = redact.available_cpus()
+        out["same_result"] = results["one_process"].equals(results["one_per_core"])
+    out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the measurement; exit 1 when a kind's recall is below 100 % or false > 1 %."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sample", type=Path, default=Path("data/sample"))
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--faker", type=int, default=0, metavar="N", help="see the module docs")
+    parser.add_argument("--speed", action="store_true", help="time redact_calls instead")
     args = parser.parse_args(argv)
+    if args.speed:
+        sys.stdout.write(json.dumps(speed(args.sample), indent=2) + "\n")
+        return 0
     result = measure(args.sample)
     if args.faker:
         result["faker"] = faker_check(args.faker)
