@@ -31,6 +31,7 @@ a bad JSON line, where this module counts, quarantines and goes on.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -222,7 +223,9 @@ def _decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalise_column(name: str) -> str:
+    # Cached: a JSONL file names its columns again on every line.
     return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").strip().lower())
 
 
