@@ -13,7 +13,10 @@ settings, or the run fails.
 Usage::
 
     python benchmarks/ingest_memory.py --rows 500000 [--format csv] [--batch-rows 0 50000 5000]
-        [--json out.json] [--output docs/benchmarks.md]
+        [--revision 8b996ab] [--json out.json] [--output docs/benchmarks.md]
+
+`--revision REV` adds a read with `contact_reasons/ingest.py` as it was at git revision REV
+(8b996ab: the last before streaming), to show that `batch_rows = 0` still is that reading.
 
 Files are built once under `.cache/ingest_bench/` and reused. `--output` replaces this
 benchmark's own section of the file (between its markers).
@@ -89,17 +92,49 @@ def build(rows: int, file_format: str) -> Path:
     return path
 
 
-def read_once(path: Path, batch_rows: int) -> dict[str, Any]:
-    """Read `path` with `ingest.batch_rows = batch_rows` in this process; its figures."""
+def _ingest_at(revision: str) -> Any:
+    """`contact_reasons/ingest.py` as it was at a git revision, imported as its own module."""
+    import importlib.util
+    import tempfile
+
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{revision}:contact_reasons/ingest.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    path = Path(tempfile.mkdtemp()) / "ingest_at_revision.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("ingest_at_revision", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def read_once(path: Path, batch_rows: int, revision: str | None = None) -> dict[str, Any]:
+    """Read `path` with `ingest.batch_rows = batch_rows` in this process; its figures.
+
+    With `revision`, read it with `ingest.py` as it was at that git revision instead (its
+    defaults; `batch_rows` is not used).
+    """
     from contact_reasons.config import IngestSettings
     from contact_reasons.ingest import read_inputs
 
+    if revision is not None:
+        read_inputs = _ingest_at(revision).read_inputs
     after_imports = peak_rss_mb()
     start = time.perf_counter()
-    result = read_inputs([path], settings=IngestSettings(batch_rows=batch_rows))
+    if revision is None:
+        result = read_inputs([path], settings=IngestSettings(batch_rows=batch_rows))
+    else:
+        result = read_inputs([path])
     seconds = time.perf_counter() - start
     return {
         "batch_rows": batch_rows,
+        "revision": revision,
         "seconds": round(seconds, 2),
         "peak_rss_mb": peak_rss_mb(),
         "rss_after_imports_mb": after_imports,
@@ -127,9 +162,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     )
     path = Path(built.stdout.strip())
     runs = []
-    for batch_rows in args.batch_rows:
+    settings = [["--batch-rows", str(b)] for b in args.batch_rows]
+    settings += [["--batch-rows", "0", "--revision", r] for r in args.revision]
+    for setting in settings:
         out = subprocess.run(
-            [sys.executable, __file__, "--read", str(path), "--batch-rows", str(batch_rows)],
+            [sys.executable, __file__, "--read", str(path), *setting],
             check=True,
             capture_output=True,
             text=True,
@@ -179,8 +216,12 @@ def section(results: list[dict[str, Any]]) -> str:
         name = f"{NAMES[result['format']]}, {result['rows']:,} rows, {result['file_mb']:,} MiB"
         for r in result["runs"]:
             beyond = r["peak_rss_mb"] - r["rss_after_imports_mb"]
+            if r.get("revision"):
+                setting = f"`ingest.py` at {r['revision']}"
+            else:
+                setting = f"{r['batch_rows']:,}{' (whole file)' if r['batch_rows'] == 0 else ''}"
             lines.append(
-                f"| {name} | {r['batch_rows']:,}{' (whole file)' if r['batch_rows'] == 0 else ''} "
+                f"| {name} | {setting} "
                 f"| {r['seconds']} | {r['peak_rss_mb']:,.0f} | {beyond:,.0f} "
                 f"| {r['calls_frame_mb']:,.0f} | {r['load1']} |"
             )
@@ -227,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-rows", type=int, nargs="+", default=[0, 50_000, 5_000])
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
     parser.add_argument("--output", type=Path, default=None, help="markdown file to update")
+    parser.add_argument(
+        "--revision",
+        nargs="*",
+        default=[],
+        help="also read with ingest.py as at these git revisions (the one before streaming)",
+    )
     parser.add_argument("--read", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -234,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         print(build(args.rows, args.format))  # noqa: T201
         return 0
     if args.read:
-        print(json.dumps(read_once(args.read, args.batch_rows[0])))  # noqa: T201
+        revision = args.revision[0] if args.revision else None
+        print(json.dumps(read_once(args.read, args.batch_rows[0], revision)))  # noqa: T201
         return 0
     result = measure(args)
     result["command"] = " ".join(argv if argv is not None else sys.argv[1:])
