@@ -152,23 +152,26 @@ def test_neither_utf8_nor_cp1252_is_read_whole_as_before(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "rows_read", "rejected"),
     [
-        "",
-        " \n\t\n",
-        "\t\t\n",  # whitespace only, though a tab is the sniffed delimiter
-        "call_id,started_at,summary\n",
-        "call_id,summary\nc1,x\n",  # missing column: file-level
-        "call_id;started_at;summary\rc1;2026-09-01;x\rc2;2026-09-01;y",  # old Mac line ends
+        ("", 0, 0),
+        (" \n\t\n", 0, 0),
+        ("\t\t\n", 0, 0),  # whitespace only, though a tab is the sniffed delimiter
+        ("call_id,started_at,summary\n", 0, 0),
+        ("call_id,summary\nc1,x\n", 0, 1),  # missing column: file-level
+        ("call_id;started_at;summary\rc1;2026-09-01;x\rc2;2026-09-01;y", 2, 0),  # old Mac ends
         # Sniffed over all the text when no line feed ends the header: ";" wins, no columns.
-        "call_id,started_at,summary\rc1;a;b;c\r",
-        "\n\ncall_id|started_at|summary\nc1|2026-09-01|x\n",
+        ("call_id,started_at,summary\rc1;a;b;c\r", 0, 1),
+        # The delimiter is sniffed from the first line, blank here: "," and one column.
+        ("\n\ncall_id|started_at|summary\nc1|2026-09-01|x\n", 0, 1),
+        ("call_id|started_at|summary\n\nc1|2026-09-01|x\n", 1, 0),
     ],
 )
-def test_csv_edge_files(tmp_path, text):
+def test_csv_edge_files(tmp_path, text, rows_read, rejected):
     path = tmp_path / "edge.csv"
     path.write_text(text, encoding="utf-8", newline="")
-    _same_as_whole([path])
+    result = _same_as_whole([path])
+    assert (result.rows_read, result.accounting()["files_rejected"]) == (rows_read, rejected)
 
 
 def test_strict_mode_raises_the_same(tmp_path):
