@@ -31,6 +31,10 @@ class IngestSettings(_Section):
     """Raise on a file missing a required column instead of quarantining it."""
     keep_raw_text: bool = False
     """Store unredacted text as well. Off: only redacted text is ever stored."""
+    batch_rows: int = Field(default=50_000, ge=0)
+    """Rows of a file read and validated at a time: reading streams each file, so its memory
+    follows this, not the file's size. 0 reads each file whole into memory first (the reading
+    before streaming; kept for comparison, `benchmarks/ingest_memory.py`)."""
 
 
 class RedactionSettings(_Section):

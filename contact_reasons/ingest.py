@@ -1,8 +1,10 @@
 """Read call exports (CSV, Parquet, JSONL), validate every row, and quarantine what is bad.
 
-`read_inputs` is the one entry point. It reads each file as text first, then validates and
-casts row by row, so one bad row never costs the rest of its file. Every row read ends up in
-exactly one place:
+`read_inputs` is the one entry point. It streams each file in batches of `ingest.batch_rows`
+rows (CSV and JSONL through an incremental decoder and Python's `csv`/`json`, Parquet through a
+polars lazy scan), then validates and casts row by row, so one bad row never costs the rest of
+its file, and memory follows the batch, not the file. Every row read ends up in exactly one
+place:
 
 * `calls`: valid rows, first occurrence of each `call_id` (files in sorted path order, then rows);
 * `quarantine` with `kind="invalid"`: rows that break a rule, with the reason;
@@ -17,18 +19,26 @@ Quarantine is stored, so its `value`, `reason` and `record` hold only redacted t
 
 Row numbers (`source_row`) are 1-based data rows: for CSV the header is row 0 and blank lines
 are skipped (a quoted newline does not start a new row); for JSONL they are line numbers.
+
+Streaming gives exactly what reading the whole file gives (`batch_rows = 0` still does that;
+tests/test_ingest_streaming.py compares them). A text file is streamed as UTF-8 (or UTF-8 with
+a BOM, UTF-16 with a BOM, or Windows-1252); one that turns out to be none of them is read again
+whole, the way it always was (`_decode`: charset detection needs all of it). polars' own CSV
+and NDJSON readers are not used: they turn blank lines into rows, pad short rows and stop at
+a bad JSON line, where this module counts, quarantines and goes on.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
 import math
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -213,7 +223,9 @@ def _decode(data: bytes) -> tuple[str, str]:
     return data.decode("latin-1"), "latin-1"
 
 
+@functools.lru_cache(maxsize=4096)
 def _normalise_column(name: str) -> str:
+    # Cached: a JSONL file names its columns again on every line.
     return re.sub(r"[\s\-]+", "_", name.strip().lstrip("\ufeff").strip().lower())
 
 
@@ -362,6 +374,247 @@ def _read_file(path: Path) -> _RawFile:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     digest = hashlib.sha256(data).hexdigest()
     return _READERS[SUFFIXES[path.suffix.lower()]](path, data, digest)
+
+
+# --- streaming files in row batches ------------------------------------------------------------
+
+_TEXT_CHUNK = 1 << 16
+"""Characters (or bytes) a text file is read by."""
+
+
+class _Undecodable(Exception):
+    """A text file streamed in one encoding is not in it: read it another way."""
+
+
+@dataclass
+class _Rows:
+    """One file's rows in batches: `batches` is read once; `columns` and `error` are final after.
+
+    A reader that finds the file unusable part-way (a JSONL file without a required column, a
+    Parquet file that stops being readable) sets `error` then; the rows it gave are dropped.
+    """
+
+    path: Path
+    format: Format
+    encoding: str | None
+    sha256: str
+    columns: list[str] = field(default_factory=list)
+    error: str | None = None
+    batches: Iterable[list[_RawRow]] = ()
+
+
+def _in_batches(rows: list[_RawRow], batch_rows: int) -> Iterator[list[_RawRow]]:
+    if batch_rows <= 0:
+        if rows:
+            yield rows
+        return
+    for start in range(0, len(rows), batch_rows):
+        yield rows[start : start + batch_rows]
+
+
+def _whole(path: Path, batch_rows: int) -> _Rows:
+    """The file read whole into memory first (`_read_file`), its rows handed on in batches."""
+    raw = _read_file(path)
+    return _Rows(
+        raw.path,
+        raw.format,
+        raw.encoding,
+        raw.sha256,
+        raw.columns,
+        raw.error,
+        _in_batches(raw.rows, batch_rows),
+    )
+
+
+def _open_text(path: Path, encoding: str, errors: str, newline: str) -> io.TextIOWrapper:
+    stream = io.TextIOWrapper(path.open("rb"), encoding=encoding, errors=errors, newline=newline)
+    stream._CHUNK_SIZE = _TEXT_CHUNK  # type: ignore[attr-defined]  # (CPython's read size)
+    return stream
+
+
+def _text_encodings(path: Path) -> list[tuple[str, str]]:
+    """The (encoding, errors) a text file is streamed in, tried in order, as `_decode` does.
+
+    After these fails, only charset detection over the whole file is left (`_whole`).
+    """
+    with path.open("rb") as handle:
+        head = handle.read(3)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return [("utf-8-sig", "replace")]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return [("utf-16", "replace")]
+    return [("utf-8", "strict"), ("cp1252", "strict")]
+
+
+def _text_start(stream: io.TextIOWrapper) -> tuple[str, bool]:
+    """The first line and whether the text is more than whitespace, read no further than needed.
+
+    The first line ends at the first line feed only (what `_sniff_delimiter` reads); "more
+    than whitespace" is `_read_csv`'s `text.strip()`.
+    """
+    head: list[str] = []
+    head_done = content = False
+    while not (head_done and content):
+        chunk = stream.read(_TEXT_CHUNK)
+        if not chunk:
+            break
+        content = content or bool(chunk.strip())
+        if not head_done:
+            cut = chunk.find("\n")
+            head.append(chunk if cut < 0 else chunk[:cut])
+            head_done = cut >= 0
+    return "".join(head), content
+
+
+def _csv_batches(
+    rows: _Rows, encoding: str, errors: str, batch_rows: int
+) -> Iterator[list[_RawRow]]:
+    """`_read_csv`'s rows, streamed: the same rows, numbers and problems, batch by batch."""
+    path = rows.path
+    try:
+        with _open_text(path, encoding, errors, "") as stream:
+            first_line, content = _text_start(stream)
+        if not content:
+            return
+        delimiter = _sniff_delimiter(first_line)
+        with _open_text(path, encoding, errors, "") as stream:
+            header: list[str] | None = None
+            row_number = 0
+            batch: list[_RawRow] = []
+            for fields in csv.reader(stream, delimiter=delimiter):
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    continue  # a blank line is no row
+                if header is None:
+                    header = [_normalise_column(c) for c in fields]
+                    rows.columns = header
+                    rows.error = _check_columns(path, header)
+                    if rows.error:
+                        return
+                    continue
+                row_number += 1
+                if len(fields) != len(header):
+                    batch.append(
+                        _RawRow(
+                            row_number,
+                            None,
+                            f"has {len(fields)} fields, the header has {len(header)}",
+                            fields=fields,
+                        )
+                    )
+                else:
+                    batch.append(_RawRow(row_number, dict(zip(header, fields, strict=True))))
+                if len(batch) >= batch_rows:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+    except UnicodeDecodeError as exc:
+        raise _Undecodable(str(exc)) from exc
+
+
+def _jsonl_batches(
+    rows: _Rows, encoding: str, errors: str, batch_rows: int
+) -> Iterator[list[_RawRow]]:
+    """`_read_jsonl`'s rows, streamed; its columns (and so its error) are known at the end."""
+    path = rows.path
+    columns: dict[str, None] = {}
+    any_object = False
+    batch: list[_RawRow] = []
+    try:
+        # Lines end at "\n" only, as `text.split("\n")` cut them.
+        with _open_text(path, encoding, errors, "\n") as stream:
+            for line_number, text in enumerate(stream, start=1):
+                line = text[:-1] if text.endswith("\n") else text
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    batch.append(
+                        _RawRow(line_number, None, f"is not valid JSON ({exc.msg})", line=line)
+                    )
+                else:
+                    if isinstance(obj, dict):
+                        values = {_normalise_column(str(k)): _as_text(v) for k, v in obj.items()}
+                        columns.update(dict.fromkeys(values))
+                        any_object = True
+                        batch.append(_RawRow(line_number, values))
+                    else:
+                        problem = f"is a JSON {type(obj).__name__}, not an object"
+                        batch.append(_RawRow(line_number, None, problem, line=line))
+                if len(batch) >= batch_rows:
+                    yield batch
+                    batch = []
+    except UnicodeDecodeError as exc:
+        raise _Undecodable(str(exc)) from exc
+    if batch:
+        yield batch
+    rows.columns = list(columns)
+    if any_object:
+        rows.error = _check_columns(path, rows.columns)
+
+
+def _parquet_rows(path: Path, digest: str, batch_rows: int) -> _Rows:
+    """`_read_parquet`'s rows, through a polars lazy scan read in batches."""
+    rows = _Rows(path, "parquet", None, digest)
+    try:
+        scan = pl.scan_parquet(path, glob=False, hive_partitioning=False)
+        schema = scan.collect_schema()
+    except Exception as exc:  # any reader failure means the same thing: unreadable
+        rows.error = f"{path}: cannot read Parquet file: {exc}"
+        return rows
+    rows.columns = [_normalise_column(c) for c in schema.names()]
+    rows.error = _check_columns(path, rows.columns)
+    if rows.error:
+        return rows
+    scan = scan.with_columns(
+        pl.col(c).dt.convert_time_zone("UTC")
+        for c, dtype in schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None
+    )
+    rows.batches = _parquet_batches(rows, scan, batch_rows)
+    return rows
+
+
+def _parquet_batches(rows: _Rows, scan: pl.LazyFrame, batch_rows: int) -> Iterator[list[_RawRow]]:
+    number = 0
+    try:
+        for chunk in scan.collect_batches(chunk_size=batch_rows):
+            for part in chunk.iter_slices(batch_rows):
+                batch: list[_RawRow] = []
+                for row in part.iter_rows():
+                    number += 1
+                    values = {name: _as_text(v) for name, v in zip(rows.columns, row, strict=True)}
+                    batch.append(_RawRow(number, values))
+                yield batch
+    except pl.exceptions.PolarsError as exc:
+        rows.error = f"{rows.path}: cannot read Parquet file: {exc}"
+
+
+def _readings(path: Path, batch_rows: int) -> Iterator[_Rows]:
+    """Ways to read `path`, to try in order until one reads it (`_Undecodable` says: next).
+
+    `batch_rows = 0`: the whole file at once. Otherwise streamed, and a text file that is not
+    in a streamable encoding is read whole at last (`_decode` then picks its encoding).
+    """
+    if batch_rows <= 0:
+        yield _whole(path, batch_rows)
+        return
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    file_format = SUFFIXES[path.suffix.lower()]
+    if file_format == "parquet":
+        yield _parquet_rows(path, digest, batch_rows)
+        return
+    batches = _csv_batches if file_format == "csv" else _jsonl_batches
+    for encoding, errors in _text_encodings(path):
+        rows = _Rows(path, file_format, encoding, digest)
+        rows.batches = batches(rows, encoding, errors, batch_rows)
+        yield rows
+    yield _whole(path, batch_rows)
 
 
 # --- validating one row ------------------------------------------------------------------------
@@ -603,48 +856,126 @@ def read_inputs(
     is_strict = config.strict if strict is None else strict
     zone = _zone(config.timezone)
 
-    calls: list[dict[str, Any]] = []
-    quarantine: list[dict[str, Any]] = []
+    seen = _FirstSeen()
+    calls: list[pl.DataFrame] = []
+    quarantine: list[pl.DataFrame] = []
     files: list[dict[str, Any]] = []
-    first_seen: dict[str, str] = {}
     rows_read = 0
     duplicates = 0
 
-    for path in _expand(paths):
-        raw = _read_file(path)
-        source = str(path)
-        if raw.error and is_strict:
-            raise InputError(raw.error)
-        extra = list(dict.fromkeys(c for c in raw.columns if c not in KNOWN_COLUMNS))
-        rows = [] if raw.error else raw.rows
-        files.append(
-            {
-                "path": source,
-                "format": raw.format,
-                "encoding": raw.encoding,
-                "rows_read": len(rows),
-                "sha256": raw.sha256,
-                "extra_columns": extra,
-                "error": raw.error,
-            }
-        )
-        if raw.error:
-            quarantine.append(
-                _quarantine_row(
-                    source, 0, "file", None, None, raw.error, json.dumps({"columns": raw.columns})
-                )
-            )
-            continue
-        rows_read += len(rows)
-        for item in rows:
-            where = f"{source} {'line' if raw.format == 'jsonl' else 'row'} {item.row}"
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        for path in _expand(paths):
+            read = _read_one(path, config.batch_rows, zone, seen, strict=is_strict)
+            files.append(read.file)
+            calls.extend(read.calls)
+            quarantine.extend(read.quarantine)
+            rows_read += read.rows_read
+            duplicates += read.duplicates
+            seen.keep(read.seen)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+    return IngestResult(
+        calls=_concat(calls, CALLS_SCHEMA),
+        quarantine=_concat(quarantine, QUARANTINE_SCHEMA),
+        files=pl.DataFrame(files, schema=FILES_SCHEMA),
+        rows_read=rows_read,
+        duplicates=duplicates,
+    )
+
+
+def _concat(parts: list[pl.DataFrame], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    # No rechunk: that would copy every batch once more, the whole input at once.
+    return pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=schema)
+
+
+class _FirstSeen:
+    """Where each kept `call_id` was first seen, as `{source} row|line {n}`.
+
+    Held for every call read, so held small: one int per call (file number, row), the text
+    made only for a duplicate's reason.
+    """
+
+    _ROW_BITS = 40
+
+    def __init__(self) -> None:
+        self.places: list[str] = []
+        self.first: dict[str, int] = {}
+
+    def file(self, source: str, noun: str) -> int:
+        """Number the next file read; its rows are `{source} {noun} {row}`."""
+        self.places.append(f"{source} {noun}")
+        return len(self.places) - 1
+
+    def code(self, file: int, row: int) -> int:
+        """A row of a numbered file, as one int."""
+        return (file << self._ROW_BITS) | row
+
+    def where(self, code: int) -> str:
+        """The `{source} row|line {n}` a `code` stands for."""
+        return f"{self.places[code >> self._ROW_BITS]} {code & ((1 << self._ROW_BITS) - 1)}"
+
+    def get(self, call_id: str) -> int | None:
+        """Where `call_id` was first kept in an earlier file, or None."""
+        return self.first.get(call_id)
+
+    def keep(self, seen: Mapping[str, int]) -> None:
+        """Add a file's first-seen calls, once the file is taken."""
+        self.first.update(seen)
+
+
+@dataclass
+class _FileRead:
+    """One file's part of `IngestResult`: its `files` row, frames and counts."""
+
+    file: dict[str, Any]
+    calls: list[pl.DataFrame]
+    quarantine: list[pl.DataFrame]
+    rows_read: int
+    duplicates: int
+    seen: dict[str, int]
+    """`call_id` -> `_FirstSeen` code of the calls this file keeps first."""
+
+
+def _read_one(
+    path: Path, batch_rows: int, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool
+) -> _FileRead:
+    try:
+        for rows in _readings(path, batch_rows):
+            try:
+                return _take(rows, zone, seen, strict=strict)
+            except _Undecodable:
+                continue
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from exc
+    raise AssertionError(f"{path}: no reading took it")  # the last reading never gives up
+
+
+def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _FileRead:
+    """Validate one file's rows batch by batch; nothing is kept before the file is done."""
+    source = str(rows.path)
+    noun = "line" if rows.format == "jsonl" else "row"
+    number = seen.file(source, noun)
+    kept: dict[str, int] = {}
+    calls: list[pl.DataFrame] = []
+    quarantine: list[pl.DataFrame] = []
+    rows_read = 0
+    duplicates = 0
+    for batch in rows.batches:
+        rows_read += len(batch)
+        batch_calls: list[dict[str, Any]] = []
+        batch_quarantine: list[dict[str, Any]] = []
+        for item in batch:
+            where = f"{source} {noun} {item.row}"
             if item.values is None:
-                quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
+                batch_quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
                 continue
             values, problems = _validate(item.values, zone)
             if problems:
                 first = problems[0]
-                quarantine.append(
+                batch_quarantine.append(
                     _quarantine_row(
                         source,
                         item.row,
@@ -657,9 +988,12 @@ def read_inputs(
                 )
                 continue
             call_id = values["call_id"]
-            if call_id in first_seen:
+            earlier = kept.get(call_id)
+            if earlier is None:
+                earlier = seen.get(call_id)
+            if earlier is not None:
                 duplicates += 1
-                quarantine.append(
+                batch_quarantine.append(
                     _quarantine_row(
                         source,
                         item.row,
@@ -667,18 +1001,38 @@ def read_inputs(
                         "call_id",
                         call_id,
                         f"{where}: duplicate call_id '{_shown(call_id)}' first seen in "
-                        f"{first_seen[call_id]}",
+                        f"{seen.where(earlier)}",
                         _record(item.values),
                     )
                 )
                 continue
-            first_seen[call_id] = where
-            calls.append({**values, "source_file": source, "source_row": item.row})
-
-    return IngestResult(
-        calls=pl.DataFrame(calls, schema=CALLS_SCHEMA),
-        quarantine=pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA),
-        files=pl.DataFrame(files, schema=FILES_SCHEMA),
-        rows_read=rows_read,
-        duplicates=duplicates,
+            kept[call_id] = seen.code(number, item.row)
+            batch_calls.append({**values, "source_file": source, "source_row": item.row})
+        if batch_calls:
+            calls.append(pl.DataFrame(batch_calls, schema=CALLS_SCHEMA))
+        if batch_quarantine:
+            quarantine.append(pl.DataFrame(batch_quarantine, schema=QUARANTINE_SCHEMA))
+    file = {
+        "path": source,
+        "format": rows.format,
+        "encoding": rows.encoding,
+        "rows_read": rows_read,
+        "sha256": rows.sha256,
+        "extra_columns": list(dict.fromkeys(c for c in rows.columns if c not in KNOWN_COLUMNS)),
+        "error": rows.error,
+    }
+    if rows.error is None:
+        return _FileRead(file, calls, quarantine, rows_read, duplicates, kept)
+    if strict:
+        raise InputError(rows.error)
+    rejected = _quarantine_row(
+        source, 0, "file", None, None, rows.error, json.dumps({"columns": rows.columns})
+    )
+    return _FileRead(
+        file | {"rows_read": 0},
+        [],
+        [pl.DataFrame([rejected], schema=QUARANTINE_SCHEMA)],
+        0,
+        0,
+        {},
     )

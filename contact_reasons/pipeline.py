@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -409,34 +409,31 @@ def run_weekly(
     return summary
 
 
-def split_by_week(ingested: ingest.IngestResult) -> list[tuple[str, ingest.IngestResult]]:
+def split_by_week(ingested: ingest.IngestResult) -> Iterator[tuple[str, ingest.IngestResult]]:
     """Split validated input into one part per ISO week (UTC), oldest first.
 
     The first part also carries the files read, the quarantined rows and the duplicates, so the
-    parts' `runs` rows add up to exactly what was read.
+    parts' `runs` rows add up to exactly what was read. Each part is cut when it is asked for,
+    so a backfill holds its input and one week's part, not a second copy of every week.
     """
     weeks = ingested.calls.with_columns(
         pl.col("started_at").dt.convert_time_zone("UTC").alias("_utc")
     ).with_columns(stats.iso_week("_utc").alias("_week"))
-    parts = []
     for i, week in enumerate(sorted(weeks["_week"].unique().to_list())):
         calls = weeks.filter(pl.col("_week") == week).drop("_utc", "_week")
         first = i == 0
         quarantine = ingested.quarantine if first else ingested.quarantine.head(0)
         extra = (ingested.rows_read - ingested.calls.height) if first else 0
-        parts.append(
-            (
-                week,
-                ingest.IngestResult(
-                    calls=calls,
-                    quarantine=quarantine,
-                    files=ingested.files if first else ingested.files.head(0),
-                    rows_read=calls.height + extra,
-                    duplicates=ingested.duplicates if first else 0,
-                ),
-            )
+        yield (
+            week,
+            ingest.IngestResult(
+                calls=calls,
+                quarantine=quarantine,
+                files=ingested.files if first else ingested.files.head(0),
+                rows_read=calls.height + extra,
+                duplicates=ingested.duplicates if first else 0,
+            ),
         )
-    return parts
 
 
 def backfill(
