@@ -27,11 +27,13 @@ Norwegian question near a Danish answer). Gaps are ranked by calls a page could 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -259,6 +261,30 @@ def faq_recommendations(
     if frame.height == 0:
         return empty_recommendations()
     all_weeks = sorted(calls["week"].drop_nulls().unique().to_list()) if "week" in columns else []
+    try:
+        rows = _recommend_all(frame, info, units, settings, language, all_weeks, weeks)
+    finally:
+        _content_words.cache_clear()
+    out = pl.DataFrame(rows, schema_overrides=_SCHEMA)
+    order = pl.col("recommendation").replace_strict(_KIND_ORDER, default=9, return_dtype=pl.Int32)
+    out = out.sort(
+        [order == _KIND_ORDER["covered"], "estimated_calls_saved", "calls", "reason_id"],
+        descending=[False, True, True, False],
+    )
+    out = out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))
+    return out.select(empty_recommendations().columns)
+
+
+def _recommend_all(
+    frame: pl.DataFrame,
+    info: dict[Any, dict[str, Any]],
+    units: pl.DataFrame,
+    settings: FaqSettings,
+    language: str | None,
+    all_weeks: list[str],
+    weeks: int,
+) -> list[dict[str, Any]]:
+    """`_recommend` for each reason of `frame`, with its volume, key terms, kind and savings."""
     volumes = frame.group_by("reason_id").len()["len"].to_numpy() / max(weeks, 1)
     busy = float(np.median(volumes)) if volumes.size else 0.0
     document_freq = _document_frequencies(frame)
@@ -278,14 +304,7 @@ def faq_recommendations(
         row["key_terms"] = _key_terms(mine, document_freq, settings.key_terms)
         row |= _kind_and_savings(row, busy, settings)
         rows.append(row)
-    out = pl.DataFrame(rows, schema_overrides=_SCHEMA)
-    order = pl.col("recommendation").replace_strict(_KIND_ORDER, default=9, return_dtype=pl.Int32)
-    out = out.sort(
-        [order == _KIND_ORDER["covered"], "estimated_calls_saved", "calls", "reason_id"],
-        descending=[False, True, True, False],
-    )
-    out = out.with_row_index("rank", offset=1).with_columns(pl.col("rank").cast(pl.Int32))
-    return out.select(empty_recommendations().columns)
+    return rows
 
 
 def _centrality(call_reasons: pl.DataFrame) -> pl.DataFrame:
@@ -576,9 +595,13 @@ def _question_weight(question: str, weights: Mapping[str, float]) -> float:
     return sum(weights.get(w, 0.0) for w in bag) / math.sqrt(len(bag)) if bag else 0.0
 
 
-def _content_words(text: str, language: str | None = None) -> set[str]:
+@functools.lru_cache(maxsize=1 << 18)
+def _content_words(text: str, language: str | None = None) -> frozenset[str]:
+    # Cached: each call's text is counted for the window's word frequencies and again for its
+    # reason's (reason texts and the callers' own words), and texts repeat. Emptied at the
+    # end of each `faq_recommendations`.
     words = re.findall(r"[^\W\d_][^\W_]{2,}", text.lower())
-    return {w for w in words if w not in STOPWORDS}
+    return frozenset(w for w in words if w not in STOPWORDS)
 
 
 def _document_frequencies(
