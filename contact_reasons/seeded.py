@@ -247,7 +247,7 @@ def name_seeded(
     the reason's centre with `embed`); one without a recurring phrase is 'New reason N'.
     """
     from contact_reasons.cluster import centroids
-    from contact_reasons.naming import phrase_labels
+    from contact_reasons.naming import NameRule, phrase_labels
 
     names = {i: name for i, name in enumerate(found.known)}
     new = np.where(found.labels >= len(found.known), found.labels, UNEXPLAINED)
@@ -259,11 +259,17 @@ def name_seeded(
         new,
         centres={int(rid): cents[i] for i, rid in enumerate(ids)},
         embed=embed,
-        max_words=settings.label_max_words,
-        candidates=settings.label_candidates,
+        # The settings as this call site passed them by hand: no contrast, the default
+        # coverage weight (no languages either).
+        rule=NameRule(
+            max_words=settings.label_max_words,
+            candidates=settings.label_candidates,
+            cover_weight=1.0,
+            contrast=0.0,
+            calls=settings.label_calls,
+            call_words=settings.label_call_words,
+        ),
         vectors=vectors,
-        calls=settings.label_calls,
-        call_words=settings.label_call_words,
     )
     for rid in ids:
         names[int(rid)] = phrases.get(int(rid), f"New reason {int(rid) - len(found.known) + 1}")
