@@ -467,3 +467,72 @@ def test_name_rule_holds_every_naming_setting():
     changed |= {"label_calls": 3, "label_candidates": 7, "name_min_calls": 9}
     rule = NameRule.from_settings(ClusterSettings(**changed))
     assert {SETTING_OF[f.name]: getattr(rule, f.name) for f in fields(rule)} == changed
+
+
+def _seeded_case():
+    """A known reason (0, bills missing) and two new ones: bill amounts (1) and high bills (2).
+
+    "Faktura" is as close to reason 1's centre as "beløb" but as close to the known reason too
+    (only the contrast with the known reason's centre tells them apart); reason 2's call
+    nearest its centre is its one Norwegian call.
+    """
+    texts = ["Faktura mangler", "Mangler faktura", "Faktura, mangler"]
+    texts += ["Faktura beløb", "Beløb faktura", "Faktura, beløb"]
+    texts += ["Høy regning igjen", "Høj regning til mor", "Regning for høj", "Høj regning"]
+    languages = ["da"] * 6 + ["nb", "da", "da", "da"]
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+    vectors = np.array(
+        [[0.0, 1.0, 0.0, 0.0]] * 3
+        + [[1.0, 0.0, 0.0, 0.0]] * 3
+        + [[0.0, 0.0, 0.36, 0.93], [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.7, 0.71], [0, 0, 0.1, 0.99]],
+        dtype=np.float32,
+    )
+    near = {
+        "Faktura": [0.75, 0.66, 0.0, 0.0],
+        "beløb": [0.7, 0.0, 0.71, 0.0],
+        "Beløb": [0.7, 0.0, 0.71, 0.0],
+    }
+    near |= {t: v.tolist() for t, v in zip(texts[6:], vectors[6:], strict=True)}
+
+    def embed(phrases):
+        return np.asarray([near.get(p, [0.0, 0.0, 1.0, 0.0]) for p in phrases], dtype=np.float32)
+
+    return texts, languages, labels, vectors, embed
+
+
+def test_seeded_discovery_names_a_new_reason_as_discovery_names_it():
+    from contact_reasons.cluster import _unit, centroids
+    from contact_reasons.naming import phrase_labels
+    from contact_reasons.seeded import SeededDiscovery, name_seeded
+
+    texts, languages, labels, vectors, embed = _seeded_case()
+    settings = Settings().cluster
+    found = SeededDiscovery(labels=labels, known=["Faktura mangler"], space=_unit(vectors))
+    seeded = name_seeded(texts, vectors, found, settings, embed, languages)
+    # Discovery's naming of the same partition (`cluster.discover_reasons`).
+    ids, cents = centroids(_unit(vectors), labels)
+    unseeded = phrase_labels(
+        texts,
+        labels,
+        centres={int(r): cents[i] for i, r in enumerate(ids)},
+        embed=embed,
+        rule=NameRule.from_settings(settings),
+        vectors=_unit(vectors),
+        languages=languages,
+    )
+    assert seeded == {0: "Faktura mangler", 1: unseeded[1], 2: unseeded[2]}
+    assert seeded[1] == "Beløb"
+    assert seeded[2] != "Høy regning igjen"
+    # The rule seeded discovery used to pass by hand (no contrast, no languages, new reasons
+    # only) named both differently.
+    new = np.where(labels >= 1, labels, -1)
+    ids, cents = centroids(_unit(vectors), new)
+    before = phrase_labels(
+        texts,
+        new,
+        centres={int(r): cents[i] for i, r in enumerate(ids)},
+        embed=embed,
+        rule=NameRule(contrast=0.0),
+        vectors=vectors,
+    )
+    assert before == {1: "Faktura", 2: "Høy regning igjen"}
