@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         vectors,
         dict(found.reasons.select("reason_id", "label").iter_rows()),
         embed=lambda phrases: words.embed(phrases, kind="query"),
+        rule=naming.NameRule.from_settings(settings.cluster),
         rename=True,
     )
     names_s = time.perf_counter() - start

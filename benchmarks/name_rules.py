@@ -118,19 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             present = [int(r) for r in np.unique(ids) if r != -1]
             centres = {r: naming._unit_mean(unit[ids == r]) for r in present}
             for rule, override in RULES.items():
-                s = Settings().cluster.model_copy(update=override)
+                settings = Settings().cluster.model_copy(update=override)
                 named = naming.phrase_labels(
                     texts,
                     ids,
                     centres=centres,
                     embed=embed,
-                    max_words=s.label_max_words,
-                    candidates=s.label_candidates,
-                    cover_weight=s.label_cover_weight,
-                    contrast=s.label_contrast,
+                    rule=naming.NameRule.from_settings(settings),
                     vectors=unit,
-                    calls=s.label_calls,
-                    call_words=s.label_call_words,
                     languages=languages,
                 )
                 labels = {r: named.get(r, f"Reason {r}") for r in present}

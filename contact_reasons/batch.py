@@ -95,10 +95,11 @@ def cluster_texts(
     if seeds is not None:
         from contact_reasons.seeded import discover_seeded, name_seeded
 
+        languages = detect_languages(clean)
         found = discover_seeded(
-            vectors, seeds, settings.cluster, settings.seeded, languages=detect_languages(clean)
+            vectors, seeds, settings.cluster, settings.seeded, languages=languages
         )
-        names = name_seeded(clean, vectors, found, settings.cluster, embedder.embed)
+        names = name_seeded(clean, vectors, found, settings.cluster, embedder.embed, languages)
         timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
         return np.asarray(found.labels), names, timings
     discovery = discover(clean, vectors, settings, embedder)

@@ -47,7 +47,7 @@ import polars as pl
 
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.errors import InputError
-from contact_reasons.naming import name_reasons, phrase_labels
+from contact_reasons.naming import NameRule, name_reasons, phrase_labels
 from contact_reasons.stopwords import ALL as STOP_WORDS
 from contact_reasons.stopwords import TOKEN_PATTERN
 
@@ -678,13 +678,8 @@ def discover_reasons(
             labels,
             centres={int(rid): cents[i] for i, rid in enumerate(ids)},
             embed=embed,
-            max_words=settings.label_max_words,
-            candidates=settings.label_candidates,
-            cover_weight=settings.label_cover_weight,
-            contrast=settings.label_contrast,
+            rule=NameRule.from_settings(settings),
             vectors=unit,
-            calls=settings.label_calls,
-            call_words=settings.label_call_words,
             languages=languages,
         )
         named = named.with_columns(

@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -26,7 +27,62 @@ import polars as pl
 from contact_reasons.distinct import map_distinct
 from contact_reasons.stopwords import ALL as STOP_WORDS
 
+if TYPE_CHECKING:
+    from contact_reasons.cluster_settings import ClusterSettings
+
 SEPARATOR = " / "
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """Every knob of the rule that names a reason, in one place (docs/names.md).
+
+    The knobs are `ClusterSettings`' `label_*` and `name_*` settings (`SETTING_OF`). Discovery,
+    seeded discovery, the weekly naming and the benchmarks all name reasons with
+    `NameRule.from_settings(settings)`, so the rule cannot drift between them. The defaults
+    are `ClusterSettings`' defaults (`DEFAULT_RULE`).
+
+    Attributes:
+        max_words: longest n-gram considered (completion may add up to six words in all).
+        candidates: best-ranked phrases per reason considered.
+        cover_weight: weight of coverage against closeness (`choose_name`).
+        contrast: closeness is the cosine to the reason's centre less this times the highest
+            cosine to another reason's centre: a phrase that could name a neighbour too is
+            less of a name for this one.
+        calls: short calls per reason considered as names (`call_candidates`; 0: phrases only).
+        call_words: longest call (in words) considered as a name.
+        min_calls: calls a reason needs in a language for a name in it (`language_names`).
+        weak_share: a name covering less than this share of its calls is weak evidence.
+    """
+
+    max_words: int = 4
+    candidates: int = 10
+    cover_weight: float = 1.0
+    contrast: float = 1.0
+    calls: int = 10
+    call_words: int = 8
+    min_calls: int = 5
+    weak_share: float = 0.2
+
+    @classmethod
+    def from_settings(cls, settings: ClusterSettings) -> NameRule:
+        """The rule `settings` set (`label_max_words` -> `max_words`, ...)."""
+        return cls(**{f.name: getattr(settings, SETTING_OF[f.name]) for f in fields(cls)})
+
+
+SETTING_OF = {
+    "max_words": "label_max_words",
+    "candidates": "label_candidates",
+    "cover_weight": "label_cover_weight",
+    "contrast": "label_contrast",
+    "calls": "label_calls",
+    "call_words": "label_call_words",
+    "min_calls": "name_min_calls",
+    "weak_share": "name_weak_share",
+}
+"""`NameRule` field -> the `ClusterSettings` field that sets it."""
+DEFAULT_RULE = NameRule()
+"""The default settings' rule (`NameRule.from_settings(ClusterSettings())`)."""
 
 
 def _tokens(term: str) -> set[str]:
@@ -415,14 +471,9 @@ def phrase_names(
     *,
     centres: dict[int, np.ndarray] | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
-    max_words: int = 4,
-    candidates: int = 10,
-    cover_weight: float = 1.0,
-    contrast: float = 0.0,
+    rule: NameRule = DEFAULT_RULE,
     only: Collection[int] | None = None,
     vectors: np.ndarray | None = None,
-    calls: int = 0,
-    call_words: int = 8,
     languages: Sequence[str | None] | None = None,
 ) -> dict[int, Name]:
     """Name each reason with one of its phrases, with the share of its texts the name covers.
@@ -433,19 +484,13 @@ def phrase_names(
         centres: reason id -> unit centre of its texts' vectors; with `embed`, closeness to the
             centre counts (see `choose_name`), else the phrases' rank.
         embed: embeds a list of phrases with the model that embedded the texts (one call).
-        max_words: longest n-gram considered (completion may add up to six words in all).
-        candidates: phrases per reason considered.
-        cover_weight: weight of coverage against closeness (`choose_name`).
-        contrast: closeness is the cosine to the reason's centre less this times the highest
-            cosine to another reason's centre: a phrase that could name a neighbour too is
-            less of a name for this one.
+        rule: the naming rule (`NameRule`: candidates, their weights, short calls).
         only: name just these reasons (the others still count for precision and, through
             their centres, for contrast, so each of these gets the name it gets without it).
-        vectors: the texts' embeddings (rows as `texts`); with `centres`, `embed` and `calls`,
-            each reason's `calls` short calls nearest its centre (`call_candidates`, at most
-            `call_words` words) are candidates beside its phrases.
-        calls: short calls per reason considered as names (0: phrases only).
-        call_words: longest call considered as a name.
+        vectors: the texts' embeddings (rows as `texts`); with `centres`, `embed` and
+            `rule.calls`, each reason's `rule.calls` short calls nearest its centre
+            (`call_candidates`, at most `rule.call_words` words) are candidates beside its
+            phrases.
         languages: each text's detected language; only short calls in a reason's most common
             language compete (`call_candidates`).
 
@@ -453,16 +498,18 @@ def phrase_names(
         reason id -> `Name`; reasons without a candidate are missing.
     """
     ids = np.asarray(labels)
-    ranked = phrase_candidates(texts, ids, max_words=max_words, per_reason=candidates, only=only)
-    if vectors is not None and embed is not None and centres and calls:
+    ranked = phrase_candidates(
+        texts, ids, max_words=rule.max_words, per_reason=rule.candidates, only=only
+    )
+    if vectors is not None and embed is not None and centres and rule.calls:
         short = call_candidates(
             texts,
             ids,
             vectors,
             centres,
-            max_words=call_words,
-            per_reason=calls,
-            contrast=contrast,
+            max_words=rule.call_words,
+            per_reason=rule.calls,
+            contrast=rule.contrast,
             languages=languages,
             only=only,
         )
@@ -487,8 +534,8 @@ def phrase_names(
                     all_sims = pooled[[index[p] for p in phrases]] @ matrix.T
                     own = all_sims[:, column[rid]]
                     others = np.delete(all_sims, column[rid], axis=1)
-                    if contrast and others.shape[1]:
-                        own = own - contrast * others.max(axis=1)
+                    if rule.contrast and others.shape[1]:
+                        own = own - rule.contrast * others.max(axis=1)
                     sims[rid] = own
     out: dict[int, Name] = {}
     for rid, phrases in ranked.items():
@@ -496,7 +543,7 @@ def phrase_names(
             continue
         rows = np.flatnonzero(ids == rid)
         member = map_distinct(content_stems, (texts[i] for i in rows.tolist()))
-        name, share = choose_name(phrases, member, sims.get(rid), cover_weight=cover_weight)
+        name, share = choose_name(phrases, member, sims.get(rid), cover_weight=rule.cover_weight)
         out[rid] = Name(name, share, int(rows.size))
     return out
 
@@ -507,13 +554,8 @@ def phrase_labels(
     *,
     centres: dict[int, np.ndarray] | None = None,
     embed: Callable[[list[str]], np.ndarray] | None = None,
-    max_words: int = 4,
-    candidates: int = 10,
-    cover_weight: float = 1.0,
-    contrast: float = 0.0,
+    rule: NameRule = DEFAULT_RULE,
     vectors: np.ndarray | None = None,
-    calls: int = 0,
-    call_words: int = 8,
     languages: Sequence[str | None] | None = None,
 ) -> dict[int, str]:
     """Label each reason with one of its phrases (`phrase_names` without the evidence)."""
@@ -522,13 +564,8 @@ def phrase_labels(
         labels,
         centres=centres,
         embed=embed,
-        max_words=max_words,
-        candidates=candidates,
-        cover_weight=cover_weight,
-        contrast=contrast,
+        rule=rule,
         vectors=vectors,
-        calls=calls,
-        call_words=call_words,
         languages=languages,
     )
     return {rid: n.name for rid, n in named.items()}
@@ -564,21 +601,14 @@ def language_names(
     default_names: dict[int, str],
     *,
     embed: Callable[[list[str]], np.ndarray] | None = None,
-    min_calls: int = 5,
-    weak_share: float = 0.2,
-    max_words: int = 4,
-    candidates: int = 10,
-    cover_weight: float = 1.0,
-    contrast: float = 0.0,
-    calls: int = 0,
-    call_words: int = 8,
+    rule: NameRule = DEFAULT_RULE,
     rename: bool = True,
     keep: Mapping[tuple[int, str], str] | None = None,
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
 
-    For each language of `NAME_LANGUAGES`, the reasons with at least `min_calls` calls in it are
-    named from those calls alone (`phrase_names` on the language's texts, so a phrase's
+    For each language of `NAME_LANGUAGES`, the reasons with at least `rule.min_calls` calls in it
+    are named from those calls alone (`phrase_names` on the language's texts, so a phrase's
     precision is measured against the other reasons' calls in the same language). Every reason
     of `default_names` with calls also gets a row in `DEFAULT_LANGUAGE`: its default name, or
     (with `rename`) a name chosen afresh from all its calls where that covers more of them.
@@ -590,20 +620,16 @@ def language_names(
         vectors: the texts' embeddings (rows as `texts`).
         default_names: reason id -> its default name (`reasons.label`).
         embed: embeds phrases with the texts' model; None ranks by phrase rank and coverage.
-        min_calls: calls a reason needs in a language for a name in it.
-        weak_share: a name covering less than this share of its calls is `weak`.
-        max_words: as `phrase_names`.
-        candidates: as `phrase_names`.
-        cover_weight: as `phrase_names`.
-        contrast: as `phrase_names` (against the language's other named reasons).
-        calls: as `phrase_names` (a language's name from its own calls).
-        call_words: as `phrase_names`.
+        rule: the naming rule, as `phrase_names` (a language's name from its own calls, its
+            contrast against the language's other named reasons); a reason needs
+            `rule.min_calls` calls in a language for a name in it, and a name covering less
+            than `rule.weak_share` of its calls is `weak`.
         rename: name the reasons afresh over all their calls, and keep a fresh default name
             where it covers more calls than the given one (a refit); else the default names
             stay as given (a weekly update keeps names, as it keeps ids).
         keep: (reason id, language) -> the name it has (stored `reason_names`). Without
             `rename`, such a reason keeps its name in that language while it still has
-            `min_calls` calls in it; its evidence (calls, share, weak) is measured afresh. Only
+            `rule.min_calls` calls in it; its evidence (calls, share, weak) is measured afresh. Only
             the reasons without a name in a language are named from the texts, so a weekly
             update pays for its new reasons, not for naming every reason again. Ignored with
             `rename`.
@@ -626,13 +652,8 @@ def language_names(
             ids,
             centres={r: _unit_mean(unit[ids == r]) for r in present},
             embed=embed,
-            max_words=max_words,
-            candidates=candidates,
-            cover_weight=cover_weight,
-            contrast=contrast,
+            rule=rule,
             vectors=unit,
-            calls=calls,
-            call_words=call_words,
             languages=languages,
         )
         if rename
@@ -645,17 +666,19 @@ def language_names(
         share = name_share(default, members)
         new = fresh.get(rid)
         # A who-or-when name gives way only to one that is not weak evidence itself.
-        better = _better_subject(new.name, default) and new.share >= weak_share if new else False
+        better = (
+            _better_subject(new.name, default) and new.share >= rule.weak_share if new else False
+        )
         if new is not None and (new.share > share or better):
             default, share = new.name, new.share
-        rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, len(members), share, weak_share))
+        rows.append(_name_row(rid, DEFAULT_LANGUAGE, default, len(members), share, rule.weak_share))
     for lang in NAME_LANGUAGES:
         subset = np.flatnonzero(langs == lang)
         if subset.size == 0:
             continue
         sub_ids = ids[subset]
         counts = Counter(int(r) for r in sub_ids.tolist() if r != -1)
-        named = [r for r, n in counts.items() if n >= min_calls and r in default_names]
+        named = [r for r, n in counts.items() if n >= rule.min_calls and r in default_names]
         if not named:
             continue
         kept = {r: kept_names[(r, lang)] for r in named if (r, lang) in kept_names}
@@ -669,23 +692,18 @@ def language_names(
                 sub_ids,
                 centres=centres,
                 embed=embed,
-                max_words=max_words,
-                candidates=candidates,
-                cover_weight=cover_weight,
-                contrast=contrast,
+                rule=rule,
                 only=None if not kept else [r for r in named if r not in kept],
                 vectors=unit[subset],
-                calls=calls,
-                call_words=call_words,
             )
         for rid in sorted(named):
             if rid in kept:
                 own = [stems[i] for i in subset[sub_ids == rid].tolist()]
                 share = name_share(kept[rid], own)
-                rows.append(_name_row(rid, lang, kept[rid], len(own), share, weak_share))
+                rows.append(_name_row(rid, lang, kept[rid], len(own), share, rule.weak_share))
             elif rid in found:
                 n = found[rid]
-                rows.append(_name_row(rid, lang, n.name, n.calls, n.share, weak_share))
+                rows.append(_name_row(rid, lang, n.name, n.calls, n.share, rule.weak_share))
     return pl.DataFrame(rows, schema=NAMES_SCHEMA).sort("reason_id", "language")
 
 

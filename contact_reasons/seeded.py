@@ -240,31 +240,32 @@ def name_seeded(
     found: SeededDiscovery,
     settings: ClusterSettings,
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    languages: Sequence[str | None] | None = None,
 ) -> dict[int, str]:
     """Reason id -> name: the seed name of a known reason; a phrase its calls use for a new one.
 
-    New reasons are named as `discover_reasons` names them (`naming.phrase_labels`, closest to
-    the reason's centre with `embed`); one without a recurring phrase is 'New reason N'.
+    New reasons are named as `discover_reasons` names its reasons: `naming.phrase_names` with
+    the settings' `naming.NameRule`, over the whole partition (the known reasons' calls count
+    for a phrase's precision and their centres for its contrast), short calls only in a
+    reason's most common of `languages`. One without a candidate is 'New reason N'.
     """
-    from contact_reasons.cluster import centroids
-    from contact_reasons.naming import phrase_labels
+    from contact_reasons.naming import NameRule, phrase_names
 
     names = {i: name for i, name in enumerate(found.known)}
-    new = np.where(found.labels >= len(found.known), found.labels, UNEXPLAINED)
-    if not (new != UNEXPLAINED).any():
+    ids, cents = centroids(_unit(vectors), found.labels)
+    new = [int(rid) for rid in ids if rid >= len(found.known)]
+    if not new:
         return names
-    ids, cents = centroids(_unit(vectors), new)
-    phrases = phrase_labels(
+    named = phrase_names(
         list(texts),
-        new,
+        found.labels,
         centres={int(rid): cents[i] for i, rid in enumerate(ids)},
         embed=embed,
-        max_words=settings.label_max_words,
-        candidates=settings.label_candidates,
+        rule=NameRule.from_settings(settings),
+        only=new,
         vectors=vectors,
-        calls=settings.label_calls,
-        call_words=settings.label_call_words,
+        languages=languages,
     )
-    for rid in ids:
-        names[int(rid)] = phrases.get(int(rid), f"New reason {int(rid) - len(found.known) + 1}")
+    for rid in new:
+        names[rid] = named[rid].name if rid in named else f"New reason {rid - len(found.known) + 1}"
     return names

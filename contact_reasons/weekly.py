@@ -20,7 +20,7 @@ from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.ingest import IngestResult
 from contact_reasons.language import add_detected_language
-from contact_reasons.naming import DEFAULT_LANGUAGE, language_names
+from contact_reasons.naming import DEFAULT_LANGUAGE, NameRule, language_names
 from contact_reasons.stats import UNEXPLAINED_ID, iso_week
 from contact_reasons.storage import RunResults
 from contact_reasons.transcripts import add_reason_text
@@ -180,14 +180,7 @@ def reason_names(
         vectors,
         defaults,
         embed=embed,
-        min_calls=settings.name_min_calls,
-        weak_share=settings.name_weak_share,
-        max_words=settings.label_max_words,
-        candidates=settings.label_candidates,
-        cover_weight=settings.label_cover_weight,
-        contrast=settings.label_contrast,
-        calls=settings.label_calls,
-        call_words=settings.label_call_words,
+        rule=NameRule.from_settings(settings),
         rename=rename,
         keep=keep,
     )

@@ -13,6 +13,7 @@ from contact_reasons.config import ConfigError, Settings, load_settings
 from contact_reasons.naming import (
     DEFAULT_LANGUAGE,
     WEAK_MARKER,
+    NameRule,
     about_nothing,
     call_candidates,
     choose_name,
@@ -114,7 +115,7 @@ def test_language_names_name_each_reason_in_each_language_with_enough_calls():
         LABELS_,
         _vectors(LABELS_),
         {0: "Pakke ikke modtaget", 1: "Kort spærret"},
-        min_calls=3,
+        rule=NameRule(min_calls=3),
     )
     got = {(r, lang): (n, s) for r, lang, n, _, s, _ in names.iter_rows()}
     assert got[(0, "da")][0] == "Pakke ikke modtaget"
@@ -258,10 +259,12 @@ def test_contrast_prefers_the_phrase_that_fits_no_neighbour():
     def embed(phrases):
         return np.asarray([vectors.get(p, [0.0, 0.0, 1.0]) for p in phrases], dtype=np.float32)
 
-    plain = phrase_names(texts, labels, centres=centres, embed=embed, cover_weight=0.0)
+    plain = phrase_names(
+        texts, labels, centres=centres, embed=embed, rule=NameRule(cover_weight=0.0, contrast=0.0)
+    )
     assert plain[0].name == "Faktura"
     contrasted = phrase_names(
-        texts, labels, centres=centres, embed=embed, cover_weight=0.0, contrast=0.5
+        texts, labels, centres=centres, embed=embed, rule=NameRule(cover_weight=0.0, contrast=0.5)
     )
     assert contrasted[0].name == "Beløb"
 
@@ -308,14 +311,15 @@ def test_an_update_keeps_stored_language_names_and_names_only_the_others():
     defaults = {0: "Pakke ikke modtaget", 1: "Kort spærret"}
     args = (TEXTS, LANGS, LABELS_, _vectors(LABELS_), defaults)
     full_asked: list[str] = []
-    full = language_names(*args, embed=_phrase_embedder(full_asked), min_calls=3, rename=False)
+    rule = NameRule(min_calls=3)
+    full = language_names(*args, embed=_phrase_embedder(full_asked), rule=rule, rename=False)
     stored = {
         (r, lang): n for r, lang, n in full.select("reason_id", "language", "name").iter_rows()
     }
     # Stored names as the full naming gives them: the same table, and nothing embedded.
     asked: list[str] = []
     same = language_names(
-        *args, embed=_phrase_embedder(asked), min_calls=3, rename=False, keep=stored
+        *args, embed=_phrase_embedder(asked), rule=rule, rename=False, keep=stored
     )
     assert same.equals(full)
     assert asked == []
@@ -324,7 +328,7 @@ def test_an_update_keeps_stored_language_names_and_names_only_the_others():
     asked.clear()
     keep = {(0, "da"): "Kort spærret", (1, "da"): "Kort spærret"}
     update = language_names(
-        *args, embed=_phrase_embedder(asked), min_calls=3, rename=False, keep=keep
+        *args, embed=_phrase_embedder(asked), rule=rule, rename=False, keep=keep
     )
     got = {(r, lang): (n, c, s) for r, lang, n, c, s, _ in update.iter_rows()}
     assert got[(0, "da")] == ("Kort spærret", 4, 0.0)
@@ -336,8 +340,8 @@ def test_an_update_keeps_stored_language_names_and_names_only_the_others():
     assert not [p for p in asked if {"pakke", "kort", "modtaget"} & set(p.lower().split())]
     assert update.filter(pl.col("language") != "da").equals(full.filter(pl.col("language") != "da"))
     # A refit names every reason afresh, whatever is stored.
-    refit = language_names(*args, min_calls=3, rename=True, keep=keep)
-    assert refit.equals(language_names(*args, min_calls=3, rename=True))
+    refit = language_names(*args, rule=rule, rename=True, keep=keep)
+    assert refit.equals(language_names(*args, rule=rule, rename=True))
 
 
 def test_renamed_catalogue_keeps_a_human_name_as_the_label():
@@ -409,10 +413,10 @@ def test_a_short_call_that_says_what_the_calls_are_about_can_be_the_name():
     def embed(phrases):
         return np.asarray([near.get(p, [0.3, 0.3, 0.9]) for p in phrases], dtype=np.float32)
 
-    phrases_only = phrase_names(texts, labels, centres=centres, embed=embed, contrast=1.0)
+    phrases_only = phrase_names(texts, labels, centres=centres, embed=embed)
     assert phrases_only[0].name != "Pakke ikke modtaget"
     with_calls = phrase_names(
-        texts, labels, centres=centres, embed=embed, contrast=1.0, vectors=vectors, calls=3
+        texts, labels, centres=centres, embed=embed, rule=NameRule(calls=3), vectors=vectors
     )
     assert with_calls[0].name == "Pakke ikke modtaget"
     assert with_calls[1].name == "Faktura for høj"
@@ -420,7 +424,7 @@ def test_a_short_call_that_says_what_the_calls_are_about_can_be_the_name():
     # Without the texts' vectors (or with calls=0) the names are the phrases' as before.
     assert (
         phrase_names(
-            texts, labels, centres=centres, embed=embed, contrast=1.0, vectors=vectors, calls=0
+            texts, labels, centres=centres, embed=embed, rule=NameRule(calls=0), vectors=vectors
         )
         == phrases_only
     )
@@ -443,3 +447,92 @@ def test_call_candidates_are_in_the_language_most_of_the_reasons_calls_are_in():
     assert anywhere[0][0] == "Mother's high bill"
     own = call_candidates(texts, labels, vectors, centres, languages=languages)
     assert own[0] == ["Høj regning til mor", "Regning for høj", "Høj regning"]
+
+
+def test_name_rule_holds_every_naming_setting():
+    from dataclasses import fields
+
+    from contact_reasons.cluster_settings import ClusterSettings
+    from contact_reasons.naming import DEFAULT_RULE, SETTING_OF
+
+    naming_settings = {
+        f
+        for f in ClusterSettings.model_fields
+        if f.startswith(("label_", "name_")) and f not in {"label_phrases", "label_terms"}
+    }
+    assert set(SETTING_OF.values()) == naming_settings
+    assert set(SETTING_OF) == {f.name for f in fields(NameRule)}
+    assert NameRule() == DEFAULT_RULE == NameRule.from_settings(ClusterSettings())
+    changed = {setting: (2 if "words" in setting else 0.3) for setting in naming_settings}
+    changed |= {"label_calls": 3, "label_candidates": 7, "name_min_calls": 9}
+    rule = NameRule.from_settings(ClusterSettings(**changed))
+    assert {SETTING_OF[f.name]: getattr(rule, f.name) for f in fields(rule)} == changed
+
+
+def _seeded_case():
+    """A known reason (0, bills missing) and two new ones: bill amounts (1) and high bills (2).
+
+    "Faktura" is as close to reason 1's centre as "beløb" but as close to the known reason too
+    (only the contrast with the known reason's centre tells them apart); reason 2's call
+    nearest its centre is its one Norwegian call.
+    """
+    texts = ["Faktura mangler", "Mangler faktura", "Faktura, mangler"]
+    texts += ["Faktura beløb", "Beløb faktura", "Faktura, beløb"]
+    texts += ["Høy regning igjen", "Høj regning til mor", "Regning for høj", "Høj regning"]
+    languages = ["da"] * 6 + ["nb", "da", "da", "da"]
+    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2])
+    vectors = np.array(
+        [[0.0, 1.0, 0.0, 0.0]] * 3
+        + [[1.0, 0.0, 0.0, 0.0]] * 3
+        + [[0.0, 0.0, 0.36, 0.93], [0.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.7, 0.71], [0, 0, 0.1, 0.99]],
+        dtype=np.float32,
+    )
+    near = {
+        "Faktura": [0.75, 0.66, 0.0, 0.0],
+        "beløb": [0.7, 0.0, 0.71, 0.0],
+        "Beløb": [0.7, 0.0, 0.71, 0.0],
+    }
+    near |= {t: v.tolist() for t, v in zip(texts[6:], vectors[6:], strict=True)}
+
+    def embed(phrases):
+        return np.asarray([near.get(p, [0.0, 0.0, 1.0, 0.0]) for p in phrases], dtype=np.float32)
+
+    return texts, languages, labels, vectors, embed
+
+
+def test_seeded_discovery_names_a_new_reason_as_discovery_names_it():
+    from contact_reasons.cluster import _unit, centroids
+    from contact_reasons.naming import phrase_labels
+    from contact_reasons.seeded import SeededDiscovery, name_seeded
+
+    texts, languages, labels, vectors, embed = _seeded_case()
+    settings = Settings().cluster
+    found = SeededDiscovery(labels=labels, known=["Faktura mangler"], space=_unit(vectors))
+    seeded = name_seeded(texts, vectors, found, settings, embed, languages)
+    # Discovery's naming of the same partition (`cluster.discover_reasons`).
+    ids, cents = centroids(_unit(vectors), labels)
+    unseeded = phrase_labels(
+        texts,
+        labels,
+        centres={int(r): cents[i] for i, r in enumerate(ids)},
+        embed=embed,
+        rule=NameRule.from_settings(settings),
+        vectors=_unit(vectors),
+        languages=languages,
+    )
+    assert seeded == {0: "Faktura mangler", 1: unseeded[1], 2: unseeded[2]}
+    assert seeded[1] == "Beløb"
+    assert seeded[2] != "Høy regning igjen"
+    # The rule seeded discovery used to pass by hand (no contrast, no languages, new reasons
+    # only) named both differently.
+    new = np.where(labels >= 1, labels, -1)
+    ids, cents = centroids(_unit(vectors), new)
+    before = phrase_labels(
+        texts,
+        new,
+        centres={int(r): cents[i] for i, r in enumerate(ids)},
+        embed=embed,
+        rule=NameRule(contrast=0.0),
+        vectors=vectors,
+    )
+    assert before == {1: "Faktura", 2: "Høy regning igjen"}
