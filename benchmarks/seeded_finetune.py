@@ -235,6 +235,9 @@ def main() -> None:
     parser.add_argument("--loss", default="mnrl", choices=["mnrl", "supcon"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-e2e", action="store_true", help="nearest-seed accuracy only")
+    parser.add_argument(
+        "--seed-state", type=int, help="draw the seeds with this seed instead of quality's"
+    )
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     sys.path.insert(0, str(ROOT))
@@ -249,6 +252,8 @@ def main() -> None:
     from contact_reasons.seeded import discover_seeded
 
     torch.set_num_threads(args.threads)
+    if args.seed_state is not None:
+        quality.SEED_STATE = args.seed_state
     frame = load_frame(args.dataset)
     truth = [str(x) for x in frame["label"].to_list()]
     texts = prepare_texts(frame["text"].to_list())
@@ -282,6 +287,7 @@ def main() -> None:
         near = nearest_seed(vectors, languages, seed_rows, seed_idx, known_rows, truth_idx)
         row: dict[str, Any] = {
             "dataset": args.dataset,
+            "seed_state": quality.SEED_STATE,
             "k": k,
             **{key: getattr(args, key) for key in ("loss", "steps", "batch", "lr")},
             "nearest_plain": round(near["plain"], 4),
