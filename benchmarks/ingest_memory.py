@@ -245,19 +245,9 @@ def write_section(path: Path, result: dict[str, Any]) -> None:
     Results for other files stay (kept as JSON in a comment); one for the same format and
     number of rows replaces the earlier one.
     """
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    results: list[dict[str, Any]] = []
-    if ROWS in old:
-        kept = json.loads(old.split(ROWS, 1)[1].split(" -->", 1)[0])
-        results = [r for r in kept if _key(r) != _key(result)]
-    results = sorted([*results, result], key=_key)
-    text = section(results)
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + text + rest.split(END, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new, encoding="utf-8")
+    from marked_section import update_section
+
+    update_section(path, (BEGIN, ROWS, END), result, _key, _key, section)
 
 
 def main(argv: list[str] | None = None) -> int:

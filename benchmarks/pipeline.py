@@ -383,20 +383,15 @@ def write_section(path: Path, result: dict[str, Any], intro: str) -> None:
     Earlier results at other sizes or settings stay in the table (kept as JSON in a comment);
     a result at the same size and settings replaces the earlier one.
     """
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    results: list[dict[str, Any]] = []
-    if ROWS in text:
-        kept = json.loads(text.split(ROWS, 1)[1].split(" -->", 1)[0])
-        results = [r for r in kept if _key(r) != _key(result)]
-    results = sorted([*results, result], key=lambda r: (r["stored"], str(_key(r))))
-    rows = f"{ROWS}{json.dumps(results)} -->"
-    section = f"{BEGIN}\n{intro}\n\n{table(results)}\n{rows}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
+    from marked_section import update_section
+
+    def render(results: list[dict[str, Any]]) -> str:
+        rows = f"{ROWS}{json.dumps(results)} -->"
+        return f"{BEGIN}\n{intro}\n\n{table(results)}\n{rows}\n{END}"
+
+    update_section(
+        path, (BEGIN, ROWS, END), result, _key, lambda r: (r["stored"], str(_key(r))), render
+    )
 
 
 INTRO = """## Weekly update against a stored history (`benchmarks/pipeline.py`, issue 18)
