@@ -109,18 +109,36 @@ def titles_on_topic(gaps: pl.DataFrame, window: pl.DataFrame, truth: pl.DataFram
     }
     members: dict[int, list[tuple[str, str]]] = {}
     for rid, text, key in calls.select("reason_id", "customer_text", "reason_key").iter_rows():
-        members.setdefault(int(rid), []).append(((text or "").lower(), key))
+        members.setdefault(int(rid), []).append((" ".join((text or "").split()).lower(), key))
+
+    def on_topic(rid: int, probe: str) -> bool | None:
+        sources = [key for text, key in members.get(rid, []) if probe and probe in text]
+        return Counter(sources).most_common(1)[0][0] == majority[rid] if sources else None
+
     judged: list[bool] = []
-    for rid, title in gaps.select("reason_id", "suggested_title").iter_rows():
-        probe = (title or "").rstrip("?").lower()[:30]
-        sources = [key for text, key in members.get(int(rid), []) if probe and probe in text]
-        if sources:
-            judged.append(Counter(sources).most_common(1)[0][0] == majority[int(rid)])
+    phrasings: list[bool] = []
+    top_phrasings: list[bool] = []
+    for rank, (rid, title, said) in enumerate(
+        gaps.select("reason_id", "suggested_title", "customer_phrasings").iter_rows()
+    ):
+        verdict = on_topic(int(rid), (title or "").rstrip("?").lower()[:30])
+        if verdict is not None:
+            judged.append(verdict)
+        for phrase in (said or [])[:3]:
+            verdict = on_topic(int(rid), " ".join(phrase.split()).lower()[:40])
+            if verdict is not None:
+                phrasings.append(verdict)
+                if rank < 10:
+                    top_phrasings.append(verdict)
     return {
         "gaps": gaps.height,
         "judged": len(judged),
         "on_topic": sum(judged),
         "top_ten_on_topic": sum(judged[:10]),
+        "phrasings_judged": len(phrasings),
+        "phrasings_on_topic": sum(phrasings),
+        "top_ten_phrasings_judged": len(top_phrasings),
+        "top_ten_phrasings_on_topic": sum(top_phrasings),
     }
 
 

@@ -349,7 +349,7 @@ def _recommend(
         weights = _typical_words(mine, callers_freq, "customer_text")
         asked = sorted(asked, key=lambda q: -_question_weight(q, weights))
     questions = _in_language(asked[:40], language)
-    phrasings = _phrasings(mine, settings.phrasings_per_reason)
+    phrasings = _phrasings(mine, settings.phrasings_per_reason, weights)
     best_unit = units.row(best, named=True) if best is not None else {}
     open_questions = _questions(
         mine.filter(~pl.col("answered") | (pl.col("unit_index") != (best or 0))), language
@@ -533,11 +533,20 @@ def _as_question(sentence: str) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
-def _phrasings(mine: pl.DataFrame, n: int) -> list[str]:
-    """The customers' own words, the reason's most typical calls first, distinct, short enough."""
+def _phrasings(mine: pl.DataFrame, n: int, weights: Mapping[str, float] | None = None) -> list[str]:
+    """The customers' own words, the reason's most typical calls first, distinct, short enough.
+
+    With `weights` (as `suggest_title` takes them), a call is the more typical the more its
+    caller's words weigh; else, the nearer it is to the reason's centre (`centrality`).
+    """
     seen: set[str] = set()
     out: list[str] = []
-    ordered = mine.sort(["centrality", "call_id"], descending=[True, False])
+    if weights is not None and "customer_text" in mine.columns:
+        typical = [_question_weight(t or "", weights) for t in mine["customer_text"].to_list()]
+        mine = mine.with_columns(pl.Series("typical", typical, dtype=pl.Float64))
+        ordered = mine.sort(["typical", "centrality", "call_id"], descending=[True, True, False])
+    else:
+        ordered = mine.sort(["centrality", "call_id"], descending=[True, False])
     own = ordered["customer_text"].to_list() if "customer_text" in ordered.columns else []
     noted = ordered["reason_text"].to_list() if "reason_text" in ordered.columns else []
     for text in [*(t for t in own if t), *(t for t in noted if t)]:

@@ -270,6 +270,30 @@ def test_title_follows_the_words_typical_of_the_reasons_callers():
     )
 
 
+def test_phrasings_follow_the_words_typical_of_the_reasons_callers():
+    from contact_reasons import faq
+
+    mine = pl.DataFrame(
+        {
+            "call_id": ["a", "b", "c"],
+            "customer_text": [
+                "Hej, hvornår kommer mit nye kort",
+                "Flyet er aflyst, kan I booke mig om",
+                "Mit fly er aflyst, hvad gør jeg",
+            ],
+            "reason_text": ["Nyt kort", "Ombooking", "Ombooking"],
+            # the card call lies nearest the centre, but flight words are what callers say
+            "centrality": [0.9, 0.5, 0.4],
+        }
+    )
+    weights = {"flyet": 1.0, "fly": 1.0, "aflyst": 2.0, "booke": 1.0, "kort": 0.1}
+    assert faq._phrasings(mine, 1) == ["Hej, hvornår kommer mit nye kort"]
+    assert faq._phrasings(mine, 2, weights) == [
+        "Flyet er aflyst, kan I booke mig om",
+        "Mit fly er aflyst, hvad gør jeg",
+    ]
+
+
 def test_savings_state_their_assumption(scene):
     gaps = _recommend(scene)
     new = gaps.filter(pl.col("recommendation") == "new_page").row(0, named=True)
