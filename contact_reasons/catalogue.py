@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import polars as pl
@@ -36,6 +36,9 @@ from contact_reasons.cluster import (
 from contact_reasons.config import CatalogueSettings
 from contact_reasons.errors import InputError
 from contact_reasons.stats import iso_week_of
+
+if TYPE_CHECKING:
+    from contact_reasons.naming import NameRule
 
 Status = Literal["active", "merged", "ignored", "not_faq", "inactive"]
 STATUSES: tuple[str, ...] = ("active", "merged", "ignored", "not_faq", "inactive")
@@ -484,6 +487,7 @@ def update_catalogue(
     now: datetime,
     assign: Callable[[np.ndarray, pl.DataFrame, float], tuple[np.ndarray, np.ndarray]]
     | None = None,
+    name_rule: NameRule | None = None,
 ) -> CatalogueChange:
     """A weekly update: assign the window's unassigned calls, and add reasons that are new.
 
@@ -502,6 +506,8 @@ def update_catalogue(
         now: when, for the events and new rows.
         assign: how new calls are assigned (default `assign_calls`; the pipeline may hand a
             version that runs in batches elsewhere, with the same result).
+        name_rule: how `cluster_pool` names new reasons (the settings' `NameRule`); None: the
+            rule's defaults.
 
     Returns:
         The change. Calls already assigned keep their reason (merged reasons resolved); new
@@ -562,6 +568,7 @@ def update_catalogue(
             prepared[rows],
             min_calls=settings.new_reason_min_calls,
             cohesion=typical,
+            rule=name_rule,
         )
 
     # Emerging reasons first: the novel calls clustered among themselves, so that what is new
@@ -609,7 +616,12 @@ def update_catalogue(
 
 
 def cluster_pool(
-    texts: Sequence[str], prepared: np.ndarray, *, min_calls: int, cohesion: float
+    texts: Sequence[str],
+    prepared: np.ndarray,
+    *,
+    min_calls: int,
+    cohesion: float,
+    rule: NameRule | None = None,
 ) -> ReasonDiscovery:
     """Candidate new reasons among an update's doubtful and unexplained calls, cheaply.
 
@@ -617,12 +629,13 @@ def cluster_pool(
     mean cosine between two members falls below `cohesion` squared (members at `cohesion` from
     a common centre are about that close to each other); clusters under `min_calls` stay
     unexplained. No UMAP and no embedding: `_new_reasons` then keeps only clusters that are
-    tight, large and new. Names are the clusters' own phrases (`naming.phrase_labels`); a refit
-    names them again with the full keyword pipeline.
+    tight, large and new. Names are the clusters' own phrases (`naming.phrase_labels` by `rule`,
+    the settings' naming rule; None: its defaults); a refit names them again with the full
+    keyword pipeline.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
-    from contact_reasons.naming import phrase_candidates, phrase_labels
+    from contact_reasons.naming import DEFAULT_RULE, phrase_candidates, phrase_labels
 
     n = prepared.shape[0]
     labels = np.full(n, UNEXPLAINED, np.int64)
@@ -634,7 +647,7 @@ def cluster_pool(
         labels = np.asarray([big.get(int(c), UNEXPLAINED) for c in cut], np.int64)
     found = sorted(int(x) for x in np.unique(labels) if x != UNEXPLAINED)
     keywords = phrase_candidates(texts, labels, per_reason=10)
-    names = phrase_labels(texts, labels)
+    names = phrase_labels(texts, labels, rule=rule or DEFAULT_RULE)
     reasons = pl.DataFrame(
         {
             "reason_id": found,

@@ -36,7 +36,7 @@ from contact_reasons.embed import (
     embed_with_cache,
     load_embedder,
 )
-from contact_reasons.naming import shown_names
+from contact_reasons.naming import NameRule, shown_names
 from contact_reasons.reason_model import model_path, save_reason_model
 from contact_reasons.scale_out import BatchMap, assign_in_batches
 from contact_reasons.storage import Database
@@ -324,6 +324,7 @@ def run_weekly(
             run_id=run_id,
             now=now,
             assign=None if batches is None else assign_in_batches(cat.assign_calls, batches, size),
+            name_rule=NameRule.from_settings(settings.cluster),
         )
         assigned = set(current["call_id"].to_list())
         touched = window.filter(~pl.col("call_id").is_in(list(assigned)))["week"]

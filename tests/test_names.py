@@ -536,3 +536,29 @@ def test_seeded_discovery_names_a_new_reason_as_discovery_names_it():
         vectors=vectors,
     )
     assert before == {1: "Faktura", 2: "Høy regning igjen"}
+
+
+def test_an_updates_new_reasons_are_named_by_the_settings_rule():
+    import numpy as np
+
+    from contact_reasons.catalogue import cluster_pool
+    from contact_reasons.naming import NameRule
+
+    rng = np.random.default_rng(0)
+    texts = [
+        *["Faktura ikke modtaget i e-boks"] * 4,
+        *["Faktura ikke modtaget efter flytning"] * 3,
+        *["Strøm afbrudt i hele huset"] * 4,
+        *["Strøm afbrudt siden i morges"] * 3,
+    ]
+    base = np.eye(8)[[0] * 7 + [1] * 7] + rng.normal(scale=0.05, size=(14, 8))
+    prepared = base / np.linalg.norm(base, axis=1, keepdims=True)
+
+    def names(rule):
+        found = cluster_pool(texts, prepared, min_calls=3, cohesion=0.5, rule=rule)
+        return found.reasons["label"].to_list()
+
+    default = names(None)
+    short = names(NameRule(max_words=1))
+    assert default == names(NameRule())
+    assert max(len(n.split()) for n in short) < max(len(n.split()) for n in default)
