@@ -259,38 +259,36 @@ def _read_csv(path: Path, data: bytes, digest: str) -> _RawFile:
     result = _RawFile(path, "csv", encoding, digest, [])
     if not text.strip():
         return result
-    delimiter = _sniff_delimiter(text)
-    previous_limit = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        header: list[str] | None = None
-        row_number = 0
-        for fields in reader:
-            if not fields or (len(fields) == 1 and not fields[0].strip()):
-                continue  # a blank line is no row
-            if header is None:
-                header = [_normalise_column(c) for c in fields]
-                result.columns = header
-                result.error = _check_columns(path, header)
-                if result.error:
-                    return result
-                continue
-            row_number += 1
-            if len(fields) != len(header):
-                result.rows.append(
-                    _RawRow(
-                        row_number,
-                        None,
-                        f"has {len(fields)} fields, the header has {len(header)}",
-                        fields=fields,
-                    )
-                )
-                continue
-            result.rows.append(_RawRow(row_number, dict(zip(header, fields, strict=True))))
-    finally:
-        csv.field_size_limit(previous_limit)
+    lines = io.StringIO(text, newline="")
+    result.rows = list(_csv_rows(lines, _sniff_delimiter(text), result))
     return result
+
+
+def _csv_rows(lines: Iterable[str], delimiter: str, target: _RawFile | _Rows) -> Iterator[_RawRow]:
+    """A CSV text's rows; its header names `target`'s columns (and may set its error).
+
+    Blank lines are no rows; a row with another number of fields than the header is a problem
+    row. Both the whole-file and the streamed reading go through here (`read_inputs` lifts
+    the csv module's field size limit for them).
+    """
+    header: list[str] | None = None
+    row_number = 0
+    for fields in csv.reader(lines, delimiter=delimiter):
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue  # a blank line is no row
+        if header is None:
+            header = [_normalise_column(c) for c in fields]
+            target.columns = header
+            target.error = _check_columns(target.path, header)
+            if target.error:
+                return
+            continue
+        row_number += 1
+        if len(fields) != len(header):
+            problem = f"has {len(fields)} fields, the header has {len(header)}"
+            yield _RawRow(row_number, None, problem, fields=fields)
+        else:
+            yield _RawRow(row_number, dict(zip(header, fields, strict=True)))
 
 
 def _as_text(value: Any) -> str | None:
@@ -314,31 +312,29 @@ def _read_jsonl(path: Path, data: bytes, digest: str) -> _RawFile:
     result = _RawFile(path, "jsonl", encoding, digest, [])
     columns: dict[str, None] = {}
     for line_number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            result.rows.append(
-                _RawRow(line_number, None, f"is not valid JSON ({exc.msg})", line=line)
-            )
-            continue
-        if not isinstance(obj, dict):
-            result.rows.append(
-                _RawRow(
-                    line_number, None, f"is a JSON {type(obj).__name__}, not an object", line=line
-                )
-            )
-            continue
-        values = {_normalise_column(str(k)): _as_text(v) for k, v in obj.items()}
-        columns.update(dict.fromkeys(values))
-        result.rows.append(_RawRow(line_number, values))
+        if line.strip():
+            result.rows.append(_jsonl_row(line_number, line, columns))
     result.columns = list(columns)
     if result.rows and any(r.values is not None for r in result.rows):
         result.error = _check_columns(path, result.columns)
     if result.error:
         result.rows = []
     return result
+
+
+def _jsonl_row(line_number: int, line: str, columns: dict[str, None]) -> _RawRow:
+    """One JSONL line's row (or problem); the object's keys are added to `columns`."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return _RawRow(line_number, None, f"is not valid JSON ({exc.msg})", line=line)
+    if not isinstance(obj, dict):
+        return _RawRow(
+            line_number, None, f"is a JSON {type(obj).__name__}, not an object", line=line
+        )
+    values = {_normalise_column(str(k)): _as_text(v) for k, v in obj.items()}
+    columns.update(dict.fromkeys(values))
+    return _RawRow(line_number, values)
 
 
 def _read_parquet(path: Path, data: bytes, digest: str) -> _RawFile:
@@ -403,13 +399,21 @@ class _Rows:
     batches: Iterable[list[_RawRow]] = ()
 
 
-def _in_batches(rows: list[_RawRow], batch_rows: int) -> Iterator[list[_RawRow]]:
+def _in_batches(rows: Iterable[_RawRow], batch_rows: int) -> Iterator[list[_RawRow]]:
+    """`rows` in lists of `batch_rows` (all in one with `batch_rows = 0`), none empty."""
     if batch_rows <= 0:
-        if rows:
-            yield rows
+        whole = list(rows)
+        if whole:
+            yield whole
         return
-    for start in range(0, len(rows), batch_rows):
-        yield rows[start : start + batch_rows]
+    batch: list[_RawRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= batch_rows:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _whole(path: Path, batch_rows: int) -> _Rows:
@@ -478,36 +482,7 @@ def _csv_batches(
             return
         delimiter = _sniff_delimiter(first_line)
         with _open_text(path, encoding, errors, "") as stream:
-            header: list[str] | None = None
-            row_number = 0
-            batch: list[_RawRow] = []
-            for fields in csv.reader(stream, delimiter=delimiter):
-                if not fields or (len(fields) == 1 and not fields[0].strip()):
-                    continue  # a blank line is no row
-                if header is None:
-                    header = [_normalise_column(c) for c in fields]
-                    rows.columns = header
-                    rows.error = _check_columns(path, header)
-                    if rows.error:
-                        return
-                    continue
-                row_number += 1
-                if len(fields) != len(header):
-                    batch.append(
-                        _RawRow(
-                            row_number,
-                            None,
-                            f"has {len(fields)} fields, the header has {len(header)}",
-                            fields=fields,
-                        )
-                    )
-                else:
-                    batch.append(_RawRow(row_number, dict(zip(header, fields, strict=True))))
-                if len(batch) >= batch_rows:
-                    yield batch
-                    batch = []
-            if batch:
-                yield batch
+            yield from _in_batches(_csv_rows(stream, delimiter, rows), batch_rows)
     except UnicodeDecodeError as exc:
         raise _Undecodable(str(exc)) from exc
 
@@ -527,21 +502,9 @@ def _jsonl_batches(
                 line = text[:-1] if text.endswith("\n") else text
                 if not line.strip():
                     continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    batch.append(
-                        _RawRow(line_number, None, f"is not valid JSON ({exc.msg})", line=line)
-                    )
-                else:
-                    if isinstance(obj, dict):
-                        values = {_normalise_column(str(k)): _as_text(v) for k, v in obj.items()}
-                        columns.update(dict.fromkeys(values))
-                        any_object = True
-                        batch.append(_RawRow(line_number, values))
-                    else:
-                        problem = f"is a JSON {type(obj).__name__}, not an object"
-                        batch.append(_RawRow(line_number, None, problem, line=line))
+                row = _jsonl_row(line_number, line, columns)
+                any_object = any_object or row.values is not None
+                batch.append(row)
                 if len(batch) >= batch_rows:
                     yield batch
                     batch = []
