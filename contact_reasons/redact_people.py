@@ -161,9 +161,10 @@ def lexicon() -> Lexicon:
 # --- names -------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_UPPER = re.compile(r"[^\W\d_a-zæøåäöüéèáàíóúñç]")
-_LOWER_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzæøåäöüéèáàíóúñç")
-"""The letters `_UPPER` does not take: a word starting with one is not capitalised."""
+_LOWER = "abcdefghijklmnopqrstuvwxyzæøåäöüéèáàíóúñç"
+"""The lower-case letters of the languages read; any other letter starts a capitalised word."""
+_UPPER = re.compile(rf"[^\W\d_{_LOWER}]")
+_LOWER_FIRST = frozenset(_LOWER)
 
 # Strong introducers: whatever name-like words follow are a name.
 _INTRO_STRONG = re.compile(
@@ -200,7 +201,7 @@ _INTRO_STRONG_FIRST = frozenset(
 _LETTERS = re.compile(r"[^\W\d_]+")
 # Letters whose case-insensitive matches `str.lower` does not reproduce (the Kelvin sign, the long
 # s, a dotted capital I, ...): a text holding one is searched with the pattern itself.
-_ODD_LETTER = re.compile(r"[^\W\d_a-zA-ZæøåäöüéèáàíóúñçÆØÅÄÖÜÉÈÁÀÍÓÚÑÇ]")
+_ODD_LETTER = re.compile(rf"[^\W\d_{_LOWER}{_LOWER.upper()}]")
 
 
 def _strong_introducers(text: str) -> Iterator[re.Match[str]]:
