@@ -347,7 +347,7 @@ def _recommend(
         # The questions whose words are most typical of this reason's callers come first: in
         # a reason that mixes topics, the most frequent question may be a minority's.
         weights = _typical_words(mine, callers_freq, "customer_text")
-        asked = sorted(asked, key=lambda q: -_question_weight(q, weights))
+        asked = sorted(asked, key=lambda q: -_text_weight(q, weights))
     questions = _in_language(asked[:40], language)
     phrasings = _phrasings(mine, settings.phrasings_per_reason, weights)
     best_unit = units.row(best, named=True) if best is not None else {}
@@ -542,7 +542,7 @@ def _phrasings(mine: pl.DataFrame, n: int, weights: Mapping[str, float] | None =
     seen: set[str] = set()
     out: list[str] = []
     if weights is not None and "customer_text" in mine.columns:
-        typical = [_question_weight(t or "", weights) for t in mine["customer_text"].to_list()]
+        typical = [_text_weight(t or "", weights) for t in mine["customer_text"].to_list()]
         mine = mine.with_columns(pl.Series("typical", typical, dtype=pl.Float64))
         ordered = mine.sort(["typical", "centrality", "call_id"], descending=[True, True, False])
     else:
@@ -580,7 +580,7 @@ def suggest_title(
     """
     pool = list(questions[:40])
     if pool and weights is not None:
-        return pool[max(range(len(pool)), key=lambda i: (_question_weight(pool[i], weights), -i))]
+        return pool[max(range(len(pool)), key=lambda i: (_text_weight(pool[i], weights), -i))]
     if pool:
         bags = [_content_words(q, language) for q in pool]
         totals = Counter(w for bag in bags for w in bag)
@@ -599,8 +599,9 @@ def suggest_title(
     return _as_question(label) if label else ""
 
 
-def _question_weight(question: str, weights: Mapping[str, float]) -> float:
-    bag = _content_words(question)
+def _text_weight(text: str, weights: Mapping[str, float]) -> float:
+    """How much a text's words weigh (a question for a title, a call for a phrasing)."""
+    bag = _content_words(text)
     return sum(weights.get(w, 0.0) for w in bag) / math.sqrt(len(bag)) if bag else 0.0
 
 
