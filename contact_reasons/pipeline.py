@@ -350,7 +350,7 @@ def run_weekly(
     week_table = t(
         "stats",
         stats.weekly_reason_stats,
-        call_reasons.join(window.select("call_id", "text_hash"), on="call_id", how="left"),
+        call_reasons.join(window.select("call_id", "reason_text"), on="call_id", how="left"),
         change.catalogue.select("reason_id", "label"),
         settings.stats,
     )

@@ -29,6 +29,11 @@ def iso_week_of(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def example_key(text: pl.Expr) -> pl.Expr:
+    """A text as examples compare it: lower case, its words only (no punctuation or spacing)."""
+    return text.fill_null("").str.to_lowercase().str.replace_all(r"[\W_]+", " ").str.strip_chars()
+
+
 def weekly_reason_stats(
     call_reasons: pl.DataFrame, reasons: pl.DataFrame, settings: StatsSettings
 ) -> pl.DataFrame:
@@ -37,8 +42,10 @@ def weekly_reason_stats(
     Args:
         call_reasons: one row per call: `call_id`, `week`, `reason_id`, `similarity` (to its
             reason; the most similar calls are the examples), optionally `answered` (answered
-            calls are the examples before unanswered ones), optionally `text_hash` (calls with
-            the same text give one example).
+            calls are the examples before unanswered ones), optionally `reason_text` (calls
+            whose texts differ only in case, spacing or punctuation give one example, as
+            `example_key` says), else optionally `text_hash` (calls with the same text give
+            one example).
         reasons: `reason_id`, `label`.
         settings: the history length and the emerging-reason test.
 
@@ -61,10 +68,16 @@ def weekly_reason_stats(
     ranked = call_reasons.sort(
         [*first, "similarity", "call_id"], descending=[*[True] * len(first), True, False]
     )
-    if "text_hash" in call_reasons.columns:  # the same text twice is one example, not two
-        ranked = ranked.unique(
-            ["week", "reason_id", "text_hash"], keep="first", maintain_order=True
-        )
+    # The same text twice is one example, not two ("Router blinker rødt." and "router blinker
+    # rødt" included).
+    key: str | None = next(
+        (c for c in ("reason_text", "text_hash") if c in call_reasons.columns), None
+    )
+    if key is not None:
+        if key == "reason_text":
+            ranked = ranked.with_columns(example_key(pl.col("reason_text")).alias("_key"))
+            key = "_key"
+        ranked = ranked.unique(["week", "reason_id", key], keep="first", maintain_order=True)
     examples = ranked.group_by("week", "reason_id", maintain_order=True).agg(
         pl.col("call_id").head(settings.examples_per_reason).alias("example_call_ids")
     )

@@ -79,3 +79,24 @@ def test_calls_with_the_same_text_give_one_example():
     table = weekly_reason_stats(call_reasons, reasons, StatsSettings())
     assert table["example_call_ids"][0].to_list() == ["a", "c"]
     assert table["calls"][0] == 3
+
+
+def test_texts_that_differ_only_in_case_and_punctuation_give_one_example():
+    call_reasons = pl.DataFrame(
+        {
+            "call_id": ["a", "b", "c", "d"],
+            "week": ["2026-W47"] * 4,
+            "reason_id": pl.Series([1, 1, 1, 1], dtype=pl.Int32),
+            "similarity": [0.9, 0.85, 0.8, 0.7],
+            "reason_text": [
+                "Router blinker rødt efter genstart, virker igen.",
+                "router blinker rødt efter genstart - virker igen",
+                "Fiberboks uden lys.",
+                "Router blinker grønt efter genstart, virker igen.",
+            ],
+        }
+    )
+    reasons = pl.DataFrame({"reason_id": pl.Series([1], dtype=pl.Int32), "label": ["Router"]})
+    table = weekly_reason_stats(call_reasons, reasons, StatsSettings(examples_per_reason=3))
+    assert table["example_call_ids"][0].to_list() == ["a", "c", "d"]
+    assert table["calls"][0] == 4
