@@ -27,6 +27,7 @@ Norwegian question near a Danish answer). Gaps are ranked by calls a page could 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import re
@@ -549,17 +550,34 @@ def _phrasings(mine: pl.DataFrame, n: int, weights: Mapping[str, float] | None =
         ordered = mine.sort(["centrality", "call_id"], descending=[True, False])
     own = ordered["customer_text"].to_list() if "customer_text" in ordered.columns else []
     noted = ordered["reason_text"].to_list() if "reason_text" in ordered.columns else []
+    kept: list[str] = []
     for text in [*(t for t in own if t), *(t for t in noted if t)]:
         text = " ".join(str(text).split())
         if len(text) > 220:
             text = text[:217].rsplit(" ", 1)[0] + "..."
-        key = text.lower()
-        if text and key not in seen:
+        key = _phrasing_key(text)
+        if text and key not in seen and not any(_near(key, other) for other in kept):
             seen.add(key)
+            kept.append(key)
             out.append(text)
         if len(out) >= n:
             break
     return out
+
+
+def _phrasing_key(text: str) -> str:
+    """A phrasing as phrasings compare it: lower case, its words only."""
+    return " ".join(re.findall(r"[^\W_]+", text.lower()))
+
+
+def _near(a: str, b: str, ratio: float = 0.9) -> bool:
+    """Whether two phrasings are one said twice, the same words but for a typo or two.
+
+    ("returnummer" / "retrunummer"): a web team should read three different phrasings.
+    """
+    if abs(len(a) - len(b)) > (1 - ratio) * max(len(a), len(b)):
+        return False
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= ratio
 
 
 def suggest_title(
@@ -635,9 +653,14 @@ def _typical_words(
 
 
 def _key_terms(mine: pl.DataFrame, document_freq: tuple[Counter[str], int], n: int) -> list[str]:
-    """Words the reason's calls use far more than calls in general (tf-idf over its calls)."""
+    """Words the reason's calls use far more than calls in general (tf-idf over its calls).
+
+    Words with a digit are left out: a return or order number ("rt5531") that a few callers
+    repeat is no term a page is written about.
+    """
     scored = _typical_words(mine, document_freq, "reason_text")
-    return [w for w, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    words = [(w, v) for w, v in scored.items() if not any(ch.isdigit() for ch in w)]
+    return [w for w, _ in sorted(words, key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
 _SCHEMA: dict[str, pl.DataType | type[pl.DataType]] = {

@@ -400,3 +400,44 @@ def test_the_suggested_title_follows_the_report_language_where_callers_use_it(sc
     assert titles(None)[2] == "Hvorfor er fakturaen så høy?"  # the callers' main language
     assert titles("en")[2] == "Why is my invoice so high this month?"
     assert titles("da")[2] == "Hvorfor er fakturaen så høy?"  # no Danish callers: as before
+
+
+def test_phrasings_that_differ_by_a_typo_or_a_full_stop_are_shown_once():
+    from contact_reasons import faq
+
+    mine = pl.DataFrame(
+        {
+            "call_id": ["a", "b", "c", "d"],
+            "customer_text": [
+                "Hej jeg sendte jakken retur i oktober, returnummer RT5531, har ikke set pengene",
+                "Hej jeg sendte jakken retur i oktober, retrunummer RT5531, har ikke set pengene",
+                "hej jeg sendte jakken retur i oktober returnummer RT5531 har ikke set pengene.",
+                "Hvornår får jeg pengene for min returnerede jakke?",
+            ],
+            "reason_text": ["Retur", "Retur", "Retur", "Retur"],
+            "centrality": [0.9, 0.8, 0.7, 0.6],
+        }
+    )
+    assert faq._phrasings(mine, 2) == [
+        "Hej jeg sendte jakken retur i oktober, returnummer RT5531, har ikke set pengene",
+        "Hvornår får jeg pengene for min returnerede jakke?",
+    ]
+    # different questions that share many words are both kept
+    assert not faq._near(
+        faq._phrasing_key("Kan jeg opsige forsikringen pr 1 januar"),
+        faq._phrasing_key("Kan jeg flytte forsikringen pr 1 januar"),
+    )
+
+
+def test_key_terms_leave_out_reference_numbers():
+    from collections import Counter
+
+    from contact_reasons import faq
+
+    mine = pl.DataFrame(
+        {"reason_text": ["Retur RT5531 ikke refunderet", "Retur RT5531 refusion mangler"]}
+    )
+    frequencies = (Counter({"retur": 2, "rt5531": 2, "refunderet": 1, "refusion": 1}), 100)
+    terms = faq._key_terms(mine, frequencies, 5)
+    assert "rt5531" not in terms
+    assert terms[0] == "retur"
