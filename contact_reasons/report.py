@@ -131,7 +131,55 @@ def top_reasons(
             .alias("change_last_week_pct"),
         )
     )
+    table = table.join(ongoing_surges(db, week, table), on="reason_id", how="left").with_columns(
+        pl.col("still_rising").fill_null(False)
+    )
     return week, localise(db, table, language, evidence=True)
+
+
+SURGE_WEEKS = 2
+"""A surge alerted within this many weeks before the report's week is followed up."""
+
+
+def ongoing_surges(db: Database, week: str, table: pl.DataFrame) -> pl.DataFrame:
+    """Reasons whose surge goes on after its alerts.
+
+    Alerted rising or new in one of the `SURGE_WEEKS` weeks before `week`, not alerted this
+    week, and with at least as many calls as in the latest alerted week. A surge raises its
+    own baseline, so its third week is often no alert any more (40 calls after 9 and 22):
+    the reader still sees it.
+
+    Returns `reason_id`, `still_rising`, `alerted_weeks` (oldest first), `alerted_calls`
+    (the calls of the latest alerted week).
+    """
+    empty = pl.DataFrame(
+        schema={
+            "reason_id": pl.Int32,
+            "still_rising": pl.Boolean,
+            "alerted_weeks": pl.List(pl.String),
+            "alerted_calls": pl.Int64,
+        }
+    )
+    found = week_alerts(db, week, SURGE_WEEKS + 1)
+    found = found.filter((pl.col("week") < week) & pl.col("kind").is_in(["rising", "new"]))
+    if found.height == 0:
+        return empty
+    surges = (
+        found.sort("week")
+        .group_by("reason_id")
+        .agg(
+            pl.col("week").unique(maintain_order=True).alias("alerted_weeks"),
+            pl.col("calls").last().cast(pl.Int64).alias("alerted_calls"),
+        )
+        .join(table.select("reason_id", "calls", "is_emerging"), on="reason_id")
+        .filter(~pl.col("is_emerging") & (pl.col("calls") >= pl.col("alerted_calls")))
+    )
+    return surges.select(
+        pl.col("reason_id").cast(pl.Int32),
+        pl.lit(True).alias("still_rising"),
+        "alerted_weeks",
+        "alerted_calls",
+    )
 
 
 def render_top_reasons(
@@ -150,6 +198,7 @@ def render_top_reasons(
         pl.col("baseline_calls").round(1),
         pl.col("change_pct").mul(100).round(0).alias("change_pct"),
         "is_emerging",
+        *[c for c in ("still_rising", "alerted_weeks") if c in table.columns],
         "p_value",
         "examples",
         *[c for c in ("name_share", "weak_name") if c in table.columns],
@@ -157,9 +206,10 @@ def render_top_reasons(
     if fmt == "json":
         return json.dumps({"week": week, "reasons": rows.to_dicts()}, ensure_ascii=False, indent=2)
     if fmt == "csv":
-        flat = rows.with_columns(pl.col("examples").list.join(" | ")).insert_column(
-            0, pl.lit(week).alias("week")
-        )
+        flat = rows.with_columns(
+            pl.col("examples").list.join(" | "),
+            *[pl.col(c).list.join(" ") for c in ("alerted_weeks",) if c in rows.columns],
+        ).insert_column(0, pl.lit(week).alias("week"))
         return flat.write_csv()
     hidden = rows.with_row_index("pos").filter(
         (pl.col("pos") >= (top if top is not None else rows.height)) & ~pl.col("is_emerging")
@@ -192,7 +242,7 @@ def render_top_reasons(
             f"{r['share_pct']:.1f}%",
             base,
             change,
-            "EMERGING" if r["is_emerging"] else "",
+            "EMERGING" if r["is_emerging"] else "STILL RISING" if r.get("still_rising") else "",
         )
     lines = [_rich_text(grid)]
     if hidden.height:
@@ -211,6 +261,16 @@ def render_top_reasons(
         )
     else:
         lines.append("Emerging: none this week")
+    if "still_rising" in rows.columns:
+        going_on = rows.filter(pl.col("still_rising"))
+        if going_on.height:
+            lines.append(
+                "Still rising after an alert: "
+                + "; ".join(
+                    f"{r['label']} ({r['calls']} calls; alerted {', '.join(r['alerted_weeks'])})"
+                    for r in going_on.iter_rows(named=True)
+                )
+            )
     if "weak_name" in shown.columns and shown["weak_name"].fill_null(False).any():
         lines.append(WEAK_NOTE)
     return "\n".join(lines)
@@ -460,7 +520,7 @@ def top_reasons_artifact(
             "share": f"{r['share'] * 100:.1f}%",
             "vs last week": _pct(r["change_last_week_pct"]),
             "vs baseline": _pct(r["change_pct"]),
-            "alert": "yes" if r["is_emerging"] else "",
+            "alert": "yes" if r["is_emerging"] else "still rising" if r["still_rising"] else "",
         }
         for r in rows.iter_rows(named=True)
     ]

@@ -84,7 +84,13 @@ def _top_table(table: pl.DataFrame) -> str:
     rows = []
     for i, r in enumerate(table.iter_rows(named=True), start=1):
         examples = "".join(f'<div class="ex">{escape(str(e))}</div>' for e in r["examples"][:2])
-        flag = ' <span class="kind rising">emerging</span>' if r["is_emerging"] else ""
+        flag = (
+            ' <span class="kind rising">emerging</span>'
+            if r["is_emerging"]
+            else ' <span class="kind rising">still rising</span>'
+            if r.get("still_rising")
+            else ""
+        )
         rows.append(
             f"<tr><td class=num>{i}</td><td>{escape(str(r['label']))}{flag}</td>"
             f"<td class=num>{r['calls']}</td><td class=num>{r['share'] * 100:.1f}%</td>"

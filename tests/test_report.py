@@ -101,3 +101,37 @@ def test_faq_gaps_are_read_whatever_columns_the_table_has(report_db, tmp_path):
     with Database(report_db, read_only=True) as db:
         gaps = report.faq_gap_table(db)
     assert gaps.columns == list(report.FAQ_COLUMNS)
+
+
+def test_a_surge_that_goes_on_after_its_alerts_is_still_shown(report_db, tmp_path):
+    # Reason 2 was alerted in W45 and W46; W47 gets no alert of its own (its surge raised its
+    # baseline), yet it has more calls than in W46: the report must not read "nothing new".
+    import shutil
+
+    import polars as pl
+
+    path = tmp_path / "r.duckdb"
+    shutil.copy(report_db, path)
+    with Database(path) as db:
+        week, table = report.top_reasons(db)
+        assert not table.filter(pl.col("reason_id") == 2)["still_rising"][0]  # it is emerging
+        db._con.execute("DELETE FROM alerts WHERE week = '2026-W47'")
+        db._con.execute(
+            "UPDATE weekly_reason_stats SET is_emerging = false WHERE week = '2026-W47'"
+        )
+        week, table = report.top_reasons(db)
+        row = table.filter(pl.col("reason_id") == 2).row(0, named=True)
+        assert row["still_rising"]
+        assert row["alerted_weeks"] == ["2026-W45", "2026-W46"]
+        text = report.render_top_reasons(week, table)
+        assert "Emerging: none this week" in text
+        assert (
+            f"Still rising after an alert: {LABELS[2]} (31 calls; alerted 2026-W45, 2026-W46)"
+            in text
+        )
+        assert "STILL RISING" in text
+        fewer = table.with_columns(
+            pl.when(pl.col("reason_id") == 2).then(20).otherwise(pl.col("calls")).alias("calls")
+        )
+        assert report.ongoing_surges(db, week, fewer).height == 0  # 20 calls after 25: it eased
+        assert any(r["alert"] == "still rising" for r in report.top_reasons_artifact(db))
