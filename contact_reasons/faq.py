@@ -44,6 +44,7 @@ from contact_reasons.faq_units import page_documents, read_faq_units, units_as_o
 from contact_reasons.language import detect_languages
 from contact_reasons.stats import iso_week_of
 from contact_reasons.stopwords import ALL as STOPWORDS
+from contact_reasons.transcripts import split_sentences
 
 __all__ = [
     "answerability",
@@ -59,7 +60,6 @@ EXCLUDED_STATUSES = frozenset({"ignored", "not_faq", "not-faq", "merged"})
 #: Share of callers whose call goes unanswered who never call back (the project's brief).
 NEVER_CALL_BACK = 0.85
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _FILLER = re.compile(
     r"^(?:\W*(?:ja|jo|nå|nu|og|and|men|but|så|so|altså|eh+m?|øh+m?|hmm+|um+|uh+|okay|ok|hej|hei|"
     r"hallo|hello|hi|goddag|god\s+dag|godmorgen|god\s+morgen|good\s+morning|tak|takk|"
@@ -472,7 +472,7 @@ def _sentences(text: str | None) -> list[str]:
     if not text:
         return []
     out = []
-    for raw in _SENTENCE.findall(text.replace(",  ", ", ")):
+    for raw in split_sentences(text.replace(",  ", ", ")):
         sentence = _FILLER.sub("", raw.strip()).strip(" ,;:-")
         if sentence:
             out.append(sentence)

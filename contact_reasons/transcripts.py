@@ -130,6 +130,43 @@ _AGENT_SCRIPT = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+# A full stop after these is no sentence end when a number or a lower-case word follows:
+# "løn d. 31", "kl. 12", "ca. 200 kr", "26. september", "1. tv", "f.eks. en faktura".
+_ABBREVIATIONS = frozenset(
+    "d kl ca nr tlf evt pga inkl ekskl excl incl osv mv dvs mht jf vedr att ang st mr mrs ms "
+    "dr prof vs etc ref f.eks bl.a e.g i.e m.m o.l s.k".split()
+)
+_CONTINUES = re.compile(r"[0-9a-zæøåäöü]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a text: split after . ! or ? and a space, and at line breaks.
+
+    A full stop after an abbreviation or a number does not end the sentence when a number or
+    a lower-case word follows ("Jeg får først løn d. 31", "flyttet 26. september"); after any
+    other word it does, whatever follows ("Virker ikke. naboen har net").
+
+    >>> split_sentences("Jeg får løn d. 31. Kan jeg vente? ja tak")
+    ['Jeg får løn d. 31.', 'Kan jeg vente?', 'ja tak']
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        parts = [part for part in _SENTENCE.split(line.strip()) if part]
+        for part in parts:
+            if out and out[-1].endswith(".") and _CONTINUES.match(part) and _open_ended(out[-1]):
+                out[-1] = f"{out[-1]} {part}"
+            else:
+                out.append(part)
+        out = [sentence for sentence in out if sentence]
+    return out
+
+
+def _open_ended(sentence: str) -> bool:
+    """Whether a sentence's final full stop closes an abbreviation or a number, not it."""
+    last = sentence.rsplit(maxsplit=1)[-1][:-1].lower()
+    return last.isdigit() or last in _ABBREVIATIONS
+
+
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 _MIN_WORDS = 5
 _NOT_A_REASON = re.compile(
@@ -218,7 +255,7 @@ def _turn_reason(text: str, *, unknown_speaker: bool = False) -> tuple[list[str]
     """
     reason: list[str] = []
     preamble: list[str] = []
-    for sentence in _SENTENCE.split(text.strip()):
+    for sentence in split_sentences(text):
         if unknown_speaker and _AGENT_SCRIPT.search(sentence):
             continue
         kind = sentence_kind(sentence)
@@ -262,7 +299,7 @@ def primary_reason(summary: str) -> str:
     >>> primary_reason("Faktura ikke modtaget, sendt igen. Spurgte også om flytning.")
     'Faktura ikke modtaget, sendt igen.'
     """
-    sentences = _SENTENCE.split(summary.strip())
+    sentences = split_sentences(summary)
     for i in range(1, len(sentences)):
         kept = " ".join(sentences[:i])
         if _ALSO_ASKED.search(sentences[i]) and len(kept.split()) >= _MIN_PRIMARY_WORDS:

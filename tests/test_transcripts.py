@@ -9,6 +9,7 @@ from contact_reasons.transcripts import (
     menu_choice,
     parse_transcript,
     primary_reason,
+    split_sentences,
 )
 
 DANISH = """Medarbejder: Goddag, du taler med Anna fra Nordlys Energi
@@ -279,3 +280,27 @@ def test_a_reasons_examples_are_answered_calls_first():
     table = describe(catalogue, same, call_reasons)
     assert table["example_call_ids"][0].to_list() == ["near", "menu"]
     assert table["calls"][0] == 3
+
+
+@pytest.mark.parametrize(
+    "turn",
+    [
+        "Hej eh kan jeg få lov at betale regningen senere, jeg får først løn d. 31",
+        "Jeg flyttede 26. september og har fået regning for kl. 12 til ca. 200 kr.",
+    ],
+)
+def test_a_full_stop_after_an_abbreviation_or_a_number_does_not_cut_the_reason(turn):
+    text = customer_reason_text(f"Agent: Kundeservice, hvad kan jeg hjælpe med?\nKunde: {turn}")
+    assert text == turn
+
+
+def test_a_full_stop_after_any_other_word_ends_the_sentence_whatever_follows():
+    assert split_sentences("Internettet virker ikke. naboerne har heller ikke net") == [
+        "Internettet virker ikke.",
+        "naboerne har heller ikke net",
+    ]
+    assert split_sentences("Pris 1.920 kr. Det er dyrt\nNy linje") == [
+        "Pris 1.920 kr.",
+        "Det er dyrt",
+        "Ny linje",
+    ]
