@@ -155,12 +155,27 @@ def _alerts_table(alerts: pl.DataFrame) -> str:
 def _faq_table(gaps: pl.DataFrame) -> str:
     if gaps.height == 0:
         return '<p class="muted">No FAQ gaps stored.</p>'
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in gaps.columns)
+    head = "".join(
+        f"<th>{escape(_PAGE_HEADER if c == 'best_doc_title' else c.replace('_', ' '))}</th>"
+        for c in gaps.columns
+    )
     rows = []
     for r in gaps.iter_rows(named=True):
+        # As the terminal says it: a new page's nearest page does not answer its calls.
+        role = _PAGE_ROLE.get(str(r.get("recommendation")))
+        if r.get("best_doc_title") and role:
+            r["best_doc_title"] = f"{role}: {r['best_doc_title']}"
         cells = "".join(f"<td>{_cell(v)}</td>" for v in r.values())
         rows.append(f"<tr>{cells}</tr>")
     return f'<table id="faq-gaps"><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+_PAGE_HEADER = "page"
+_PAGE_ROLE = {
+    "new_page": "nearest, does not answer",
+    "improve_page": "to improve",
+    "findability": "to link",
+}
 
 
 def _cell(value: object) -> str:

@@ -135,3 +135,22 @@ def test_a_surge_that_goes_on_after_its_alerts_is_still_shown(report_db, tmp_pat
         )
         assert report.ongoing_surges(db, week, fewer).height == 0  # 20 calls after 25: it eased
         assert any(r["alert"] == "still rising" for r in report.top_reasons_artifact(db))
+
+
+def test_html_faq_table_says_a_new_pages_nearest_page_does_not_answer():
+    import polars as pl
+
+    from contact_reasons.report_html import _faq_table
+
+    gaps = pl.DataFrame(
+        {
+            "rank": [1, 2],
+            "label": ["Faktura", "Måler"],
+            "recommendation": ["new_page", "improve_page"],
+            "best_doc_title": ["Betaling", "Målerstand"],
+        }
+    )
+    html = _faq_table(gaps)
+    assert "<th>page</th>" in html
+    assert "nearest, does not answer: Betaling" in html
+    assert "to improve: Målerstand" in html
