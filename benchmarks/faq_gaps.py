@@ -11,7 +11,7 @@ covered or findability; a reason missing from the table counts as covered):
 - precision and recall per kind over the found reasons with at least 20 calls, each mapped to the
   true reason of most of its calls.
 
-    python benchmarks/faq_gaps.py --db /work/demo.duckdb [--json out.json]
+    python benchmarks/faq_gaps.py --db /work/demo.duckdb [--json out.json] [--unit-prompt passage]
 """
 
 from __future__ import annotations
@@ -142,9 +142,14 @@ def titles_on_topic(gaps: pl.DataFrame, window: pl.DataFrame, truth: pl.DataFram
     }
 
 
-def run(db_path: Path, faq_dir: Path) -> dict:
-    """Compute the new recommendations on a copy of `db_path` and score before and after."""
+def run(db_path: Path, faq_dir: Path, unit_prompt: str | None = None) -> dict:
+    """Compute the new recommendations on a copy of `db_path` and score before and after.
+
+    `unit_prompt` overrides `faq.unit_prompt` (the prompt FAQ units are embedded with).
+    """
     settings = Settings()
+    if unit_prompt is not None:
+        settings = settings.with_overrides({"faq": {"unit_prompt": unit_prompt}})
     truth = pl.read_csv(TRUTH / "call_reasons.csv").join(
         pl.read_csv(TRUTH / "faq_coverage.csv"), on="reason_key"
     )
@@ -165,7 +170,7 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         raise SystemExit(f"{len(missing)} calls have no cached embedding for {embedder.model_id}")
     window = calls.join(call_reasons.select("call_id", "reason_id"), on="call_id")
     vectors = np.stack([cached[h] for h in window["text_hash"]])
-    unit_vectors = embedder.embed(faq.faq_passages(units), kind="passage")
+    unit_vectors = embedder.embed(faq.faq_passages(units), kind=settings.faq.unit_prompt)
     weeks = window["week"].n_unique()
     after = faq.faq_recommendations(
         reasons,
@@ -204,6 +209,7 @@ def run(db_path: Path, faq_dir: Path) -> dict:
         "units": units.height,
         "pages": units["url"].n_unique(),
         "embedding_model": embedder.model_id,
+        "unit_prompt": settings.faq.unit_prompt,
         "calls_answered_share": round(float(decided["answered"].mean() or 0.0), 3),  # type: ignore[arg-type]
         "kinds_after": dict(Counter(after["recommendation"].to_list())),
         "before": evaluate(before, call_reasons, truth),
@@ -308,8 +314,14 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=Path("/work/demo.duckdb"))
     parser.add_argument("--faq", type=Path, default=ROOT / "data" / "sample" / "faq")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--unit-prompt",
+        choices=("query", "passage"),
+        default=None,
+        help="the prompt FAQ units are embedded with (default: the settings' faq.unit_prompt)",
+    )
     args = parser.parse_args()
-    result = run(args.db, args.faq)
+    result = run(args.db, args.faq, args.unit_prompt)
     text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
     print(text)
     if args.json:

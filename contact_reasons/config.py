@@ -138,6 +138,11 @@ class FaqSettings(_Section):
     rate, not a cosine, so it holds across embedding models and FAQ sites."""
     touch_fdr: float = Field(default=0.05, gt=0, lt=1)
     """The same for a page as a whole touching a call (the kind `improve_page`)."""
+    unit_prompt: Literal["query", "passage"] = "query"
+    """The model's prompt FAQ units are embedded with. `query` (the calls' own) compares a call
+    and a unit like with like (symmetric similarity); `passage` is the model's prompt for
+    documents retrieved by a query. On the sample, with multilingual-e5-small, `query` gets the
+    kind right for more reasons (docs/faq_gaps.md). Models without prompts embed both alike."""
     deflection_new_page: float = Field(default=0.3, ge=0, le=1)
     """Share of the unanswered calls of a reason a new page is assumed to save."""
     deflection_improve_page: float = Field(default=0.15, ge=0, le=1)

@@ -3,17 +3,18 @@
 The decision is made per call, then per reason:
 
 1. **Answerability per call.** Every call's reason text is compared with every FAQ unit (a
-   question and its answer, see `faq_units`). Raw cosines do not carry across embedding models or
-   FAQ sites (one model puts everything at 0.8, another at 0.3), so the similarities are
-   calibrated on the corpus at hand: each is centred on the call's median over all units (how
-   close this call is to FAQ text at all), on the unit's median over all calls (how close this
-   unit is to any call) and on the median of its pair of languages (a model puts a call a little
-   nearer everything in its own language), and scaled by the residuals' robust spread (MAD).
-   Most call/unit pairs
-   are unrelated, so these residuals are a null distribution; unrelated pairs fall as far below
-   zero as above it, related ones only above. The threshold for "unit u answers call c" is the
-   lowest at which the mirrored lower tail (the false answers expected) is at most
-   `answer_fdr` of the pairs above it. A call is *touched* by a page when its similarity to the
+   question and its answer, see `faq_units`), both embedded with the calls' prompt by default
+   (`FaqSettings.unit_prompt`: a call and a unit compared like with like). Raw cosines do not
+   carry across embedding models or FAQ sites (one model puts everything at 0.8, another at
+   0.3), so the similarities are calibrated on the corpus at hand: each is centred on the
+   call's median over all units (how close this call is to FAQ text at all), on the unit's
+   median over all calls (how close this unit is to any call) and on the median of its pair of
+   languages (a model puts a call a little nearer everything in its own language), and scaled
+   by the residuals' robust spread (MAD). Most call/unit pairs are unrelated, so these
+   residuals are a null distribution; unrelated pairs fall as far below zero as above it,
+   related ones only above. The threshold for "unit u answers call c" is the lowest at which
+   the mirrored lower tail (the false answers expected) is at most `answer_fdr` of the pairs
+   above it. A call is *touched* by a page when its similarity to the
    page as a whole (the mean of its similarities to the page's units) clears the same test at
    `touch_fdr`.
 2. **Coverage per reason** is the share of its calls some unit answers, with the unit that
@@ -223,7 +224,8 @@ def faq_recommendations(
         call_reasons: `call_id`, `reason_id`, rows aligned with `call_vectors`.
         call_vectors: normalised vectors of the calls' reason texts.
         units: FAQ units (`faq_units.read_faq_units`; `page_date` may be filled from the store).
-        unit_vectors: normalised passage vectors of the units, rows aligned with `units`.
+        unit_vectors: normalised vectors of the units' texts (`faq_passages`, embedded with
+            `settings.unit_prompt`), rows aligned with `units`.
         settings: calibration levels and the savings assumptions.
         weeks: weeks the calls span, to turn counts into calls a week.
         language: the report language (`report.language`): a reason with calls in it gets its

@@ -32,6 +32,7 @@ from contact_reasons.config import Settings
 from contact_reasons.embed import (
     Embedded,
     Embedder,
+    TextKind,
     cache_key,
     embed_with_cache,
     load_embedder,
@@ -71,13 +72,19 @@ class Timer:
 
 
 def embed_faq(
-    embedder: Embedder, documents: pl.DataFrame, cached: Mapping[str, np.ndarray]
+    embedder: Embedder,
+    documents: pl.DataFrame,
+    cached: Mapping[str, np.ndarray],
+    kind: TextKind = "query",
 ) -> Embedded:
-    """Embed FAQ units (page title, question, answer) as passages; cached ones are not again."""
+    """Embed FAQ units (page title, question, answer); cached ones are not embedded again.
+
+    `kind` is the prompt (`FaqSettings.unit_prompt`; the calls' own, `query`, by default).
+    """
     if documents.height == 0:
-        empty = embedder.embed([], kind="passage")
+        empty = embedder.embed([], kind=kind)
         return Embedded(empty, [], empty)
-    return embed_with_cache(embedder, faq.faq_passages(documents), cached, kind="passage")
+    return embed_with_cache(embedder, faq.faq_passages(documents), cached, kind=kind)
 
 
 class CachedPhrases:
@@ -105,9 +112,9 @@ class CachedPhrases:
         return embedded.vectors
 
 
-def faq_cache_keys(documents: pl.DataFrame) -> list[str]:
-    """The embedding cache keys of FAQ units' passages."""
-    return [cache_key(p, "passage") for p in faq.faq_passages(documents)]
+def faq_cache_keys(documents: pl.DataFrame, kind: TextKind = "query") -> list[str]:
+    """The embedding cache keys of FAQ units' texts embedded with the prompt `kind`."""
+    return [cache_key(p, kind) for p in faq.faq_passages(documents)]
 
 
 def stored_embeddings(*parts: Embedded) -> Embedded:
@@ -365,8 +372,9 @@ def run_weekly(
     )
     week_table = alerts.flag_emerging(week_table, week_alerts)
     units = db.sync_faq_units(t("read_faq", faq.read_faq_units, [str(p) for p in faq_paths]))
-    faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units))
-    faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached)
+    unit_prompt = settings.faq.unit_prompt
+    faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units, unit_prompt))
+    faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached, unit_prompt)
     doc_vectors = faq_embedded.vectors
     faq_reasons = localised_labels(
         change.catalogue.filter(pl.col("status") == "active"), names, settings.report.language

@@ -6,11 +6,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from contact_reasons import cli, report
+from contact_reasons import cli, pipeline, report
 from contact_reasons.config import FaqSettings
+from contact_reasons.embed import HashingEmbedder, cache_key
 from contact_reasons.errors import InputError
 from contact_reasons.faq import (
     answerability,
+    faq_passages,
     faq_recommendations,
     null_threshold,
     page_documents,
@@ -18,6 +20,7 @@ from contact_reasons.faq import (
     suggest_title,
 )
 from contact_reasons.storage import Database
+from tests.conftest import FAQ
 
 DIM = 48
 NOISE = 0.6
@@ -441,3 +444,39 @@ def test_key_terms_leave_out_reference_numbers():
     terms = faq._key_terms(mine, frequencies, 5)
     assert "rt5531" not in terms
     assert terms[0] == "retur"
+
+
+class _RecordingEmbedder(HashingEmbedder):
+    """Records the prompt (kind) of every text it embeds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, str]] = []
+
+    def embed(self, texts, kind="query"):
+        self.asked.extend((kind, t) for t in texts)
+        return super().embed(texts, kind)
+
+
+@pytest.mark.parametrize("prompt", [None, "query", "passage"])
+def test_faq_units_are_embedded_with_the_calls_prompt_unless_set(prompt):
+    # Compared like with like: a unit is embedded as the calls are (symmetric similarity), which
+    # gets the kind right for more of the sample's reasons than e5's passage prompt
+    # (docs/faq_gaps.md); `faq.unit_prompt: passage` brings the retrieval prompt back.
+    settings = FaqSettings() if prompt is None else FaqSettings(unit_prompt=prompt)
+    expected = prompt or "query"
+    units = read_faq_units([FAQ])
+    embedder = _RecordingEmbedder()
+    embedded = pipeline.embed_faq(embedder, units, {}, settings.unit_prompt)
+    texts = faq_passages(units)
+    assert {kind for kind, _ in embedder.asked} == {expected}
+    assert sorted(t for _, t in embedder.asked) == sorted(set(texts))
+    # the run looks the vectors up under the keys it stores them under: a second read embeds none
+    keys = pipeline.faq_cache_keys(units, settings.unit_prompt)
+    assert set(keys) == set(embedded.new_hashes)
+    assert keys == [cache_key(t, expected) for t in texts]
+    cached = dict(zip(embedded.new_hashes, embedded.new_vectors, strict=True))
+    embedder.asked.clear()
+    again = pipeline.embed_faq(embedder, units, cached, settings.unit_prompt)
+    assert embedder.asked == []
+    np.testing.assert_array_equal(again.vectors, embedded.vectors)
