@@ -132,6 +132,7 @@ def titles_on_topic(gaps: pl.DataFrame, window: pl.DataFrame, truth: pl.DataFram
                     top_phrasings.append(verdict)
     return {
         "gaps": gaps.height,
+        "distinct_titles": gaps["suggested_title"].str.to_lowercase().n_unique(),
         "judged": len(judged),
         "on_topic": sum(judged),
         "top_ten_on_topic": sum(judged[:10]),

@@ -307,6 +307,9 @@ def _recommend_all(
         row["key_terms"] = _key_terms(mine, document_freq, settings.key_terms)
         row |= _kind_and_savings(row, busy, settings)
         rows.append(row)
+    distinct_titles(rows)
+    for row in rows:
+        del row["_titles"], row["_asked"]
     return rows
 
 
@@ -344,7 +347,8 @@ def _recommend(
     language = languages[0][0] if languages else None
     if preferred is not None and any(lang == preferred for lang, _ in languages):
         language = preferred  # the readers' language, where the reason's callers use it
-    asked = _questions(mine, language)
+    asked_by = _asked(mine, language)
+    asked = list(asked_by)
     weights = None
     if callers_freq is not None:
         # The questions whose words are most typical of this reason's callers come first: in
@@ -359,6 +363,7 @@ def _recommend(
     )
     typical = mine.sort(["centrality", "call_id"], descending=[True, False])
     examples = typical["call_id"].head(settings.examples).to_list()
+    titles = rank_titles(questions, phrasings, label, language, weights)
     return {
         "reason_id": reason_id,
         "label": label,
@@ -372,7 +377,9 @@ def _recommend(
         "best_question": best_unit.get("question"),
         "similarity": float(mine["score"].median()) if best is not None else None,  # type: ignore[arg-type]
         "margin": float(mine["page_score"].median()) if best is not None else None,  # type: ignore[arg-type]
-        "suggested_title": suggest_title(questions, phrasings, label, language, weights),
+        "suggested_title": titles[0] if titles else "",
+        "_titles": titles,
+        "_asked": asked_by,
         "customer_phrasings": phrasings,
         "unanswered_questions": open_questions[: settings.phrasings_per_reason],
         "language": language,
@@ -490,6 +497,11 @@ def _is_question(sentence: str, language: str | None) -> bool:
 
 def _questions(mine: pl.DataFrame, language: str | None) -> list[str]:
     """The callers' own question-form sentences, in `language` first, most frequent first."""
+    return list(_asked(mine, language))
+
+
+def _asked(mine: pl.DataFrame, language: str | None) -> dict[str, int]:
+    """`_questions`, each with the number of the reason's calls that ask it."""
     texts = mine["customer_text"].to_list() if "customer_text" in mine.columns else []
     langs = (
         [_LANGUAGE_GROUP.get(x, x) for x in mine["detected_language"].to_list()]
@@ -507,7 +519,7 @@ def _questions(mine: pl.DataFrame, language: str | None) -> list[str]:
                 key = sentence.lower().rstrip("?. ")
                 found[key] += 1
                 first.setdefault(key, sentence)
-    return [_as_question(first[k]) for k, _ in found.most_common()]
+    return {_as_question(first[k]): n for k, n in found.most_common()}
 
 
 def _in_language(questions: list[str], language: str | None) -> list[str]:
@@ -532,7 +544,7 @@ def _as_question(sentence: str) -> str:
     indirect = _INDIRECT.match(sentence)
     if indirect and indirect[1].lower() not in ("om", "whether", "if"):
         sentence = f"{indirect[1]} {indirect[3]} {indirect[2]}" + sentence[indirect.end() :]
-    sentence = sentence if sentence.endswith("?") else sentence + "?"
+    sentence = sentence.rstrip("?!. ") + "?"  # "... for lang??" reads as one question
     return sentence[0].upper() + sentence[1:]
 
 
@@ -598,10 +610,27 @@ def suggest_title(
     customer phrasing that reads as a sentence becomes a question; only without phrasings is
     the reason's label used.
     """
+    ranked = rank_titles(questions, phrasings, label, language, weights)
+    return ranked[0] if ranked else ""
+
+
+def rank_titles(
+    questions: Sequence[str],
+    phrasings: Sequence[str],
+    label: str,
+    language: str | None = None,
+    weights: Mapping[str, float] | None = None,
+) -> list[str]:
+    """Every title `suggest_title` could give, best first (it gives the first).
+
+    The next ones serve a reason whose best title another reason's callers ask more
+    (`distinct_titles`).
+    """
     pool = list(questions[:40])
+    order: list[int] = []
     if pool and weights is not None:
-        return pool[max(range(len(pool)), key=lambda i: (_text_weight(pool[i], weights), -i))]
-    if pool:
+        order = sorted(range(len(pool)), key=lambda i: (-_text_weight(pool[i], weights), i))
+    elif pool:
         bags = [_content_words(q, language) for q in pool]
         totals = Counter(w for bag in bags for w in bag)
 
@@ -611,12 +640,70 @@ def suggest_title(
                 return 0.0
             return sum(totals[w] - 1 for w in bag) / math.sqrt(len(bag)) - 0.01 * i
 
-        return pool[max(range(len(pool)), key=typical)]
+        order = sorted(range(len(pool)), key=lambda i: -typical(i))
+    ranked = [pool[i] for i in order]
     for text in phrasings:
         for sentence in _sentences(text):
             if len(sentence.split()) >= 4:
-                return _as_question(sentence[:140])
-    return _as_question(label) if label else ""
+                ranked.append(_as_question(sentence[:140]))
+                break
+    if label:
+        ranked.append(_as_question(label))
+    return ranked
+
+
+def distinct_titles(rows: list[dict[str, Any]]) -> None:
+    """Give every gap its own suggested title, in place.
+
+    An over-split or mixed reason's best title can be another reason's question: the demo's
+    "Kan jeg si opp forsikringen fra 1. januar, har fått et bedre tilbud?" headed both the
+    cancellations and a mixed reason of slow orders. A title the callers of several reasons
+    ask stays with the reason whose calls ask it most (ties: more calls, then the lower id);
+    the others take their next title no other reason keeps. A reason with nothing else left
+    keeps its title. Rows need `_titles` (`rank_titles`) and `_asked` (question -> calls).
+    """
+    choice = {id(row): 0 for row in rows}
+
+    def key(row: dict[str, Any]) -> str:
+        titles = row["_titles"]
+        return _phrasing_key(titles[choice[id(row)]]) if titles else ""
+
+    def strength(row: dict[str, Any]) -> tuple[int, int, int]:
+        title = row["_titles"][choice[id(row)]]
+        return (row["_asked"].get(title, 0), row["calls"], -row["reason_id"])
+
+    for _ in range(max((len(r["_titles"]) for r in rows), default=0)):
+        holders: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            if row["_titles"]:
+                holders.setdefault(key(row), []).append(row)
+        moved = False
+        kept = {k for k, group in holders.items() if len(group) == 1}
+        for k, group in holders.items():
+            if len(group) < 2:
+                continue
+            winner = max(group, key=strength)
+            kept.add(k)
+            for row in group:
+                if row is winner:
+                    continue
+                nxt = next(
+                    (
+                        i
+                        for i in range(choice[id(row)] + 1, len(row["_titles"]))
+                        if _phrasing_key(row["_titles"][i]) not in kept
+                        and _phrasing_key(row["_titles"][i]) not in holders
+                    ),
+                    None,
+                )
+                if nxt is not None:
+                    choice[id(row)] = nxt
+                    moved = True
+        if not moved:
+            break
+    for row in rows:
+        if row["_titles"]:
+            row["suggested_title"] = row["_titles"][choice[id(row)]]
 
 
 def _text_weight(text: str, weights: Mapping[str, float]) -> float:

@@ -480,3 +480,42 @@ def test_faq_units_are_embedded_with_the_calls_prompt_unless_set(prompt):
     again = pipeline.embed_faq(embedder, units, cached, settings.unit_prompt)
     assert embedder.asked == []
     np.testing.assert_array_equal(again.vectors, embedded.vectors)
+
+
+def test_two_gaps_never_share_a_title_the_reason_that_asks_it_most_keeps_it():
+    from contact_reasons.faq import distinct_titles
+
+    cancel = "Kan jeg si opp forsikringen fra 1. januar?"
+    rows = [
+        {  # a mixed reason: two of its callers ask the cancellation question
+            "reason_id": 7,
+            "calls": 80,
+            "_titles": [cancel, "Hvor blir sofaen av?", "Spørsmål om levering?"],
+            "_asked": {cancel: 2, "Hvor blir sofaen av?": 1},
+        },
+        {  # the cancellations: nine of its callers ask it
+            "reason_id": 9,
+            "calls": 60,
+            "_titles": [cancel, "Hva koster det å si opp?"],
+            "_asked": {cancel: 9, "Hva koster det å si opp?": 4},
+        },
+        {  # a reason with no other title keeps its only one, even when it is taken
+            "reason_id": 11,
+            "calls": 10,
+            "_titles": [cancel],
+            "_asked": {cancel: 1},
+        },
+    ]
+    distinct_titles(rows)
+    assert [r["suggested_title"] for r in rows] == [
+        "Hvor blir sofaen av?",
+        cancel,
+        cancel,
+    ]
+
+
+def test_a_title_asks_once():
+    from contact_reasons.faq import _as_question
+
+    assert _as_question("den siger den er for lang??") == "Den siger den er for lang?"
+    assert _as_question("Virker det!?") == "Virker det?"
