@@ -35,10 +35,17 @@ RULES: dict[str, dict[str, object]] = {
     "phrases only, contrast 0.5 (before issue 19's calls)": {
         "label_calls": 0,
         "label_contrast": 0.5,
+        "label_closeness_weight": 0.0,
     },
-    "phrases only, contrast 1.0": {"label_calls": 0},
-    "phrases and short calls, contrast 0.5": {"label_contrast": 0.5},
-    "phrases and short calls, contrast 1.0 (default)": {},
+    "phrases only, contrast 1.0": {"label_calls": 0, "label_closeness_weight": 0.0},
+    "phrases and short calls, contrast 0.5": {
+        "label_contrast": 0.5,
+        "label_closeness_weight": 0.0,
+    },
+    "phrases and short calls, contrast 1.0, no closeness weight (default before)": {
+        "label_closeness_weight": 0.0
+    },
+    "phrases and short calls, contrast 1.0, closeness weight 0.15 (default)": {},
 }
 
 

@@ -94,6 +94,11 @@ class ClusterSettings(BaseModel):
     """A phrase's closeness to its reason is its cosine to the reason's centre less this times
     its highest cosine to another reason's centre (a phrase that fits a neighbour as well names
     neither; 1.0: the margin by which it fits its own reason best)."""
+    label_closeness_weight: float = Field(default=0.15, ge=0.0, le=10.0)
+    """How much a phrase's plain closeness to its reason's centre (its cosine, without the
+    contrast) counts beside its margin and coverage when a name is chosen: among candidates
+    of about the same margin and coverage, the one nearer the centre (0: the margin alone;
+    see `naming.choose_name` and docs/names.md)."""
     label_calls: int = Field(default=10, ge=0, le=50)
     """Short calls per reason that compete with its phrases for its name, those nearest its
     centre first (each is embedded once; 0: phrases only; see `naming.call_candidates`)."""

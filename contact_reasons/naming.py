@@ -49,6 +49,8 @@ class NameRule:
         contrast: closeness is the cosine to the reason's centre less this times the highest
             cosine to another reason's centre: a phrase that could name a neighbour too is
             less of a name for this one.
+        closeness_weight: weight of the plain cosine to the reason's centre (without the
+            contrast) beside the margin and coverage (`choose_name`).
         calls: short calls per reason considered as names (`call_candidates`; 0: phrases only).
         call_words: longest call (in words) considered as a name.
         min_calls: calls a reason needs in a language for a name in it (`language_names`).
@@ -59,6 +61,7 @@ class NameRule:
     candidates: int = 10
     cover_weight: float = 1.0
     contrast: float = 1.0
+    closeness_weight: float = 0.15
     calls: int = 10
     call_words: int = 8
     min_calls: int = 5
@@ -75,6 +78,7 @@ SETTING_OF = {
     "candidates": "label_candidates",
     "cover_weight": "label_cover_weight",
     "contrast": "label_contrast",
+    "closeness_weight": "label_closeness_weight",
     "calls": "label_calls",
     "call_words": "label_call_words",
     "min_calls": "name_min_calls",
@@ -435,12 +439,17 @@ def choose_name(
     sims: Sequence[float] | np.ndarray | None = None,
     *,
     cover_weight: float = 1.0,
+    closeness: Sequence[float] | np.ndarray | None = None,
+    closeness_weight: float = 0.0,
 ) -> tuple[str, float]:
     """Pick one of a reason's ranked phrases: close to its centre and covering its calls.
 
-    Each candidate scores its rank's closeness to the reason's centre (`sims`, cosines; without
-    them, its rank) plus `cover_weight` times the share of the reason's calls it covers, both
-    scaled to 0..1 over the candidates. Phrases that only say who calls or when lose to any
+    Each candidate scores its rank's closeness to the reason's centre (`sims`, cosines, as a
+    rule less the contrast with the nearest other reason; without them, its rank) plus
+    `cover_weight` times the share of the reason's calls it covers, both scaled to 0..1 over
+    the candidates, plus `closeness_weight` times its plain `closeness` (cosine to the centre,
+    without the contrast) scaled so: among candidates of about the same margin and coverage,
+    the one nearer the centre. Phrases that only say who calls or when lose to any
     other ('Pårørende ringer for mor', 'Pakke ventet torsdag' against 'Pakke ikke modtaget').
 
     Returns:
@@ -455,6 +464,8 @@ def choose_name(
         close = np.asarray(sims, dtype=np.float64)
     close = _scaled(close)
     score = close + cover_weight * _scaled(shares)
+    if closeness is not None and closeness_weight:
+        score = score + closeness_weight * _scaled(np.asarray(closeness, dtype=np.float64))
     penalty = np.asarray(
         [
             2.0 if about_nothing(p) else (0.5 if any(map(who_or_time, p.split())) else 0.0)
@@ -524,6 +535,7 @@ def phrase_names(
         for rid, names in short.items():
             ranked[rid] = merged_candidates(ranked.get(rid, []), names)
     sims: dict[int, np.ndarray] = {}
+    plain: dict[int, np.ndarray] = {}
     if embed is not None and centres:
         pool = sorted({p for rid, ps in ranked.items() if rid in centres for p in ps})
         if pool:
@@ -538,6 +550,7 @@ def phrase_names(
                 if phrases and rid in centres and pooled.shape[1] == matrix.shape[1]:
                     all_sims = pooled[[index[p] for p in phrases]] @ matrix.T
                     own = all_sims[:, column[rid]]
+                    plain[rid] = own
                     others = np.delete(all_sims, column[rid], axis=1)
                     if rule.contrast and others.shape[1]:
                         own = own - rule.contrast * others.max(axis=1)
@@ -548,7 +561,14 @@ def phrase_names(
             continue
         rows = np.flatnonzero(ids == rid)
         member = map_distinct(content_stems, (texts[i] for i in rows.tolist()))
-        name, share = choose_name(phrases, member, sims.get(rid), cover_weight=rule.cover_weight)
+        name, share = choose_name(
+            phrases,
+            member,
+            sims.get(rid),
+            cover_weight=rule.cover_weight,
+            closeness=plain.get(rid),
+            closeness_weight=rule.closeness_weight,
+        )
         out[rid] = Name(name, share, int(rows.size))
     return out
 

@@ -269,6 +269,40 @@ def test_contrast_prefers_the_phrase_that_fits_no_neighbour():
     assert contrasted[0].name == "Beløb"
 
 
+def test_choose_name_prefers_the_nearer_of_two_candidates_with_about_the_same_margin():
+    stems = [content_stems("aaaa bbbb cccc")] * 3  # every candidate covers every call
+    phrases = ["aaaa", "bbbb", "cccc"]
+    margins = [0.20, 0.21, 0.0]  # cosine to the centre less that to the nearest other centre
+    closeness = [0.90, 0.60, 0.50]  # cosine to the centre
+    # The margin alone takes "bbbb", a hair ahead of "aaaa" though much farther from the centre.
+    assert choose_name(phrases, stems, margins)[0] == "Bbbb"
+    chosen = choose_name(phrases, stems, margins, closeness=closeness, closeness_weight=0.15)
+    assert chosen[0] == "Aaaa"
+
+
+def test_closeness_weight_breaks_a_near_tie_of_margins_towards_the_centre():
+    texts = ["Faktura beløb", "Beløb faktura", "Faktura, beløb", "Rykker", "Rykker igen"]
+    texts += ["Mangler", "Mangler stadig", "Mangler igen"]
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1])
+    centres = {0: np.array([1.0, 0.0, 0.0]), 1: np.array([0.0, 1.0, 0.0])}
+    vectors = {  # margins 0.20, 0.21 and 0.0 over reason 1; cosines 0.60, 0.35, 0.30
+        "Faktura": [0.60, 0.40, 0.693],
+        "beløb": [0.35, 0.14, 0.926],
+        "Rykker": [0.30, 0.30, 0.906],
+    }
+
+    def embed(phrases):
+        return np.asarray([vectors.get(p, [0.0, 1.0, 0.0]) for p in phrases], dtype=np.float32)
+
+    def named(weight):
+        rule = NameRule(cover_weight=0.0, contrast=1.0, closeness_weight=weight)
+        return phrase_names(texts, labels, centres=centres, embed=embed, rule=rule)[0].name
+
+    assert named(0.0) == "Beløb"
+    assert named(0.15) == "Faktura"
+    assert NameRule().closeness_weight == 0.15
+
+
 def test_a_stored_name_few_calls_use_is_replaced_by_one_that_covers_more():
     names = language_names(
         TEXTS, LANGS, LABELS_, _vectors(LABELS_), {0: "Kørekort før jul", 1: "Kort spærret"}
