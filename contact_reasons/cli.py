@@ -329,11 +329,11 @@ def _reasons(args: argparse.Namespace) -> int:
     from contact_reasons.storage import Database
 
     act = args.action
-    if act is None or act == "history":
-        if not Path(args.db).exists():
-            from contact_reasons.errors import StorageError
+    # Every action too: opening a missing file would create an empty database (and its folders).
+    if not Path(args.db).exists():
+        from contact_reasons.errors import StorageError
 
-            raise StorageError(f"{args.db}: no database here; run `contact-reasons run` first")
+        raise StorageError(f"{args.db}: no database here; run `contact-reasons run` first")
     with Database(args.db) as db:
         if act is None:
             _out(curation.render_reasons(curation.list_reasons(db), args.format))

@@ -177,6 +177,17 @@ def test_curation_errors_exit_2_and_change_nothing(two_weeks, tmp_path, args, me
         assert frame.equals(after[name]), name
 
 
+@pytest.mark.parametrize(
+    "args", [["rename", "1", "X"], ["merge", "1", "2"], ["ignore", "1"], ["undo"], ["split", "1"]]
+)
+def test_curation_on_a_missing_database_creates_nothing(tmp_path, args):
+    db_path = tmp_path / "no" / "such" / "cr.duckdb"
+    code, _, err = cli_main("reasons", *args, "--db", str(db_path))
+    assert code == 2
+    assert f"{db_path}: no database here" in err
+    assert not (tmp_path / "no").exists()
+
+
 def test_merge_twice_is_refused(two_weeks, tmp_path):
     db_path = _copy(two_weeks[0], tmp_path)
     a, b, c = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][:3]
