@@ -173,6 +173,23 @@ def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: 
     assert {k: v for k, v in again.items() if v} == {}
 
 
+def test_redact_database_rewrites_the_code_columns_of_stored_calls(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    with Database(path) as db, db.transaction():
+        db._con.execute(
+            "UPDATE calls SET queue = 'callback 21 34 56 78', channel = 'kari.nordmann@example.no',"
+            " customer_type = 'Jens Hansen', language = 'da' WHERE call_id = 'new-clean'"
+        )
+    with Database(path) as db:
+        privacy.redact_database(db)
+        row = db.query("SELECT * FROM calls WHERE call_id = 'new-clean'").row(0, named=True)
+    assert row["queue"] == "callback [PHONE]"
+    assert row["channel"] == "[EMAIL]"
+    assert row["customer_type"] == "[NAME]"
+    assert row["language"] == "da"
+
+
 def test_cli_redact_prints_what_it_changed(tmp_path: Path):
     path = tmp_path / "cr.duckdb"
     _stored(path)
