@@ -237,21 +237,36 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _shown_name(name: str) -> str:
+    """A file or column name as it is stored and shown: personal data in it redacted.
+
+    Underscores separate words here (`voicemail_21345678.csv`, a headerless file's first row
+    read as column names); a name with nothing to redact is kept exactly.
+    """
+    spaced = name.replace("_", " ")
+    clean = redact_text(spaced)
+    return name if clean == spaced else clean
+
+
 def _check_columns(path: Path, columns: Sequence[str]) -> str | None:
+    where = _shown_name(str(path))
+    found = ", ".join(_shown_name(c) for c in columns)
     seen: set[str] = set()
     for c in columns:
         if c in seen and c in KNOWN_COLUMNS:
-            return f"{path}: column {c!r} appears twice (found: {', '.join(columns)})"
+            return f"{where}: column {c!r} appears twice (found: {found})"
         seen.add(c)
     for c in REQUIRED_COLUMNS:
         if c not in seen:
-            return f"{path}: missing required column {c!r} (found: {', '.join(columns)})"
+            return f"{where}: missing required column {c!r} (found: {found})"
     if not any(c in seen for c in TEXT_COLUMNS):
-        return (
-            f"{path}: missing required column 'summary' or 'transcript' "
-            f"(found: {', '.join(columns)})"
-        )
+        return f"{where}: missing required column 'summary' or 'transcript' (found: {found})"
     return None
+
+
+def _unreadable_parquet(path: Path, exc: Exception) -> str:
+    where = _shown_name(str(path))
+    return f"{where}: cannot read Parquet file: {redact_text(str(exc).replace(str(path), where))}"
 
 
 def _read_csv(path: Path, data: bytes, digest: str) -> _RawFile:
@@ -342,7 +357,7 @@ def _read_parquet(path: Path, data: bytes, digest: str) -> _RawFile:
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # any reader failure means the same thing: unreadable
-        result.error = f"{path}: cannot read Parquet file: {exc}"
+        result.error = _unreadable_parquet(path, exc)
         return result
     originals = frame.columns
     result.columns = [_normalise_column(c) for c in originals]
@@ -524,7 +539,7 @@ def _parquet_rows(path: Path, digest: str, batch_rows: int) -> _Rows:
         scan = pl.scan_parquet(path, glob=False, hive_partitioning=False)
         schema = scan.collect_schema()
     except Exception as exc:  # any reader failure means the same thing: unreadable
-        rows.error = f"{path}: cannot read Parquet file: {exc}"
+        rows.error = _unreadable_parquet(path, exc)
         return rows
     rows.columns = [_normalise_column(c) for c in schema.names()]
     rows.error = _check_columns(path, rows.columns)
@@ -551,7 +566,7 @@ def _parquet_batches(rows: _Rows, scan: pl.LazyFrame, batch_rows: int) -> Iterat
                     batch.append(_RawRow(number, values))
                 yield batch
     except pl.exceptions.PolarsError as exc:
-        rows.error = f"{rows.path}: cannot read Parquet file: {exc}"
+        rows.error = _unreadable_parquet(rows.path, exc)
 
 
 def _readings(path: Path, batch_rows: int) -> Iterator[_Rows]:
@@ -918,7 +933,7 @@ def _read_one(
 
 def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _FileRead:
     """Validate one file's rows batch by batch; nothing is kept before the file is done."""
-    source = str(rows.path)
+    source = _shown_name(str(rows.path))  # stored with every row: no personal data
     noun = "line" if rows.format == "jsonl" else "row"
     number = seen.file(source, noun)
     kept: dict[str, int] = {}
@@ -981,7 +996,9 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
         "encoding": rows.encoding,
         "rows_read": rows_read,
         "sha256": rows.sha256,
-        "extra_columns": list(dict.fromkeys(c for c in rows.columns if c not in KNOWN_COLUMNS)),
+        "extra_columns": list(
+            dict.fromkeys(_shown_name(c) for c in rows.columns if c not in KNOWN_COLUMNS)
+        ),
         "error": rows.error,
     }
     if rows.error is None:
@@ -989,7 +1006,13 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
     if strict:
         raise InputError(rows.error)
     rejected = _quarantine_row(
-        source, 0, "file", None, None, rows.error, json.dumps({"columns": rows.columns})
+        source,
+        0,
+        "file",
+        None,
+        None,
+        rows.error,
+        json.dumps({"columns": [_shown_name(c) for c in rows.columns]}, ensure_ascii=False),
     )
     return _FileRead(
         file | {"rows_read": 0},

@@ -467,6 +467,54 @@ def test_quarantine_holds_only_redacted_text(tmp_path):
     assert "[EMAIL]" in result.quarantine["record"][1]
 
 
+def _dump(result: IngestResult) -> str:
+    frames = (result.calls.drop("started_at"), result.quarantine, result.files)
+    return json.dumps([f.to_dicts() for f in frames], ensure_ascii=False, default=str)
+
+
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_personal_data_in_a_file_name_is_redacted(tmp_path, batch_rows):
+    # The file name is stored with every call (`source_file`), quarantined row and run.
+    body = "call_id,started_at,summary\n{0}1,2026-09-01,faktura\n{0}2,nope,faktura\n"
+    named = [
+        _write(tmp_path / "calls_kari.nordmann@example.no.csv", body.format("c")),
+        _write(tmp_path / "voicemail_21345678.csv", body.format("v")),
+        _write(tmp_path / "kunde 120385-1234.jsonl", '{"call_id": "j1"}\n'),
+    ]
+    result = read_inputs(named, settings=IngestSettings(batch_rows=batch_rows))
+    assert result.accounting()["stored"] == 2
+    dump = _dump(result)
+    for secret in ("kari.nordmann", "21345678", "120385"):
+        assert secret not in dump
+    assert "[EMAIL]" in result.calls["source_file"][0]
+    assert result.calls["source_file"][1].endswith("voicemail [PHONE].csv")
+    assert "row 2" in result.quarantine["reason"][0]
+    # an ordinary file name stays as it is
+    plain = _write(tmp_path / "calls_2026-W36.csv", body.format("p"))
+    assert read_inputs([plain]).calls["source_file"].to_list() == [str(plain)]
+
+
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_a_file_without_a_header_keeps_its_first_row_out_of_the_messages(tmp_path, batch_rows):
+    # Without a header the first row is read as column names: they are shown and stored.
+    path = _write(
+        tmp_path / "noheader.csv",
+        "x1,2026-09-01,Kunde ringede fra 21345678 om cpr 120385-1234\nx2,2026-09-01,faktura\n",
+    )
+    config = IngestSettings(batch_rows=batch_rows)
+    result = read_inputs([path], settings=config)
+    assert result.accounting()["files_rejected"] == 1
+    dump = _dump(result)
+    for secret in ("21345678", "120385"):
+        assert secret not in dump
+    assert f"{path}: missing required column 'call_id'" in result.quarantine["reason"][0]
+    assert "[PHONE]" in result.quarantine["reason"][0]
+    with pytest.raises(InputError) as raised:
+        read_inputs([path], settings=config, strict=True)
+    assert "21345678" not in str(raised.value)
+    assert "missing required column 'call_id'" in str(raised.value)
+
+
 # --- duplicates -------------------------------------------------------------------------------
 
 
