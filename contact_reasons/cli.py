@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,37 @@ def _offline_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _error_names(cls: type[BaseException] = ContactReasonsError) -> list[str]:
+    return [cls.__name__, *(n for sub in cls.__subclasses__() for n in _error_names(sub))]
+
+
+class _ExpectedErrorLogs(logging.Filter):
+    """Drops Prefect's error logs (with tracebacks) of a run failing on a named error.
+
+    `main` prints such an error once, as a message; any other failure keeps Prefect's logs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names = tuple(f"{name}{mark}" for name in _error_names() for mark in (":", "("))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        if record.exc_info and isinstance(record.exc_info[1], ContactReasonsError):
+            return False
+        message = record.getMessage()
+        return not any(name in message for name in self.names)
+
+
+def _quiet_expected_errors() -> None:
+    """Install `_ExpectedErrorLogs` on Prefect's run loggers (after Prefect set up logging)."""
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedErrorLogs) for f in logger.filters):
+            logger.addFilter(_ExpectedErrorLogs())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -204,7 +237,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except ContactReasonsError as exc:
         print(f"contact-reasons: error: {exc}", file=sys.stderr)  # noqa: T201
+        _release_frames(exc)
         return 2
+
+
+def _release_frames(exc: BaseException | None) -> None:
+    """Let go of what a failed run's frames hold (Prefect keeps the exception in its state).
+
+    An open DuckDB connection left in them is reported by DuckDB's bindings as "leaked" on
+    stderr when the interpreter exits, after the error message.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
 
 
 def _flow_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -224,6 +272,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _offline_prefect_defaults()
         from flows.weekly import weekly_contact_reasons
 
+        _quiet_expected_errors()
         summary = weekly_contact_reasons(**_flow_arguments(args), refit=args.refit)
         _out(_run_summary(summary))
         return 0
@@ -231,6 +280,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _offline_prefect_defaults()
         from flows.backfill import backfill_contact_reasons
 
+        _quiet_expected_errors()
         summaries = backfill_contact_reasons(**_flow_arguments(args))
         for summary in summaries:
             _out(f"{', '.join(summary['weeks'][-1:])} ({summary['mode']}): {_run_summary(summary)}")
@@ -364,10 +414,25 @@ def _run_summary(summary: dict[str, object]) -> str:
         f"run {summary['run_id']}: read {summary['rows_read']} rows, stored "
         f"{summary['rows_stored']} ({summary['rows_new']} new), quarantined "
         f"{summary['rows_quarantined']}, duplicates {summary['rows_duplicate']}; "
+        f"{_files_not_read(summary)}"
         f"{summary['reasons_found']} reasons in {summary['calls_clustered']} calls "
         f"({float(summary['unexplained_share']) * 100:.1f}% unexplained); "  # type: ignore[arg-type]
         f"{summary['faq_gaps']} FAQ gaps; {total:.0f} s"
+        f"{_not_read_lines(summary)}"
     )
+
+
+def _files_not_read(summary: dict[str, object]) -> str:
+    count = summary.get("files_rejected") or 0
+    if not count:
+        return ""
+    return f"{count} {'file' if count == 1 else 'files'} not read (below); "
+
+
+def _not_read_lines(summary: dict[str, object]) -> str:
+    reasons = summary.get("files_not_read") or []
+    assert isinstance(reasons, list)
+    return "".join(f"\n  not read: {reason}" for reason in reasons)
 
 
 def _out(text: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from contact_reasons import cli, ingest, pipeline
 from contact_reasons.config import Settings
 from contact_reasons.embed import HashingEmbedder
+from contact_reasons.errors import InputError
 from contact_reasons.storage import Database
 from tests.conftest import FAQ, SAMPLE
 
@@ -87,6 +88,42 @@ def test_one_run_stores_calls_of_every_date_240_of_240(tmp_path, settings):
         assert db.read_calls(since=recent["started_at"].min()).height == 120
         assigned = db.table("call_reasons")["call_id"].to_list()
     assert not any(c.startswith("old-") for c in assigned)
+
+
+def test_a_file_not_read_is_counted_in_the_summary_and_printed(tmp_path, settings):
+    # Its rows are not counted as read, so read = stored + quarantined + duplicates held
+    # and the run's one line said nothing about the file it left out.
+    wrong = tmp_path / "export.csv"
+    wrong.write_text("id,date,text\nF1,2026-11-10,faktura\n", encoding="utf-8")
+    read = ingest.read_inputs([WEEKS[0], wrong])
+    read = dataclasses.replace(read, calls=read.calls.head(120))
+    summary = run(tmp_path / "cr.duckdb", read, settings)
+    assert summary["files_rejected"] == 1
+    line = cli._run_summary(summary)
+    assert "1 file not read (below)" in line
+    assert line.endswith(
+        f"\n  not read: {wrong}: missing required column 'call_id' (found: id, date, text)"
+    )
+    assert "not read" not in cli._run_summary(summary | {"files_rejected": 0, "files_not_read": []})
+
+
+def test_a_first_run_without_enough_valid_calls_says_why(tmp_path, settings):
+    # The only file has no call_id column (a header of another export): nothing to cluster.
+    # The error names the file and the column, not "need at least 10 texts ... got 0".
+    wrong = tmp_path / "export.csv"
+    wrong.write_text("id,date,text\nF1,2026-11-10,faktura\n", encoding="utf-8")
+    bad_dates = tmp_path / "dates.csv"
+    bad_dates.write_text(
+        "call_id,started_at,summary\n" + "".join(f"c{i},10/11/2026,faktura\n" for i in range(3))
+    )
+    read = ingest.read_inputs([wrong, bad_dates])
+    with pytest.raises(InputError) as raised:
+        run(tmp_path / "cr.duckdb", read, settings)
+    message = str(raised.value)
+    assert "no valid calls" in message or "0 valid calls" in message
+    assert f"{wrong}: missing required column 'call_id'" in message
+    assert f"{bad_dates} row 1: column 'started_at' = '10/11/2026'" in message
+    assert "read 3 rows, 3 quarantined" in message
 
 
 def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
