@@ -403,7 +403,14 @@ def _reasons(args: argparse.Namespace) -> int:
             by=args.by,
             settings=settings,
         )
-        _out(f"{act} {' '.join(str(i) for i in ids)}: done (event {event})".replace("  ", " "))
+        line = f"{act} {' '.join(str(i) for i in ids)}".strip() + f": done (event {event})"
+        if act == "rename":
+            from contact_reasons.redact import redact_text
+
+            stored = redact_text(args.name).strip()
+            if stored != args.name.strip():
+                line += f"; stored as {stored!r} (personal data redacted)"
+        _out(line)
     return 0
 
 

@@ -17,6 +17,7 @@ import polars as pl
 
 from contact_reasons import catalogue as cat
 from contact_reasons.config import Settings
+from contact_reasons.redact import redact_text
 from contact_reasons.storage import Database, DecisionWrite
 
 Action = Literal["rename", "merge", "split", "ignore", "not_faq", "restore", "undo"]
@@ -117,7 +118,9 @@ def decide(
     now = _now()
     catalogue = db.catalogue()
     if action == "rename":
-        decision = cat.rename(catalogue, reason_ids[0], name or "", by=by, now=now)
+        # Typed by a person, shown in every report and kept in the event log: redacted too.
+        clean = redact_text(name or "")
+        decision = cat.rename(catalogue, reason_ids[0], clean, by=by, now=now)
     elif action in ("ignore", "not_faq", "restore"):
         decision = cat.set_status(catalogue, reason_ids[0], action, by=by, now=now)
     elif action == "merge":

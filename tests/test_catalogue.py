@@ -279,6 +279,30 @@ def test_rename_merge_history_undo(two_weeks, tmp_path):
     assert cli_main("reasons", "undo", "--db", db)[2].count("no decision to undo") == 1
 
 
+def test_a_human_name_is_redacted_before_it_is_stored(two_weeks, tmp_path):
+    # A name typed by a person is shown in every report and kept in the event log.
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    a = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    code, out, _ = cli_main(
+        "reasons", "rename", str(a), "Ring til Bjarne Solberg på 21345678", "--db", db
+    )
+    assert code == 0
+    assert "stored as 'Ring til [NAME] på [PHONE]' (personal data redacted)" in out
+    after = tables(db_path)
+    dump = json.dumps([after[t].to_dicts() for t in CURATED], ensure_ascii=False, default=str)
+    assert "Solberg" not in dump
+    assert "21345678" not in dump
+    listing = json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
+    assert {r["reason_id"]: r["name"] for r in listing}[a] == "Ring til [NAME] på [PHONE]"
+    # a name without personal data is kept as typed, and the line says no more
+    code, out, _ = cli_main("reasons", "rename", str(a), "Skift til Telia", "--db", db)
+    assert code == 0
+    assert "stored as" not in out
+    listing = json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
+    assert {r["reason_id"]: r["name"] for r in listing}[a] == "Skift til Telia"
+
+
 def test_decisions_survive_an_update_and_a_refit(two_weeks, tmp_path, settings):
     db_path = _copy(two_weeks[0], tmp_path)
     db = str(db_path)
