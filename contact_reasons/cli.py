@@ -64,6 +64,17 @@ def _quiet_expected_errors() -> None:
             logger.addFilter(_ExpectedErrorLogs())
 
 
+def _rows(value: str) -> int:
+    """An `--top N`: a whole number of rows, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of rows >= 1")
+    return number
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contact-reasons",
@@ -150,8 +161,13 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help="html: one self-contained page; xlsx: one sheet per table (both need --output)",
     )
-    rep.add_argument("--output", type=Path, default=None, help="file for --format html/xlsx")
-    rep.add_argument("--top", type=int, default=20, help="reasons in the text table (default 20)")
+    rep.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write the report to this file (needed for --format html/xlsx)",
+    )
+    rep.add_argument("--top", type=_rows, default=20, help="reasons in the text table (default 20)")
 
     red = sub.add_parser(
         "redact", help="re-redact the text already stored (after a redaction upgrade)"
@@ -169,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    faq.add_argument("--top", type=int, default=15)
+    faq.add_argument("--top", type=_rows, default=15, help="gaps shown (default 15)")
     for p in (rep, faq):
         p.add_argument(
             "--language",
@@ -328,7 +344,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             _write_report(db, args, language)
         elif args.command == "report":
             week, table = report.top_reasons(db, args.week, language)
-            _out(report.render_top_reasons(week, table, args.format, args.top))
+            text = report.render_top_reasons(week, table, args.format, args.top)
+            if args.output is None:
+                _out(text)
+            else:
+                _write_text(args.output, text)
+                _out(f"report ({args.format}, week {week}) -> {args.output}")
         else:
             _out(report.render_faq_gaps(report.faq_gaps(db, language), args.format, args.top))
     return 0
@@ -344,12 +365,17 @@ def _write_report(db: Database, args: argparse.Namespace, language: str | None) 
     if args.format == "xlsx":
         week = report.write_xlsx(db, args.week, args.output, language)
     else:
-        page = render_html(db, args.week, language=language)
-        partial = args.output.with_name(args.output.name + ".partial")
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(args.output)
+        _write_text(args.output, render_html(db, args.week, language=language))
         week = args.week or str(db.latest_week())
     _out(f"report ({args.format}, week {week}) -> {args.output}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a report file whole or not at all (a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 def _maintain(args: argparse.Namespace) -> int:
