@@ -480,3 +480,28 @@ def test_faq_units_are_embedded_with_the_calls_prompt_unless_set(prompt):
     again = pipeline.embed_faq(embedder, units, cached, settings.unit_prompt)
     assert embedder.asked == []
     np.testing.assert_array_equal(again.vectors, embedded.vectors)
+
+
+def test_a_text_weight_does_not_depend_on_the_order_its_words_are_summed():
+    # Words are a set: summed in hash order, the float sum differed between processes, and
+    # a second run on the same input picked another title and phrasing order.
+    from contact_reasons import faq
+
+    for n in range(12):
+        big, small, other = f"stort{n}ord", f"lille{n}ord", f"andet{n}ord"
+        weights = {big: 1e16, small: 1.0, other: -1e16}
+        weight = faq._text_weight(f"{big} {small} {other}", weights)
+        assert weight == pytest.approx(1.0 / np.sqrt(3), rel=1e-12), n
+
+
+def test_callers_questions_asked_as_often_come_in_one_order_whatever_the_calls_order():
+    from contact_reasons import faq
+
+    said = [
+        "Hej. Hvorfor er min faktura så høj i denne måned? Tak.",
+        "Hej. Hvornår kommer min nye faktura med posten? Tak.",
+    ] * 2
+    mine = pl.DataFrame({"customer_text": said, "detected_language": ["da"] * 4})
+    forward = faq._questions(mine, "da")
+    assert len(forward) == 2
+    assert faq._questions(mine.reverse(), "da") == forward
