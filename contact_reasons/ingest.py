@@ -40,7 +40,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,6 +111,9 @@ FALSE_WORDS = frozenset({"false", "0", "nej", "nei", "n", "no", "f"})
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+"""How far after the moment of reading a call may start (a source clock ahead, a zone mix-up).
+A later one is a typo (2062 for 2026): kept, it would end the run's window (the latest call)."""
 
 _REASON_VALUE_CHARS = 80
 
@@ -671,7 +674,7 @@ def _blank(value: str | None) -> bool:
 
 
 def _validate(
-    values: Mapping[str, str | None], zone: ZoneInfo
+    values: Mapping[str, str | None], zone: ZoneInfo, latest: datetime | None = None
 ) -> tuple[dict[str, Any], list[_Problem]]:
     problems: list[_Problem] = []
     out: dict[str, Any] = {}
@@ -704,6 +707,15 @@ def _validate(
                     "started_at",
                     started,
                     f"column 'started_at' = '{_shown(started)}' is outside 1970-2099",
+                )
+            )
+        elif latest is not None and moment > latest:
+            problems.append(
+                _Problem(
+                    "started_at",
+                    started,
+                    f"column 'started_at' = '{_shown(started)}' is in the future (after "
+                    f"{latest:%Y-%m-%d %H:%M} UTC)",
                 )
             )
         out["started_at"] = moment
@@ -941,6 +953,7 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
     quarantine: list[pl.DataFrame] = []
     rows_read = 0
     duplicates = 0
+    latest = datetime.now(UTC) + FUTURE_SLACK
     for batch in rows.batches:
         rows_read += len(batch)
         batch_calls: list[dict[str, Any]] = []
@@ -950,7 +963,7 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
             if item.values is None:
                 batch_quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
                 continue
-            values, problems = _validate(item.values, zone)
+            values, problems = _validate(item.values, zone, latest)
             if problems:
                 first = problems[0]
                 batch_quarantine.append(

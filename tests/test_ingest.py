@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -419,6 +419,29 @@ def test_each_kind_of_bad_row_is_quarantined(tmp_path, row, column, fragment):
     assert q["kind"] == "invalid"
     assert q["source_row"] == 2
     assert fragment in q["reason"]
+    assert _balanced(result)
+
+
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_a_call_dated_in_the_future_is_quarantined(tmp_path, batch_rows):
+    # One mistyped year (2062 for 2026) made that call the latest: the window, which ends at
+    # the latest call, moved to 2062 and left every real call of this and later runs out.
+    future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    soon = (datetime.now(UTC) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    rows = [
+        "ok,2026-09-01,fine,,,",
+        "c1,2062-11-10T10:00,x,,,",
+        f"c2,{future},x,,,",
+        f"c3,{soon},x,,,",
+    ]
+    result = read_inputs(
+        [_rows_file(tmp_path, rows)], settings=IngestSettings(batch_rows=batch_rows)
+    )
+    assert result.calls["call_id"].to_list() == ["ok", "c3"]  # a clock a few hours ahead is fine
+    assert result.quarantine["source_row"].to_list() == [2, 3]
+    assert result.quarantine["column"].to_list() == ["started_at", "started_at"]
+    reason = result.quarantine["reason"][0]
+    assert "row 2: column 'started_at' = '2062-11-10T10:00' is in the future" in reason
     assert _balanced(result)
 
 
