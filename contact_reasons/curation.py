@@ -6,6 +6,7 @@ in one transaction with its event; an invalid one raises `CatalogueError` and ch
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from collections.abc import Sequence
@@ -177,7 +178,7 @@ def _split(
         fit_mask=fit_mask(calls, settings.cluster),
     )
     prepared = space.space.transform(vectors, langs)
-    return cat.split(
+    decision = cat.split(
         catalogue,
         reason_id,
         calls,
@@ -187,3 +188,26 @@ def _split(
         by=by,
         now=now,
     )
+    return _with_weeks(decision, calls)
+
+
+def _with_weeks(decision: cat.Decision, calls: pl.DataFrame) -> cat.Decision:
+    """The new reasons of a split, with the first and last weeks of the calls they take."""
+    moved = pl.DataFrame(
+        {"call_id": list(decision.moves), "reason_id": list(decision.moves.values())},
+        schema={"call_id": pl.String, "reason_id": decision.reasons.schema["reason_id"]},
+    )
+    weeks = (
+        moved.join(calls.select("call_id", "week"), on="call_id")
+        .group_by("reason_id")
+        .agg(pl.col("week").min().alias("_first"), pl.col("week").max().alias("_last"))
+    )
+    reasons = (
+        decision.reasons.join(weeks, on="reason_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("first_week", "_first").alias("first_week"),
+            pl.coalesce("last_week", "_last").alias("last_week"),
+        )
+        .drop("_first", "_last")
+    )
+    return dataclasses.replace(decision, reasons=reasons)

@@ -360,6 +360,25 @@ def test_split_makes_new_reasons_and_undo_folds_them_back(two_weeks, tmp_path):
     assert set(back["reason_id"].to_list()) == {rid}
 
 
+def test_reasons_made_by_a_split_have_the_weeks_of_their_calls(two_weeks, tmp_path):
+    # `reasons` listed them with weeks "-..-" (first_week and last_week empty) until a run.
+    db_path = _copy(two_weeks[0], tmp_path)
+    rid = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    assert cli_main("reasons", "split", str(rid), "--db", str(db_path))[0] == 0
+    with Database(db_path, read_only=True) as db:
+        weeks = db.query(
+            "SELECT r.reason_id, min(c.week) AS first, max(c.week) AS last FROM call_reasons r "
+            "JOIN calls c USING (call_id) GROUP BY r.reason_id"
+        )
+    expected = {r["reason_id"]: (r["first"], r["last"]) for r in weeks.iter_rows(named=True)}
+    cat = tables(db_path)["reasons"]
+    children = cat.filter(pl.col("reason_id") == rid)["split_into"][0].to_list()
+    for row in cat.filter(pl.col("reason_id").is_in(children)).iter_rows(named=True):
+        assert (row["first_week"], row["last_week"]) == expected[row["reason_id"]]
+    listing = cli_main("reasons", "--db", str(db_path))[1]
+    assert "-..-" not in listing
+
+
 def test_backfill_runs_week_by_week_and_accounts_for_every_row(tmp_path, settings):
     parts = [week_calls(i, 60) for i in range(3)]
     ingested = dataclasses.replace(
