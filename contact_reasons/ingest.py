@@ -22,14 +22,16 @@ are skipped (a quoted newline does not start a new row); for JSONL they are line
 
 Streaming gives exactly what reading the whole file gives (`batch_rows = 0` still does that;
 tests/test_ingest_streaming.py compares them). A text file is streamed as UTF-8 (or UTF-8 with
-a BOM, UTF-16 with a BOM, or Windows-1252); one that turns out to be none of them is read again
-whole, the way it always was (`_decode`: charset detection needs all of it). polars' own CSV
+a BOM, UTF-16 with a BOM, or Windows-1252, which takes UTF-8 rows among its own as UTF-8);
+one that turns out to be none of them is read again whole, the way it always was (`_decode`:
+charset detection needs all of it). polars' own CSV
 and NDJSON readers are not used: they turn blank lines into rows, pad short rows and stop at
 a bad JSON line, where this module counts, quarantines and goes on.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -204,6 +206,20 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return sorted(found)
 
 
+_CP1252_FALLBACK = "contact-reasons-cp1252"
+"""Codec error handler: bytes that are not UTF-8 are read as Windows-1252 (`_decode`)."""
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    # Bytes Windows-1252 leaves undefined raise here: the file is neither (charset detection).
+    return error.object[error.start : error.end].decode("cp1252"), error.end
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_bytes)
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
@@ -213,9 +229,10 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Nordic exports that are not UTF-8 are nearly always Windows-1252 (Excel) or Latin-1.
+    # Nordic exports that are not UTF-8 are nearly always Windows-1252 (Excel) or Latin-1, or
+    # exports appended to one another: UTF-8 read as such, the other bytes as Windows-1252.
     try:
-        return data.decode("cp1252"), "cp1252"
+        return data.decode("utf-8", errors=_CP1252_FALLBACK), "cp1252"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -449,6 +466,8 @@ def _whole(path: Path, batch_rows: int) -> _Rows:
 
 
 def _open_text(path: Path, encoding: str, errors: str, newline: str) -> io.TextIOWrapper:
+    if encoding == "cp1252":  # as `_decode` reads it: UTF-8 where it is, else Windows-1252
+        encoding, errors = "utf-8", _CP1252_FALLBACK
     stream = io.TextIOWrapper(path.open("rb"), encoding=encoding, errors=errors, newline=newline)
     stream._CHUNK_SIZE = _TEXT_CHUNK  # type: ignore[attr-defined]  # (CPython's read size)
     return stream

@@ -94,6 +94,20 @@ def test_cp1252_with_danish_letters(tmp_path):
     assert result.encodings == {str(path): "cp1252"}
 
 
+@pytest.mark.parametrize("batch_rows", [0, 1])
+def test_a_file_of_utf8_and_windows_1252_rows_reads_both(tmp_path, batch_rows):
+    # Exports appended to one another: the UTF-8 rows came out as 'KÃ¸benhavn' when the file
+    # was read as Windows-1252 because of its other rows.
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "call_id,started_at,summary\nm1,2026-09-01,København æble\n".encode()
+        + "m2,2026-09-01,København æble, Århus\n".replace(", Århus", " Århus").encode("cp1252")
+    )
+    result = read_inputs([path], settings=IngestSettings(batch_rows=batch_rows))
+    assert result.calls["summary"].to_list() == ["København æble", "København æble Århus"]
+    assert result.files["encoding"].to_list() == ["cp1252"]
+
+
 def test_semicolons_and_decimal_commas(tmp_path):
     path = _write(
         tmp_path / "dk.csv",
