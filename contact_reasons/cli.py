@@ -284,6 +284,10 @@ def _flow_arguments(args: argparse.Namespace) -> dict[str, Any]:
 def _dispatch(args: argparse.Namespace) -> int:
     from contact_reasons.config import load_settings
 
+    if args.command in ("run", "backfill"):
+        from contact_reasons.faq_units import check_sources
+
+        check_sources(args.faq)
     if args.command == "run":
         _offline_prefect_defaults()
         from flows.weekly import weekly_contact_reasons

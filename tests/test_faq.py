@@ -505,3 +505,26 @@ def test_callers_questions_asked_as_often_come_in_one_order_whatever_the_calls_o
     forward = faq._questions(mine, "da")
     assert len(forward) == 2
     assert faq._questions(mine.reverse(), "da") == forward
+
+
+@pytest.mark.parametrize("command", ["run", "backfill"])
+def test_a_missing_faq_path_is_refused_before_the_run_starts(
+    tmp_path, monkeypatch, capsys, command
+):
+    # It was read after discovery and statistics: a typo in --faq cost the whole run first.
+    import flows.backfill
+    import flows.weekly
+
+    def no_run(*_args, **_kwargs):
+        raise AssertionError("the flow started")
+
+    monkeypatch.setattr(flows.weekly, "weekly_contact_reasons", no_run)
+    monkeypatch.setattr(flows.backfill, "backfill_contact_reasons", no_run)
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,started_at,summary\nc1,2026-09-01,x\n", encoding="utf-8")
+    missing = tmp_path / "fqa"
+    args = [command, "--input", str(calls), "--db", str(tmp_path / "cr.duckdb")]
+    code = cli.main([*args, "--faq", str(FAQ), "--faq", str(missing)])
+    assert code == 2
+    assert f"{missing}: FAQ path does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "cr.duckdb").exists()
