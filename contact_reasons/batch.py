@@ -5,6 +5,8 @@ Same code path and default configuration as the weekly flow: redact, embed, `dis
 
 from __future__ import annotations
 
+import io
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from contact_reasons.cluster import ReasonDiscovery, discover_reasons
+from contact_reasons.cluster import MIN_TEXTS, ReasonDiscovery, discover_reasons
 from contact_reasons.config import Settings
 from contact_reasons.embed import Embedder, load_embedder
 from contact_reasons.errors import InputError
 from contact_reasons.evaluate import score
+from contact_reasons.ingest import _as_text, _decode, _sniff_delimiter
 from contact_reasons.language import detect_languages
 from contact_reasons.redact import redact_text
 from contact_reasons.transcripts import primary_reason
@@ -25,8 +28,12 @@ from contact_reasons.transcripts import primary_reason
 def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
     """Read a CSV, Parquet or JSONL file as strings and check that `columns` exist.
 
+    A CSV is decoded and split as `run` reads an export (UTF-8 with or without a BOM, UTF-16,
+    Windows-1252; comma, semicolon, tab or bar); a JSONL line that is not a JSON object is
+    named by its number.
+
     Raises:
-        InputError: the file is missing, unreadable, or lacks a column.
+        InputError: the file is missing, empty, unreadable, or lacks a column.
     """
     path = Path(path)
     if not path.is_file():
@@ -34,10 +41,18 @@ def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
     try:
         if path.suffix.lower() == ".parquet":
             frame = pl.read_parquet(path)
-        elif path.suffix.lower() in (".jsonl", ".ndjson"):
-            frame = pl.read_ndjson(path)
         else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+            text, _ = _decode(path.read_bytes())
+            if not text.strip():
+                raise InputError(f"{path}: the file is empty")
+            if path.suffix.lower() in (".jsonl", ".ndjson"):
+                frame = _jsonl_frame(path, text)
+            else:
+                frame = pl.read_csv(
+                    io.BytesIO(text.encode("utf-8")),
+                    separator=_sniff_delimiter(text),
+                    infer_schema=False,
+                )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     missing = [c for c in columns if c not in frame.columns]
@@ -47,6 +62,30 @@ def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
             f"(found: {', '.join(frame.columns)})"
         )
     return frame.select([pl.col(c).cast(pl.String) for c in columns])
+
+
+def _jsonl_frame(path: Path, text: str) -> pl.DataFrame:
+    rows: list[dict[str, str | None]] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path} line {number}: is not valid JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"{path} line {number}: is a JSON {type(obj).__name__}, not an object")
+        rows.append({str(k): _as_text(v) for k, v in obj.items()})
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    return pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String))
+
+
+def _enough_rows(path: Path, frame: pl.DataFrame, seed_column: str | None) -> None:
+    """Refuse a file too small to discover reasons in before the model is loaded."""
+    if seed_column is None and frame.height < MIN_TEXTS:
+        raise InputError(
+            f"{path}: {frame.height} rows; discovering reasons needs at least {MIN_TEXTS}"
+        )
 
 
 def discover(
@@ -128,6 +167,7 @@ def cluster_file(
     """
     columns = [id_column, text_column] + ([seed_column] if seed_column else [])
     frame = read_table(path, columns)
+    _enough_rows(path, frame, seed_column)
     labels, names, _ = cluster_texts(
         frame[text_column].fill_null("").to_list(),
         settings,
@@ -157,6 +197,7 @@ def evaluate_file(
     """
     columns = [id_column, text_column, label_column] + ([seed_column] if seed_column else [])
     frame = read_table(path, columns)
+    _enough_rows(path, frame, seed_column)
     seeds = _seed_values(frame, seed_column)
     labels, _, timings = cluster_texts(
         frame[text_column].fill_null("").to_list(), settings, seeds=seeds

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,48 @@ def _offline_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _error_names(cls: type[BaseException] = ContactReasonsError) -> list[str]:
+    return [cls.__name__, *(n for sub in cls.__subclasses__() for n in _error_names(sub))]
+
+
+class _ExpectedErrorLogs(logging.Filter):
+    """Drops Prefect's error logs (with tracebacks) of a run failing on a named error.
+
+    `main` prints such an error once, as a message; any other failure keeps Prefect's logs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names = tuple(f"{name}{mark}" for name in _error_names() for mark in (":", "("))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        if record.exc_info and isinstance(record.exc_info[1], ContactReasonsError):
+            return False
+        message = record.getMessage()
+        return not any(name in message for name in self.names)
+
+
+def _quiet_expected_errors() -> None:
+    """Install `_ExpectedErrorLogs` on Prefect's run loggers (after Prefect set up logging)."""
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _ExpectedErrorLogs) for f in logger.filters):
+            logger.addFilter(_ExpectedErrorLogs())
+
+
+def _rows(value: str) -> int:
+    """An `--top N`: a whole number of rows, at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of rows >= 1")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -117,8 +161,13 @@ def _parser() -> argparse.ArgumentParser:
         default="table",
         help="html: one self-contained page; xlsx: one sheet per table (both need --output)",
     )
-    rep.add_argument("--output", type=Path, default=None, help="file for --format html/xlsx")
-    rep.add_argument("--top", type=int, default=20, help="reasons in the text table (default 20)")
+    rep.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="write the report to this file (needed for --format html/xlsx)",
+    )
+    rep.add_argument("--top", type=_rows, default=20, help="reasons in the text table (default 20)")
 
     red = sub.add_parser(
         "redact", help="re-redact the text already stored (after a redaction upgrade)"
@@ -136,7 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
     faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    faq.add_argument("--top", type=int, default=15)
+    faq.add_argument("--top", type=_rows, default=15, help="gaps shown (default 15)")
     for p in (rep, faq):
         p.add_argument(
             "--language",
@@ -204,7 +253,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except ContactReasonsError as exc:
         print(f"contact-reasons: error: {exc}", file=sys.stderr)  # noqa: T201
+        _release_frames(exc)
         return 2
+
+
+def _release_frames(exc: BaseException | None) -> None:
+    """Let go of what a failed run's frames hold (Prefect keeps the exception in its state).
+
+    An open DuckDB connection left in them is reported by DuckDB's bindings as "leaked" on
+    stderr when the interpreter exits, after the error message.
+    """
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if exc.__traceback__ is not None:
+            traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
 
 
 def _flow_arguments(args: argparse.Namespace) -> dict[str, Any]:
@@ -220,10 +284,15 @@ def _flow_arguments(args: argparse.Namespace) -> dict[str, Any]:
 def _dispatch(args: argparse.Namespace) -> int:
     from contact_reasons.config import load_settings
 
+    if args.command in ("run", "backfill"):
+        from contact_reasons.faq_units import check_sources
+
+        check_sources(args.faq)
     if args.command == "run":
         _offline_prefect_defaults()
         from flows.weekly import weekly_contact_reasons
 
+        _quiet_expected_errors()
         summary = weekly_contact_reasons(**_flow_arguments(args), refit=args.refit)
         _out(_run_summary(summary))
         return 0
@@ -231,6 +300,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _offline_prefect_defaults()
         from flows.backfill import backfill_contact_reasons
 
+        _quiet_expected_errors()
         summaries = backfill_contact_reasons(**_flow_arguments(args))
         for summary in summaries:
             _out(f"{', '.join(summary['weeks'][-1:])} ({summary['mode']}): {_run_summary(summary)}")
@@ -278,7 +348,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             _write_report(db, args, language)
         elif args.command == "report":
             week, table = report.top_reasons(db, args.week, language)
-            _out(report.render_top_reasons(week, table, args.format, args.top))
+            text = report.render_top_reasons(week, table, args.format, args.top)
+            if args.output is None:
+                _out(text)
+            else:
+                _write_text(args.output, text)
+                _out(f"report ({args.format}, week {week}) -> {args.output}")
         else:
             _out(report.render_faq_gaps(report.faq_gaps(db, language), args.format, args.top))
     return 0
@@ -294,12 +369,17 @@ def _write_report(db: Database, args: argparse.Namespace, language: str | None) 
     if args.format == "xlsx":
         week = report.write_xlsx(db, args.week, args.output, language)
     else:
-        page = render_html(db, args.week, language=language)
-        partial = args.output.with_name(args.output.name + ".partial")
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(args.output)
+        _write_text(args.output, render_html(db, args.week, language=language))
         week = args.week or str(db.latest_week())
     _out(f"report ({args.format}, week {week}) -> {args.output}")
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a report file whole or not at all (a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
+    partial.replace(path)
 
 
 def _maintain(args: argparse.Namespace) -> int:
@@ -329,11 +409,11 @@ def _reasons(args: argparse.Namespace) -> int:
     from contact_reasons.storage import Database
 
     act = args.action
-    if act is None or act == "history":
-        if not Path(args.db).exists():
-            from contact_reasons.errors import StorageError
+    # Every action too: opening a missing file would create an empty database (and its folders).
+    if not Path(args.db).exists():
+        from contact_reasons.errors import StorageError
 
-            raise StorageError(f"{args.db}: no database here; run `contact-reasons run` first")
+        raise StorageError(f"{args.db}: no database here; run `contact-reasons run` first")
     with Database(args.db) as db:
         if act is None:
             _out(curation.render_reasons(curation.list_reasons(db), args.format))
@@ -353,7 +433,14 @@ def _reasons(args: argparse.Namespace) -> int:
             by=args.by,
             settings=settings,
         )
-        _out(f"{act} {' '.join(str(i) for i in ids)}: done (event {event})".replace("  ", " "))
+        line = f"{act} {' '.join(str(i) for i in ids)}".strip() + f": done (event {event})"
+        if act == "rename":
+            from contact_reasons.redact import redact_text
+
+            stored = redact_text(args.name).strip()
+            if stored != args.name.strip():
+                line += f"; stored as {stored!r} (personal data redacted)"
+        _out(line)
     return 0
 
 
@@ -364,10 +451,25 @@ def _run_summary(summary: dict[str, object]) -> str:
         f"run {summary['run_id']}: read {summary['rows_read']} rows, stored "
         f"{summary['rows_stored']} ({summary['rows_new']} new), quarantined "
         f"{summary['rows_quarantined']}, duplicates {summary['rows_duplicate']}; "
+        f"{_files_not_read(summary)}"
         f"{summary['reasons_found']} reasons in {summary['calls_clustered']} calls "
         f"({float(summary['unexplained_share']) * 100:.1f}% unexplained); "  # type: ignore[arg-type]
         f"{summary['faq_gaps']} FAQ gaps; {total:.0f} s"
+        f"{_not_read_lines(summary)}"
     )
+
+
+def _files_not_read(summary: dict[str, object]) -> str:
+    count = summary.get("files_rejected") or 0
+    if not count:
+        return ""
+    return f"{count} {'file' if count == 1 else 'files'} not read (below); "
+
+
+def _not_read_lines(summary: dict[str, object]) -> str:
+    reasons = summary.get("files_not_read") or []
+    assert isinstance(reasons, list)
+    return "".join(f"\n  not read: {reason}" for reason in reasons)
 
 
 def _out(text: str) -> None:

@@ -6,6 +6,7 @@ in one transaction with its event; an invalid one raises `CatalogueError` and ch
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ import polars as pl
 
 from contact_reasons import catalogue as cat
 from contact_reasons.config import Settings
+from contact_reasons.redact import redact_text
 from contact_reasons.storage import Database, DecisionWrite
 
 Action = Literal["rename", "merge", "split", "ignore", "not_faq", "restore", "undo"]
@@ -117,7 +119,9 @@ def decide(
     now = _now()
     catalogue = db.catalogue()
     if action == "rename":
-        decision = cat.rename(catalogue, reason_ids[0], name or "", by=by, now=now)
+        # Typed by a person, shown in every report and kept in the event log: redacted too.
+        clean = redact_text(name or "")
+        decision = cat.rename(catalogue, reason_ids[0], clean, by=by, now=now)
     elif action in ("ignore", "not_faq", "restore"):
         decision = cat.set_status(catalogue, reason_ids[0], action, by=by, now=now)
     elif action == "merge":
@@ -174,7 +178,7 @@ def _split(
         fit_mask=fit_mask(calls, settings.cluster),
     )
     prepared = space.space.transform(vectors, langs)
-    return cat.split(
+    decision = cat.split(
         catalogue,
         reason_id,
         calls,
@@ -184,3 +188,26 @@ def _split(
         by=by,
         now=now,
     )
+    return _with_weeks(decision, calls)
+
+
+def _with_weeks(decision: cat.Decision, calls: pl.DataFrame) -> cat.Decision:
+    """The new reasons of a split, with the first and last weeks of the calls they take."""
+    moved = pl.DataFrame(
+        {"call_id": list(decision.moves), "reason_id": list(decision.moves.values())},
+        schema={"call_id": pl.String, "reason_id": decision.reasons.schema["reason_id"]},
+    )
+    weeks = (
+        moved.join(calls.select("call_id", "week"), on="call_id")
+        .group_by("reason_id")
+        .agg(pl.col("week").min().alias("_first"), pl.col("week").max().alias("_last"))
+    )
+    reasons = (
+        decision.reasons.join(weeks, on="reason_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.coalesce("first_week", "_first").alias("first_week"),
+            pl.coalesce("last_week", "_last").alias("last_week"),
+        )
+        .drop("_first", "_last")
+    )
+    return dataclasses.replace(decision, reasons=reasons)

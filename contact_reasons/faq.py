@@ -518,8 +518,11 @@ def _asked(mine: pl.DataFrame, language: str | None) -> dict[str, int]:
             if 4 <= len(words) <= 22 and _is_question(sentence, lang):
                 key = sentence.lower().rstrip("?. ")
                 found[key] += 1
-                first.setdefault(key, sentence)
-    return {_as_question(first[k]): n for k, n in found.most_common()}
+                first[key] = min(first.get(key, sentence), sentence)  # whatever the order
+    # Ties by the question's text, not by which call came first: the window's calls come
+    # in another order from a run that stored them than from one that read them.
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    return {_as_question(first[k]): n for k, n in ranked}
 
 
 def _in_language(questions: list[str], language: str | None) -> list[str]:
@@ -709,7 +712,8 @@ def distinct_titles(rows: list[dict[str, Any]]) -> None:
 def _text_weight(text: str, weights: Mapping[str, float]) -> float:
     """How much a text's words weigh (a question for a title, a call for a phrasing)."""
     bag = _content_words(text)
-    return sum(weights.get(w, 0.0) for w in bag) / math.sqrt(len(bag)) if bag else 0.0
+    # fsum: a set's order follows the string hash, which changes from process to process.
+    return math.fsum(weights.get(w, 0.0) for w in bag) / math.sqrt(len(bag)) if bag else 0.0
 
 
 @functools.lru_cache(maxsize=1 << 18)

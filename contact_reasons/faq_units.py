@@ -493,6 +493,17 @@ def _as_url(source: str) -> str | None:
     return f"{match[1]}://{match[2]}" if match else None
 
 
+def check_sources(sources: Sequence[str | Path]) -> None:
+    """Refuse a local FAQ source that does not exist, before a run spends its time.
+
+    Raises:
+        InputError: the first source that is neither a URL nor an existing file or folder.
+    """
+    for source in sources:
+        if _as_url(str(source)) is None and not Path(source).exists():
+            raise InputError(f"{source}: FAQ path does not exist")
+
+
 def read_faq_units(sources: Sequence[str | Path]) -> pl.DataFrame:
     """Read FAQ units from every source: page folders or files, CSV files, or sitemap URLs.
 

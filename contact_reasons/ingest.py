@@ -22,14 +22,16 @@ are skipped (a quoted newline does not start a new row); for JSONL they are line
 
 Streaming gives exactly what reading the whole file gives (`batch_rows = 0` still does that;
 tests/test_ingest_streaming.py compares them). A text file is streamed as UTF-8 (or UTF-8 with
-a BOM, UTF-16 with a BOM, or Windows-1252); one that turns out to be none of them is read again
-whole, the way it always was (`_decode`: charset detection needs all of it). polars' own CSV
+a BOM, UTF-16 with a BOM, or Windows-1252, which takes UTF-8 rows among its own as UTF-8);
+one that turns out to be none of them is read again whole, the way it always was (`_decode`:
+charset detection needs all of it). polars' own CSV
 and NDJSON readers are not used: they turn blank lines into rows, pad short rows and stop at
 a bad JSON line, where this module counts, quarantines and goes on.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -40,7 +42,7 @@ import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -111,6 +113,9 @@ FALSE_WORDS = frozenset({"false", "0", "nej", "nei", "n", "no", "f"})
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+"""How far after the moment of reading a call may start (a source clock ahead, a zone mix-up).
+A later one is a typo (2062 for 2026): kept, it would end the run's window (the latest call)."""
 
 _REASON_VALUE_CHARS = 80
 
@@ -201,6 +206,20 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return sorted(found)
 
 
+_CP1252_FALLBACK = "contact-reasons-cp1252"
+"""Codec error handler: bytes that are not UTF-8 are read as Windows-1252 (`_decode`)."""
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    # Bytes Windows-1252 leaves undefined raise here: the file is neither (charset detection).
+    return error.object[error.start : error.end].decode("cp1252"), error.end
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_bytes)
+
+
 def _decode(data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
@@ -210,9 +229,10 @@ def _decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    # Nordic exports that are not UTF-8 are nearly always Windows-1252 (Excel) or Latin-1.
+    # Nordic exports that are not UTF-8 are nearly always Windows-1252 (Excel) or Latin-1, or
+    # exports appended to one another: UTF-8 read as such, the other bytes as Windows-1252.
     try:
-        return data.decode("cp1252"), "cp1252"
+        return data.decode("utf-8", errors=_CP1252_FALLBACK), "cp1252"
     except UnicodeDecodeError:
         pass
     from charset_normalizer import from_bytes
@@ -237,21 +257,36 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _shown_name(name: str) -> str:
+    """A file or column name as it is stored and shown: personal data in it redacted.
+
+    Underscores separate words here (`voicemail_21345678.csv`, a headerless file's first row
+    read as column names); a name with nothing to redact is kept exactly.
+    """
+    spaced = name.replace("_", " ")
+    clean = redact_text(spaced)
+    return name if clean == spaced else clean
+
+
 def _check_columns(path: Path, columns: Sequence[str]) -> str | None:
+    where = _shown_name(str(path))
+    found = ", ".join(_shown_name(c) for c in columns)
     seen: set[str] = set()
     for c in columns:
         if c in seen and c in KNOWN_COLUMNS:
-            return f"{path}: column {c!r} appears twice (found: {', '.join(columns)})"
+            return f"{where}: column {c!r} appears twice (found: {found})"
         seen.add(c)
     for c in REQUIRED_COLUMNS:
         if c not in seen:
-            return f"{path}: missing required column {c!r} (found: {', '.join(columns)})"
+            return f"{where}: missing required column {c!r} (found: {found})"
     if not any(c in seen for c in TEXT_COLUMNS):
-        return (
-            f"{path}: missing required column 'summary' or 'transcript' "
-            f"(found: {', '.join(columns)})"
-        )
+        return f"{where}: missing required column 'summary' or 'transcript' (found: {found})"
     return None
+
+
+def _unreadable_parquet(path: Path, exc: Exception) -> str:
+    where = _shown_name(str(path))
+    return f"{where}: cannot read Parquet file: {redact_text(str(exc).replace(str(path), where))}"
 
 
 def _read_csv(path: Path, data: bytes, digest: str) -> _RawFile:
@@ -342,7 +377,7 @@ def _read_parquet(path: Path, data: bytes, digest: str) -> _RawFile:
     try:
         frame = pl.read_parquet(io.BytesIO(data))
     except Exception as exc:  # any reader failure means the same thing: unreadable
-        result.error = f"{path}: cannot read Parquet file: {exc}"
+        result.error = _unreadable_parquet(path, exc)
         return result
     originals = frame.columns
     result.columns = [_normalise_column(c) for c in originals]
@@ -431,6 +466,8 @@ def _whole(path: Path, batch_rows: int) -> _Rows:
 
 
 def _open_text(path: Path, encoding: str, errors: str, newline: str) -> io.TextIOWrapper:
+    if encoding == "cp1252":  # as `_decode` reads it: UTF-8 where it is, else Windows-1252
+        encoding, errors = "utf-8", _CP1252_FALLBACK
     stream = io.TextIOWrapper(path.open("rb"), encoding=encoding, errors=errors, newline=newline)
     stream._CHUNK_SIZE = _TEXT_CHUNK  # type: ignore[attr-defined]  # (CPython's read size)
     return stream
@@ -524,7 +561,7 @@ def _parquet_rows(path: Path, digest: str, batch_rows: int) -> _Rows:
         scan = pl.scan_parquet(path, glob=False, hive_partitioning=False)
         schema = scan.collect_schema()
     except Exception as exc:  # any reader failure means the same thing: unreadable
-        rows.error = f"{path}: cannot read Parquet file: {exc}"
+        rows.error = _unreadable_parquet(path, exc)
         return rows
     rows.columns = [_normalise_column(c) for c in schema.names()]
     rows.error = _check_columns(path, rows.columns)
@@ -551,7 +588,7 @@ def _parquet_batches(rows: _Rows, scan: pl.LazyFrame, batch_rows: int) -> Iterat
                     batch.append(_RawRow(number, values))
                 yield batch
     except pl.exceptions.PolarsError as exc:
-        rows.error = f"{rows.path}: cannot read Parquet file: {exc}"
+        rows.error = _unreadable_parquet(rows.path, exc)
 
 
 def _readings(path: Path, batch_rows: int) -> Iterator[_Rows]:
@@ -656,7 +693,7 @@ def _blank(value: str | None) -> bool:
 
 
 def _validate(
-    values: Mapping[str, str | None], zone: ZoneInfo
+    values: Mapping[str, str | None], zone: ZoneInfo, latest: datetime | None = None
 ) -> tuple[dict[str, Any], list[_Problem]]:
     problems: list[_Problem] = []
     out: dict[str, Any] = {}
@@ -689,6 +726,15 @@ def _validate(
                     "started_at",
                     started,
                     f"column 'started_at' = '{_shown(started)}' is outside 1970-2099",
+                )
+            )
+        elif latest is not None and moment > latest:
+            problems.append(
+                _Problem(
+                    "started_at",
+                    started,
+                    f"column 'started_at' = '{_shown(started)}' is in the future (after "
+                    f"{latest:%Y-%m-%d %H:%M} UTC)",
                 )
             )
         out["started_at"] = moment
@@ -918,7 +964,7 @@ def _read_one(
 
 def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _FileRead:
     """Validate one file's rows batch by batch; nothing is kept before the file is done."""
-    source = str(rows.path)
+    source = _shown_name(str(rows.path))  # stored with every row: no personal data
     noun = "line" if rows.format == "jsonl" else "row"
     number = seen.file(source, noun)
     kept: dict[str, int] = {}
@@ -926,6 +972,7 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
     quarantine: list[pl.DataFrame] = []
     rows_read = 0
     duplicates = 0
+    latest = datetime.now(UTC) + FUTURE_SLACK
     for batch in rows.batches:
         rows_read += len(batch)
         batch_calls: list[dict[str, Any]] = []
@@ -935,7 +982,7 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
             if item.values is None:
                 batch_quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
                 continue
-            values, problems = _validate(item.values, zone)
+            values, problems = _validate(item.values, zone, latest)
             if problems:
                 first = problems[0]
                 batch_quarantine.append(
@@ -981,7 +1028,9 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
         "encoding": rows.encoding,
         "rows_read": rows_read,
         "sha256": rows.sha256,
-        "extra_columns": list(dict.fromkeys(c for c in rows.columns if c not in KNOWN_COLUMNS)),
+        "extra_columns": list(
+            dict.fromkeys(_shown_name(c) for c in rows.columns if c not in KNOWN_COLUMNS)
+        ),
         "error": rows.error,
     }
     if rows.error is None:
@@ -989,7 +1038,13 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
     if strict:
         raise InputError(rows.error)
     rejected = _quarantine_row(
-        source, 0, "file", None, None, rows.error, json.dumps({"columns": rows.columns})
+        source,
+        0,
+        "file",
+        None,
+        None,
+        rows.error,
+        json.dumps({"columns": [_shown_name(c) for c in rows.columns]}, ensure_ascii=False),
     )
     return _FileRead(
         file | {"rows_read": 0},

@@ -259,6 +259,7 @@ def run_weekly(
         mode = "refit"
     reason_model: dict[str, Any] | None = None
     if mode == "refit":
+        weekly.require_calls_to_discover(window, ingested)
         discovery = t(
             "discover",
             cluster.discover_reasons,

@@ -8,6 +8,7 @@ drive it and `storage.Database` in one transaction each, and record what they di
 from __future__ import annotations
 
 import calendar
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -64,6 +65,35 @@ def redact_frame(
     return out
 
 
+def _keeping_call_ids(redact: Callable[[str], str]) -> Callable[[str], str]:
+    """`redact` for an event's JSON (`reason_events.before/after`): its text, not its call ids.
+
+    The lists under `calls` are call ids (keys: `undo` moves those calls back); every other
+    string is redacted. A value with nothing to redact is returned as it was, byte for byte.
+    """
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: v if k == "calls" else walk(v) for k, v in value.items()}
+        return value
+
+    def redact_event(text: str) -> str:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            return redact(text)
+        clean = walk(document)
+        if clean == document:
+            return text
+        return json.dumps(clean, ensure_ascii=False, default=str)
+
+    return redact_event
+
+
 def redact_database(db: Database, redact: Callable[[str], str] = redact_text) -> dict[str, int]:
     """Re-redact every free-text column of every table, in one transaction.
 
@@ -82,7 +112,8 @@ def redact_database(db: Database, redact: Callable[[str], str] = redact_text) ->
             columns = db.text_columns(table)
             if not columns:
                 continue
-            changed = redact_frame(db.read_with_rowid(table, columns), columns, redact)
+            redactor = _keeping_call_ids(redact) if table == "reason_events" else redact
+            changed = redact_frame(db.read_with_rowid(table, columns), columns, redactor)
             db.update_rows(table, changed)
             counts[table] = changed.height
         counts["embeddings"] = db.drop_unreferenced_embeddings()

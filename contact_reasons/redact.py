@@ -593,10 +593,15 @@ PARALLEL_FROM = 2000
 """Distinct texts from which `redact_calls` redacts in several processes by default."""
 
 
+CODE_COLUMNS = ("language", "channel", "queue", "customer_type")
+"""A call's short text cells, stored and reported as they are: redacted when a frame has them."""
+
+
 def redact_calls(
     calls: pl.DataFrame,
     columns: Sequence[str] = ("summary", "transcript"),
     *,
+    codes: Sequence[str] = CODE_COLUMNS,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
 ) -> pl.DataFrame:
@@ -605,6 +610,8 @@ def redact_calls(
     Args:
         calls: a frame such as `IngestResult.calls`; it is not changed.
         columns: the string columns to redact; nulls stay null.
+        codes: further string columns redacted where `calls` has them (an export's queue or
+            channel cell is free text too).
         workers: processes that redact at once (this one included) when there are at least
             `parallel_from` distinct texts, and at most one per half of `parallel_from`
             texts; None: one per CPU core this process may use. The result is the same
@@ -629,6 +636,8 @@ def redact_calls(
             raise InputError(
                 f"redact_calls: column {column!r} is {calls.schema[column]}, expected String"
             )
+    present = [c for c in codes if c in calls.columns and c not in columns]
+    columns = [*columns, *(c for c in present if calls.schema[c] == pl.String)]
     values = {column: calls[column].to_list() for column in columns}
     # Each distinct text once, over all the columns (calls repeat their summaries).
     distinct = list(dict.fromkeys(v for vs in values.values() for v in vs if v is not None))

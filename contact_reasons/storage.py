@@ -705,10 +705,13 @@ class Database:
 
 
 #: Columns that hold keys, hashes, codes or settings, never free text: re-redaction skips them.
+#: A call's `language`, `channel`, `queue` and `customer_type` are cells of the export, redacted
+#: when read (`redact.CODE_COLUMNS`), so re-redaction takes them too. `examples_by_language`
+#: holds call ids, `replaced_by` a run or event id, `language_means` numbers.
 _NOT_TEXT = re.compile(
-    r"^(.*_id|.*_ids|text_hash|sha256|week|status|kind|language|detected_language|text_source|"
-    r"channel|queue|customer_type|source_file|path|column|recommendation|settings|inputs|"
-    r"timings)$"
+    r"^(.*_id|.*_ids|.*_hash|sha256|week|status|kind|detected_language|text_source|"
+    r"source_file|path|column|recommendation|settings|inputs|timings|examples_by_language|"
+    r"replaced_by|language_means)$"
 )
 
 

@@ -18,6 +18,7 @@ import polars as pl
 from contact_reasons.catalogue import CatalogueChange
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
+from contact_reasons.errors import InputError
 from contact_reasons.ingest import IngestResult
 from contact_reasons.language import add_detected_language
 from contact_reasons.naming import DEFAULT_LANGUAGE, NameRule, language_names
@@ -106,6 +107,36 @@ def embedding_rows(model_id: str, hashes: list[str], vectors: np.ndarray) -> pl.
     )
 
 
+def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> None:
+    """Say why, when the window holds too few calls to discover reasons in (a first run).
+
+    Raises:
+        InputError: fewer than `cluster.MIN_TEXTS` calls; the message gives the rows read and
+            where they went, the files not read and the first rows quarantined, with reasons.
+    """
+    from contact_reasons.cluster import MIN_TEXTS
+
+    if window.height >= MIN_TEXTS:
+        return
+    acc = ingested.accounting()
+    lines = [
+        f"{'no' if window.height == 0 else f'only {window.height}'} valid calls to discover "
+        f"reasons in (at least {MIN_TEXTS} needed): read {acc['read']} rows, "
+        f"{acc['quarantined']} quarantined, {acc['duplicates']} duplicates, "
+        f"{acc['files_rejected']} files not read"
+    ]
+    shown = 5
+    quarantined = ingested.quarantine.filter(pl.col("kind") != "duplicate")
+    files = quarantined.filter(pl.col("kind") == "file")["reason"].to_list()
+    rows = quarantined.filter(pl.col("kind") != "file")["reason"].to_list()
+    lines += [f"  file not read: {reason}" for reason in files[:shown]]
+    lines += [f"  quarantined: {reason}" for reason in rows[:shown]]
+    more = max(len(files) - shown, 0) + max(len(rows) - shown, 0)
+    if more:
+        lines.append(f"  ... and {more} more in the quarantine")
+    raise InputError("\n".join(lines))
+
+
 def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) -> dict[str, Any]:
     accounting = ingested.accounting()
     return {
@@ -115,6 +146,8 @@ def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) ->
         "rows_new": fresh.height,
         "rows_quarantined": accounting["quarantined"],
         "rows_duplicate": accounting["duplicates"],
+        "files_rejected": accounting["files_rejected"],
+        "files_not_read": ingested.quarantine.filter(pl.col("kind") == "file")["reason"].to_list(),
     }
 
 

@@ -14,6 +14,7 @@ import pytest
 from contact_reasons import cli, ingest, pipeline
 from contact_reasons.config import Settings
 from contact_reasons.embed import HashingEmbedder
+from contact_reasons.errors import InputError
 from contact_reasons.storage import Database
 from tests.conftest import FAQ, SAMPLE
 
@@ -87,6 +88,42 @@ def test_one_run_stores_calls_of_every_date_240_of_240(tmp_path, settings):
         assert db.read_calls(since=recent["started_at"].min()).height == 120
         assigned = db.table("call_reasons")["call_id"].to_list()
     assert not any(c.startswith("old-") for c in assigned)
+
+
+def test_a_file_not_read_is_counted_in_the_summary_and_printed(tmp_path, settings):
+    # Its rows are not counted as read, so read = stored + quarantined + duplicates held
+    # and the run's one line said nothing about the file it left out.
+    wrong = tmp_path / "export.csv"
+    wrong.write_text("id,date,text\nF1,2026-11-10,faktura\n", encoding="utf-8")
+    read = ingest.read_inputs([WEEKS[0], wrong])
+    read = dataclasses.replace(read, calls=read.calls.head(120))
+    summary = run(tmp_path / "cr.duckdb", read, settings)
+    assert summary["files_rejected"] == 1
+    line = cli._run_summary(summary)
+    assert "1 file not read (below)" in line
+    assert line.endswith(
+        f"\n  not read: {wrong}: missing required column 'call_id' (found: id, date, text)"
+    )
+    assert "not read" not in cli._run_summary(summary | {"files_rejected": 0, "files_not_read": []})
+
+
+def test_a_first_run_without_enough_valid_calls_says_why(tmp_path, settings):
+    # The only file has no call_id column (a header of another export): nothing to cluster.
+    # The error names the file and the column, not "need at least 10 texts ... got 0".
+    wrong = tmp_path / "export.csv"
+    wrong.write_text("id,date,text\nF1,2026-11-10,faktura\n", encoding="utf-8")
+    bad_dates = tmp_path / "dates.csv"
+    bad_dates.write_text(
+        "call_id,started_at,summary\n" + "".join(f"c{i},10/11/2026,faktura\n" for i in range(3))
+    )
+    read = ingest.read_inputs([wrong, bad_dates])
+    with pytest.raises(InputError) as raised:
+        run(tmp_path / "cr.duckdb", read, settings)
+    message = str(raised.value)
+    assert "no valid calls" in message or "0 valid calls" in message
+    assert f"{wrong}: missing required column 'call_id'" in message
+    assert f"{bad_dates} row 1: column 'started_at' = '10/11/2026'" in message
+    assert "read 3 rows, 3 quarantined" in message
 
 
 def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
@@ -177,6 +214,17 @@ def test_curation_errors_exit_2_and_change_nothing(two_weeks, tmp_path, args, me
         assert frame.equals(after[name]), name
 
 
+@pytest.mark.parametrize(
+    "args", [["rename", "1", "X"], ["merge", "1", "2"], ["ignore", "1"], ["undo"], ["split", "1"]]
+)
+def test_curation_on_a_missing_database_creates_nothing(tmp_path, args):
+    db_path = tmp_path / "no" / "such" / "cr.duckdb"
+    code, _, err = cli_main("reasons", *args, "--db", str(db_path))
+    assert code == 2
+    assert f"{db_path}: no database here" in err
+    assert not (tmp_path / "no").exists()
+
+
 def test_merge_twice_is_refused(two_weeks, tmp_path):
     db_path = _copy(two_weeks[0], tmp_path)
     a, b, c = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][:3]
@@ -229,6 +277,30 @@ def test_rename_merge_history_undo(two_weeks, tmp_path):
     actions = tables(db_path)["reason_events"]["action"].to_list()
     assert actions[-2:] == ["undo", "undo"]
     assert cli_main("reasons", "undo", "--db", db)[2].count("no decision to undo") == 1
+
+
+def test_a_human_name_is_redacted_before_it_is_stored(two_weeks, tmp_path):
+    # A name typed by a person is shown in every report and kept in the event log.
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    a = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    code, out, _ = cli_main(
+        "reasons", "rename", str(a), "Ring til Bjarne Solberg på 21345678", "--db", db
+    )
+    assert code == 0
+    assert "stored as 'Ring til [NAME] på [PHONE]' (personal data redacted)" in out
+    after = tables(db_path)
+    dump = json.dumps([after[t].to_dicts() for t in CURATED], ensure_ascii=False, default=str)
+    assert "Solberg" not in dump
+    assert "21345678" not in dump
+    listing = json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
+    assert {r["reason_id"]: r["name"] for r in listing}[a] == "Ring til [NAME] på [PHONE]"
+    # a name without personal data is kept as typed, and the line says no more
+    code, out, _ = cli_main("reasons", "rename", str(a), "Skift til Telia", "--db", db)
+    assert code == 0
+    assert "stored as" not in out
+    listing = json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
+    assert {r["reason_id"]: r["name"] for r in listing}[a] == "Skift til Telia"
 
 
 def test_decisions_survive_an_update_and_a_refit(two_weeks, tmp_path, settings):
@@ -286,6 +358,25 @@ def test_split_makes_new_reasons_and_undo_folds_them_back(two_weeks, tmp_path):
     assert set(cat.filter(pl.col("reason_id").is_in(children))["status"]) == {"merged"}
     back = tables(db_path)["call_reasons"].filter(pl.col("call_id").is_in(list(calls)))
     assert set(back["reason_id"].to_list()) == {rid}
+
+
+def test_reasons_made_by_a_split_have_the_weeks_of_their_calls(two_weeks, tmp_path):
+    # `reasons` listed them with weeks "-..-" (first_week and last_week empty) until a run.
+    db_path = _copy(two_weeks[0], tmp_path)
+    rid = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    assert cli_main("reasons", "split", str(rid), "--db", str(db_path))[0] == 0
+    with Database(db_path, read_only=True) as db:
+        weeks = db.query(
+            "SELECT r.reason_id, min(c.week) AS first, max(c.week) AS last FROM call_reasons r "
+            "JOIN calls c USING (call_id) GROUP BY r.reason_id"
+        )
+    expected = {r["reason_id"]: (r["first"], r["last"]) for r in weeks.iter_rows(named=True)}
+    cat = tables(db_path)["reasons"]
+    children = cat.filter(pl.col("reason_id") == rid)["split_into"][0].to_list()
+    for row in cat.filter(pl.col("reason_id").is_in(children)).iter_rows(named=True):
+        assert (row["first_week"], row["last_week"]) == expected[row["reason_id"]]
+    listing = cli_main("reasons", "--db", str(db_path))[1]
+    assert "-..-" not in listing
 
 
 def test_backfill_runs_week_by_week_and_accounts_for_every_row(tmp_path, settings):

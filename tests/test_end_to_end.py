@@ -149,3 +149,27 @@ def test_faq_gaps_are_published_as_a_prefect_artifact(first_run):
         top = db.query("SELECT suggested_title FROM faq_recommendations WHERE rank = 1")
     assert artifacts[0]["type"] == "markdown"
     assert top["suggested_title"][0].replace("|", "/") in artifacts[0]["data"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["settings", "no valid calls"])
+def test_run_errors_are_one_message_not_tracebacks(tmp_path, case):
+    # A bad setting, or input without a usable file: exit 2 with a message naming the file
+    # and what is wrong; Prefect's error logs (tracebacks) and DuckDB's "leaked" lines at exit
+    # came first and buried it.
+    wrong = tmp_path / "export.csv"
+    wrong.write_text("id,date,text\nF1,2026-11-10,faktura\n", encoding="utf-8")
+    args = ["run", "--input", str(wrong), "--db", str(tmp_path / "cr.duckdb")]
+    if case == "settings":
+        config = tmp_path / "bad.toml"
+        config.write_text("[ingest]\nbatch_rowz = 5\n", encoding="utf-8")
+        args += ["--config", str(config)]
+        expected = f"{config}: invalid settings: ingest.batch_rowz"
+    else:
+        expected = f"{wrong}: missing required column 'call_id' (found: id, date, text)"
+    out = run_cli(*args, check=False)
+    assert out.returncode == 2
+    assert expected in out.stderr
+    assert "Traceback" not in out.stderr
+    assert "leaked" not in out.stderr
+    assert out.stderr.count("contact-reasons: error:") == 1

@@ -519,3 +519,51 @@ def test_a_title_asks_once():
 
     assert _as_question("den siger den er for lang??") == "Den siger den er for lang?"
     assert _as_question("Virker det!?") == "Virker det?"
+
+
+def test_a_text_weight_does_not_depend_on_the_order_its_words_are_summed():
+    # Words are a set: summed in hash order, the float sum differed between processes, and
+    # a second run on the same input picked another title and phrasing order.
+    from contact_reasons import faq
+
+    for n in range(12):
+        big, small, other = f"stort{n}ord", f"lille{n}ord", f"andet{n}ord"
+        weights = {big: 1e16, small: 1.0, other: -1e16}
+        weight = faq._text_weight(f"{big} {small} {other}", weights)
+        assert weight == pytest.approx(1.0 / np.sqrt(3), rel=1e-12), n
+
+
+def test_callers_questions_asked_as_often_come_in_one_order_whatever_the_calls_order():
+    from contact_reasons import faq
+
+    said = [
+        "Hej. Hvorfor er min faktura så høj i denne måned? Tak.",
+        "Hej. Hvornår kommer min nye faktura med posten? Tak.",
+    ] * 2
+    mine = pl.DataFrame({"customer_text": said, "detected_language": ["da"] * 4})
+    forward = faq._questions(mine, "da")
+    assert len(forward) == 2
+    assert faq._questions(mine.reverse(), "da") == forward
+
+
+@pytest.mark.parametrize("command", ["run", "backfill"])
+def test_a_missing_faq_path_is_refused_before_the_run_starts(
+    tmp_path, monkeypatch, capsys, command
+):
+    # It was read after discovery and statistics: a typo in --faq cost the whole run first.
+    import flows.backfill
+    import flows.weekly
+
+    def no_run(*_args, **_kwargs):
+        raise AssertionError("the flow started")
+
+    monkeypatch.setattr(flows.weekly, "weekly_contact_reasons", no_run)
+    monkeypatch.setattr(flows.backfill, "backfill_contact_reasons", no_run)
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,started_at,summary\nc1,2026-09-01,x\n", encoding="utf-8")
+    missing = tmp_path / "fqa"
+    args = [command, "--input", str(calls), "--db", str(tmp_path / "cr.duckdb")]
+    code = cli.main([*args, "--faq", str(FAQ), "--faq", str(missing)])
+    assert code == 2
+    assert f"{missing}: FAQ path does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "cr.duckdb").exists()

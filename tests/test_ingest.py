@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -92,6 +92,20 @@ def test_cp1252_with_danish_letters(tmp_path):
     assert result.calls["summary"].to_list() == ["Kunden vil ændre sin årlige pris på øl"]
     assert result.files["encoding"].to_list() == ["cp1252"]
     assert result.encodings == {str(path): "cp1252"}
+
+
+@pytest.mark.parametrize("batch_rows", [0, 1])
+def test_a_file_of_utf8_and_windows_1252_rows_reads_both(tmp_path, batch_rows):
+    # Exports appended to one another: the UTF-8 rows came out as 'KÃ¸benhavn' when the file
+    # was read as Windows-1252 because of its other rows.
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "call_id,started_at,summary\nm1,2026-09-01,København æble\n".encode()
+        + "m2,2026-09-01,København æble, Århus\n".replace(", Århus", " Århus").encode("cp1252")
+    )
+    result = read_inputs([path], settings=IngestSettings(batch_rows=batch_rows))
+    assert result.calls["summary"].to_list() == ["København æble", "København æble Århus"]
+    assert result.files["encoding"].to_list() == ["cp1252"]
 
 
 def test_semicolons_and_decimal_commas(tmp_path):
@@ -422,6 +436,29 @@ def test_each_kind_of_bad_row_is_quarantined(tmp_path, row, column, fragment):
     assert _balanced(result)
 
 
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_a_call_dated_in_the_future_is_quarantined(tmp_path, batch_rows):
+    # One mistyped year (2062 for 2026) made that call the latest: the window, which ends at
+    # the latest call, moved to 2062 and left every real call of this and later runs out.
+    future = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    soon = (datetime.now(UTC) + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    rows = [
+        "ok,2026-09-01,fine,,,",
+        "c1,2062-11-10T10:00,x,,,",
+        f"c2,{future},x,,,",
+        f"c3,{soon},x,,,",
+    ]
+    result = read_inputs(
+        [_rows_file(tmp_path, rows)], settings=IngestSettings(batch_rows=batch_rows)
+    )
+    assert result.calls["call_id"].to_list() == ["ok", "c3"]  # a clock a few hours ahead is fine
+    assert result.quarantine["source_row"].to_list() == [2, 3]
+    assert result.quarantine["column"].to_list() == ["started_at", "started_at"]
+    reason = result.quarantine["reason"][0]
+    assert "row 2: column 'started_at' = '2062-11-10T10:00' is in the future" in reason
+    assert _balanced(result)
+
+
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
@@ -465,6 +502,54 @@ def test_quarantine_holds_only_redacted_text(tmp_path):
     assert "[PHONE]" in result.quarantine["value"][0]
     assert "[PHONE]" in result.quarantine["reason"][0]
     assert "[EMAIL]" in result.quarantine["record"][1]
+
+
+def _dump(result: IngestResult) -> str:
+    frames = (result.calls.drop("started_at"), result.quarantine, result.files)
+    return json.dumps([f.to_dicts() for f in frames], ensure_ascii=False, default=str)
+
+
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_personal_data_in_a_file_name_is_redacted(tmp_path, batch_rows):
+    # The file name is stored with every call (`source_file`), quarantined row and run.
+    body = "call_id,started_at,summary\n{0}1,2026-09-01,faktura\n{0}2,nope,faktura\n"
+    named = [
+        _write(tmp_path / "calls_kari.nordmann@example.no.csv", body.format("c")),
+        _write(tmp_path / "voicemail_21345678.csv", body.format("v")),
+        _write(tmp_path / "kunde 120385-1234.jsonl", '{"call_id": "j1"}\n'),
+    ]
+    result = read_inputs(named, settings=IngestSettings(batch_rows=batch_rows))
+    assert result.accounting()["stored"] == 2
+    dump = _dump(result)
+    for secret in ("kari.nordmann", "21345678", "120385"):
+        assert secret not in dump
+    assert "[EMAIL]" in result.calls["source_file"][0]
+    assert result.calls["source_file"][1].endswith("voicemail [PHONE].csv")
+    assert "row 2" in result.quarantine["reason"][0]
+    # an ordinary file name stays as it is
+    plain = _write(tmp_path / "calls_2026-W36.csv", body.format("p"))
+    assert read_inputs([plain]).calls["source_file"].to_list() == [str(plain)]
+
+
+@pytest.mark.parametrize("batch_rows", [0, 2])
+def test_a_file_without_a_header_keeps_its_first_row_out_of_the_messages(tmp_path, batch_rows):
+    # Without a header the first row is read as column names: they are shown and stored.
+    path = _write(
+        tmp_path / "noheader.csv",
+        "x1,2026-09-01,Kunde ringede fra 21345678 om cpr 120385-1234\nx2,2026-09-01,faktura\n",
+    )
+    config = IngestSettings(batch_rows=batch_rows)
+    result = read_inputs([path], settings=config)
+    assert result.accounting()["files_rejected"] == 1
+    dump = _dump(result)
+    for secret in ("21345678", "120385"):
+        assert secret not in dump
+    assert f"{path}: missing required column 'call_id'" in result.quarantine["reason"][0]
+    assert "[PHONE]" in result.quarantine["reason"][0]
+    with pytest.raises(InputError) as raised:
+        read_inputs([path], settings=config, strict=True)
+    assert "21345678" not in str(raised.value)
+    assert "missing required column 'call_id'" in str(raised.value)
 
 
 # --- duplicates -------------------------------------------------------------------------------

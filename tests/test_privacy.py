@@ -173,6 +173,57 @@ def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: 
     assert {k: v for k, v in again.items() if v} == {}
 
 
+def test_redact_database_rewrites_the_code_columns_of_stored_calls(tmp_path: Path):
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    with Database(path) as db, db.transaction():
+        db._con.execute(
+            "UPDATE calls SET queue = 'callback 21 34 56 78', channel = 'kari.nordmann@example.no',"
+            " customer_type = 'Jens Hansen', language = 'da' WHERE call_id = 'new-clean'"
+        )
+    with Database(path) as db:
+        privacy.redact_database(db)
+        row = db.query("SELECT * FROM calls WHERE call_id = 'new-clean'").row(0, named=True)
+    assert row["queue"] == "callback [PHONE]"
+    assert row["channel"] == "[EMAIL]"
+    assert row["customer_type"] == "[NAME]"
+    assert row["language"] == "da"
+
+
+def test_redact_database_leaves_call_ids_in_the_catalogue_and_event_log_alone(tmp_path: Path):
+    # Call ids are keys: a UUID starting with 8 digits became "[PHONE]-0227-...", and `undo`
+    # of a split after `redact` left that call in the split's reason.
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    ids = ["25346993-0227-4ad6-9a3d-9dff535b8c83", "12038512-3456-4ad6-9a3d-9dff535b8c83"]
+    before = json.dumps(
+        {"reasons": {"0": {"label": "opsige Jens Hansen"}}, "calls": {"0": ids}},
+        ensure_ascii=False,
+    )
+    with Database(path) as db, db.transaction():
+        db._con.execute(
+            "UPDATE reasons SET examples_by_language = ? WHERE reason_id = 0",
+            [json.dumps({"da": ids})],
+        )
+        db._con.execute(
+            "INSERT INTO reason_events VALUES "
+            "(1, '2026-06-01', 'ops', 'split', [0, 1], NULL, ?, ?)",
+            [before, json.dumps({"reasons": {}, "calls": {"1": ids}})],
+        )
+    with Database(path) as db:
+        privacy.redact_database(db)
+        examples = db.query("SELECT examples_by_language FROM reasons WHERE reason_id = 0")
+        event = db.query("SELECT before, after FROM reason_events").row(0, named=True)
+    assert json.loads(examples["examples_by_language"][0]) == {"da": ids}
+    assert json.loads(event["after"])["calls"] == {"1": ids}
+    kept = json.loads(event["before"])
+    assert kept["calls"] == {"0": ids}
+    assert kept["reasons"]["0"]["label"] == "opsige [NAME]"  # the text in it is redacted
+    with Database(path) as db:  # a second pass changes nothing
+        again = privacy.redact_database(db)
+    assert {k: v for k, v in again.items() if v} == {}
+
+
 def test_cli_redact_prints_what_it_changed(tmp_path: Path):
     path = tmp_path / "cr.duckdb"
     _stored(path)

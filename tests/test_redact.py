@@ -312,6 +312,28 @@ def test_redact_calls_returns_a_new_frame_and_keeps_nulls():
     assert out["call_id"].to_list() == ["a", "b"]
 
 
+def test_redact_calls_redacts_the_code_columns_too():
+    # An export's queue, channel, customer type or language cell is stored and reported
+    # as it is: personal data typed there must go like that in the text.
+    calls = pl.DataFrame(
+        {
+            "summary": ["faktura", "faktura"],
+            "transcript": [None, "Kunde: faktura"],
+            "channel": ["phone", "kari.nordmann@example.no"],
+            "queue": ["callback 21 34 56 78", "kundeservice"],
+            "customer_type": ["cpr 120385-1234", "private"],
+            "language": ["15038500047", "da"],
+        }
+    )
+    out = redact_calls(calls)
+    assert out["channel"].to_list() == ["phone", "[EMAIL]"]
+    assert out["queue"].to_list() == ["callback [PHONE]", "kundeservice"]
+    assert out["customer_type"].to_list() == ["cpr [CPR]", "private"]
+    assert out["language"].to_list() == ["[FNR]", "da"]
+    # the code columns are optional: a frame without them is redacted as before
+    assert redact_calls(calls.select("summary", "transcript")).columns == ["summary", "transcript"]
+
+
 def test_redact_calls_names_a_missing_column():
     with pytest.raises(InputError, match="no column 'transcript'"):
         redact_calls(pl.DataFrame({"summary": ["x"]}))

@@ -51,6 +51,27 @@ def test_file_formats_need_an_output(report_db, capsys):
     assert "needs --output" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_an_output_file_is_written_for_csv_and_json_too(report_db, tmp_path, capsys, fmt):
+    # --output was read for html/xlsx only: the table went to the terminal, no file was made.
+    out = tmp_path / f"top.{fmt}"
+    assert main(["report", "--db", str(report_db), "--format", fmt, "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"-> {out}" in printed
+    assert TOP_LABEL not in printed
+    assert TOP_LABEL in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["report", "faq"])
+@pytest.mark.parametrize("top", ["0", "-2", "x"])
+def test_top_must_be_a_positive_number(report_db, capsys, command, top):
+    # --top -2 printed no reason and '... N more reasons'; faq --top -1 left out the last gap.
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--db", str(report_db), "--top", top])
+    assert exited.value.code == 2
+    assert f"--top: {top!r} is not a number of rows >= 1" in capsys.readouterr().err
+
+
 def test_terminal_table_is_drawn_by_rich(report_db, capsys):
     assert main(["report", "--db", str(report_db), "--top", "2"]) == 0
     out = capsys.readouterr().out
