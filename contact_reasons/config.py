@@ -249,6 +249,21 @@ class SeededSettings(_Section):
     at 0.2 BANKING77 0.821 / 0.563 / 0.670 against 0.819 / 0.565 / 0.673 without, CLINC150
     0.905 / 0.688 / 0.770 against 0.910 / 0.714 / 0.796 (new intents near a known one are
     absorbed: the price), tests/test_seeded.py's known-reason share 0.79 against 0.70."""
+    catalogue_seeds: bool = True
+    """Weekly flow, at a refit: the window's calls of the reasons people curated (renamed,
+    merged into, or made by a split; not ignored) are seeds (`catalogue_seeds.refit_seeds`):
+    each such reason is kept whole as one reason with its id, its calls held together
+    (must-link), the discovered clusters made mostly of its calls joined to it. The discovery
+    itself is the unseeded one (no learned metric), so the rest of the refit is unchanged.
+    Measured in docs/catalogue.md ("Seeds from curated reasons")."""
+    wrapup_column: str | None = None
+    """An input call column carrying wrap-up codes (e.g. "wrapup_code"): a call with a value
+    there is a seed of the reason the value names, at a refit of the weekly flow (the first run
+    is one). Stored in `calls.wrapup_code`, redacted like other text. A reason found from such
+    seeds is named by the code (unless a person renamed it). None: no such column."""
+    wrapup_min_calls: int = Field(default=5, ge=1)
+    """A wrap-up code is a seed only when at least this many of the refit's calls carry it
+    (a stray code does not make a reason of its own)."""
 
 
 class ScaleOutSettings(_Section):

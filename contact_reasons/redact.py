@@ -595,7 +595,7 @@ PARALLEL_FROM = 2000
 
 def redact_calls(
     calls: pl.DataFrame,
-    columns: Sequence[str] = ("summary", "transcript"),
+    columns: Sequence[str] | None = None,
     *,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
@@ -604,7 +604,9 @@ def redact_calls(
 
     Args:
         calls: a frame such as `IngestResult.calls`; it is not changed.
-        columns: the string columns to redact; nulls stay null.
+        columns: the string columns to redact; nulls stay null. Default: `summary`,
+            `transcript`, and `wrapup_code` where the frame has it (a wrap-up code is free
+            text an agent typed or picked: `seeded.wrapup_column`).
         workers: processes that redact at once (this one included) when there are at least
             `parallel_from` distinct texts, and at most one per half of `parallel_from`
             texts; None: one per CPU core this process may use. The result is the same
@@ -620,6 +622,10 @@ def redact_calls(
     """
     import polars as pl  # here: a redaction process (`_worker`) starts faster without it
 
+    if columns is None:
+        columns = ("summary", "transcript") + (
+            ("wrapup_code",) if "wrapup_code" in calls.columns else ()
+        )
     for column in columns:
         if column not in calls.columns:
             raise InputError(
