@@ -22,7 +22,7 @@ Parts (`--part`; `all` runs simulate, weekly and done):
           all twelve weeks against data/sample/truth/call_reasons.csv.
   wrapup  wrap-up codes at a first run, in memory (issue 17): 10 calls of each of the 20
           largest true reasons carry a code; the refit without seeds, with the codes as
-          must-link seeds (the weekly flow's), and `discover_seeded`'s learned metric.
+          must-link seeds, and with the metric learned on them (`seeded.wrapup_method`).
   cost    the update's novelty test alone at `--stored` + `--new` calls (random vectors;
           default 100,000 + 10,000, issue 18's size): its seconds with the sampled reference
           set and against every stored call.
@@ -32,7 +32,9 @@ Parts (`--part`; `all` runs simulate, weekly and done):
           the update and the refit, and whether each curated reason's calls stay together at
           the refit; `--merge-pieces N` merges N pairs of pieces of one true reason and `--split N`
           splits the N largest reasons before W47 (more curated reasons: the refit's seeds,
-          `seeded.catalogue_seeds`, issue 17).
+          `seeded.catalogue_seeds`, issue 17). With `--set seeded.wrapup_column='"wrapup_code"'`
+          the week files get that column: 10 calls of each of the 20 largest true reasons
+          carry their reason's key (`wrapup_codes`); the first run and the refit are seeded.
 """
 
 from __future__ import annotations
@@ -368,16 +370,17 @@ def part_wrapup(
     `per_reason` calls of each of the `largest` true reasons carry their reason's key as a code.
 
     The twelve weeks in one discovery (`discover_reasons`, as a first run), aligned to an empty
-    catalogue: without seeds; with the codes as must-link seeds (`catalogue_seeds`, what the
-    weekly flow ships); and, for comparison, `seeded.discover_seeded` (the learned metric of
-    `cluster --seed-column`). Scored on the calls that carry no code: NMI/ARI against the
-    truth, reasons, and per code the share of its true reason's other calls in the code's
-    reason (recall) and the share of that reason's calls that are its true reason (purity).
+    catalogue: without seeds; with the codes as must-link seeds on that discovery
+    (`seeded.wrapup_method = "must_link"`); and found by the metric learned on the codes
+    (`"metric"`, the default: `catalogue_seeds.learned_discovery`), as the weekly flow does.
+    Scored on the calls that carry no code: NMI/ARI against the truth, reasons, and per code
+    the share of its true reason's other calls in the code's reason (recall) and the share of
+    that reason's calls that are its true reason (purity).
     """
     import numpy as np
 
     from contact_reasons import catalogue as cat
-    from contact_reasons import catalogue_seeds, cluster, seeded, weekly
+    from contact_reasons import catalogue_seeds, cluster, weekly
 
     cs = settings.cluster.model_copy(update={"label_phrases": False})
     with Database(source, read_only=True) as db:
@@ -387,14 +390,7 @@ def part_wrapup(
     calls = calls.join(truth().select("call_id", "reason_key"), on="call_id", how="left")
     vectors = np.stack([cached[h] for h in calls["text_hash"]])
     keys = calls["reason_key"].to_list()
-    top = calls.group_by("reason_key").len().sort(["len", "reason_key"], descending=[True, False])
-    chosen = top["reason_key"].head(largest).to_list()
-    rng = np.random.default_rng(17)
-    codes: list[str | None] = [None] * calls.height
-    for key in chosen:
-        rows = np.flatnonzero(np.asarray(keys, dtype=object) == key)
-        for i in rng.choice(rows, size=min(per_reason, rows.size), replace=False):
-            codes[int(i)] = key
+    codes = wrapup_codes(calls, per_reason, largest)
     window = calls.with_columns(pl.Series("wrapup_code", codes, dtype=pl.String))
     langs = window["detected_language"].to_list()
     mask = weekly.fit_mask(window, cs)
@@ -438,31 +434,34 @@ def part_wrapup(
         return np.asarray([held.get(c, -1) for c in window["call_id"].to_list()], np.int64)
 
     out["unseeded"] = scored(labels_of(plain.call_reasons), {})
-    constrained = catalogue_seeds.constrain_discovery(
-        found, space.space.transform(vectors, langs), seeds, settings.catalogue.align_piece_share
-    )
-    change = cat.refit_catalogue(
-        window,
-        vectors,
-        constrained.discovery,
-        none,
-        empty,
-        space,
-        settings.catalogue,
-        run_id="w",
-        now=now,
-        pinned=constrained.pinned,
-        fixed=seeds.group >= 0,
-    )
-    labels = labels_of(change.call_reasons)
-    named = catalogue_seeds.code_names(change.call_reasons, window, seeds, change.catalogue)
-    out["must_link"] = scored(labels, named)
+    prepared = space.space.transform(vectors, langs)
+
+    def seeded_refit(discovery: Any) -> dict[str, Any]:
+        constrained = catalogue_seeds.constrain_discovery(
+            discovery, prepared, seeds, settings.catalogue.align_piece_share
+        )
+        change = cat.refit_catalogue(
+            window,
+            vectors,
+            constrained.discovery,
+            none,
+            empty,
+            space,
+            settings.catalogue,
+            run_id="w",
+            now=now,
+            pinned=constrained.pinned,
+            fixed=seeds.group >= 0,
+        )
+        named = catalogue_seeds.code_names(change.call_reasons, window, seeds, change.catalogue)
+        return scored(labels_of(change.call_reasons), named)
+
+    out["must_link"] = seeded_refit(found)
     start = time.perf_counter()
-    learned = seeded.discover_seeded(vectors, codes, cs, settings.seeded, languages=langs)
-    known = {i: name for i, name in enumerate(learned.known)}
-    out["learned_metric"] = scored(np.asarray(learned.labels), known) | {
-        "seconds": round(time.perf_counter() - start)
-    }
+    learned = catalogue_seeds.learned_discovery(
+        found, vectors, prepared, seeds, cs, settings.seeded, langs
+    )
+    out["metric"] = seeded_refit(learned) | {"seconds": round(time.perf_counter() - start)}
     return out
 
 
@@ -515,7 +514,10 @@ def part_done(
     """
     db_path = out / "done.duckdb"
     fresh_db(db_path, source)
-    first = run(db_path, WEEKS[:-1], settings, embedder)
+    weeks = WEEKS
+    if settings.seeded.wrapup_column is not None:
+        weeks = coded_weeks(out / "coded", settings.seeded.wrapup_column)
+    first = run(db_path, weeks[:-1], settings, embedder)
     with Database(db_path, read_only=True) as db:
         before = db.table("call_reasons").select("call_id", "reason_id")
         stats_before = db.query("SELECT * FROM weekly_reason_stats ORDER BY week, reason_id")
@@ -537,7 +539,7 @@ def part_done(
     splits = _split_largest(db_path, split, skip=skip)
     if merges or splits:  # kept is measured from the catalogue as people left it
         before = assignments(db_path)
-    update = run(db_path, [WEEKS[-1]], settings, embedder)
+    update = run(db_path, [weeks[-1]], settings, embedder)
     after = assignments(db_path)
     with Database(db_path, read_only=True) as db:
         stats_after = db.query(
@@ -549,7 +551,7 @@ def part_done(
     _, report = _cli("report", "--db", str(db_path), "--week", "2026-W47")
     curated = [int(largest["reason_id"])] + [m["kept"] for m in merges]
     curated += [c for sp in splits for c in sp["into"]]
-    refit = run(db_path, [WEEKS[-1]], settings, embedder, refit=True)
+    refit = run(db_path, [weeks[-1]], settings, embedder, refit=True)
     after_refit = assignments(db_path)
     kept_refit = 1 - changed_share(before, after_refit)[0]
     _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
@@ -579,6 +581,45 @@ def part_done(
         "quality_after_refit": quality(after_refit),
         "curated_after_refit": [together(after, after_refit, rid) for rid in curated],
     }
+
+
+def wrapup_codes(
+    calls: pl.DataFrame, per_reason: int = 10, largest: int = 20, seed: int = 17
+) -> list[str | None]:
+    """Wrap-up codes for `calls` (with `reason_key`), issue 17's sample protocol (20 x 10).
+
+    `per_reason` calls of each of the `largest` true reasons carry the reason's key, drawn by
+    `seed`; the others none.
+    """
+    import numpy as np
+
+    keys = np.asarray(calls["reason_key"].to_list(), dtype=object)
+    top = calls.group_by("reason_key").len().sort(["len", "reason_key"], descending=[True, False])
+    rng = np.random.default_rng(seed)
+    codes: list[str | None] = [None] * calls.height
+    for key in top["reason_key"].head(largest).to_list():
+        rows = np.flatnonzero(keys == key)
+        for i in rng.choice(rows, size=min(per_reason, rows.size), replace=False):
+            codes[int(i)] = key
+    return codes
+
+
+def coded_weeks(folder: Path, column: str) -> list[Path]:
+    """The sample's week files with a wrap-up column `column` (`wrapup_codes` over all weeks)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = [
+        pl.read_csv(f, infer_schema=False).with_columns(pl.lit(f.name).alias("_f")) for f in WEEKS
+    ]
+    calls = pl.concat(frames).join(
+        truth().select("call_id", "reason_key"), on="call_id", how="left"
+    )
+    calls = calls.with_columns(pl.Series(column, wrapup_codes(calls), dtype=pl.String))
+    out = []
+    for f in WEEKS:
+        path = folder / f.name
+        calls.filter(pl.col("_f") == f.name).drop("_f", "reason_key").write_csv(path)
+        out.append(path)
+    return out
 
 
 def together(before: pl.DataFrame, after: pl.DataFrame, reason_id: int) -> dict[str, Any]:

@@ -16,9 +16,13 @@ over the window and aligns them to the catalogue. Two kinds of calls are seeds t
   catalogue reason's name is pinned to that reason (a code's reason found by an earlier refit
   keeps its id). A call of a curated reason is a seed of it whatever its code.
 
-`constrain_discovery` applies the seeds to the refit's own, unseeded discovery, as must-link
-groups; the discovery, its space and its count are not changed by them (a metric learned on the
-seeds changed the space and cost stability: docs/catalogue.md, "Seeds from curated reasons"):
+With wrap-up codes and `SeededSettings.wrapup_method = "metric"` (the default),
+`learned_discovery` first redoes the refit's discovery by `seeded.discover_seeded` with the
+codes as seeds (a metric learned on them; codes name a sample of many reasons' calls, where it
+measured far better than must-link). Curated reasons are never its seeds: a metric learned from
+the few reasons people curated changed the space and cost stability (docs/catalogue.md, "Seeds
+in the weekly flow"). `constrain_discovery` then applies the seeds to the discovery's clusters
+as must-link groups; the discovery's space and count are not changed by them:
 
 1. A discovered cluster whose members are at least `piece_share` calls of one curated reason
    is a piece of it, and joins it (a curated reason's calls are all its seeds, so the other
@@ -34,8 +38,9 @@ names a catalogue reason) is pinned to that reason's id in `catalogue.refit_cata
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +49,10 @@ import polars as pl
 
 from contact_reasons.catalogue import resolve_ids
 from contact_reasons.cluster import UNEXPLAINED, ReasonDiscovery, centroids
+from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.config import SeededSettings
+
+log = logging.getLogger(__name__)
 
 #: Statuses of a curated reason whose calls are seeds.
 SEEDED_STATUSES = ("active", "not_faq")
@@ -217,6 +225,7 @@ def constrain_discovery(
     seeds: RefitSeeds,
     piece_share: float = 0.5,
     representatives: int = 5,
+    code_share: float = 0.0,
 ) -> ConstrainedDiscovery:
     """The refit's discovery with the seeds as must-link groups (module docstring, steps 1-3).
 
@@ -228,6 +237,8 @@ def constrain_discovery(
         piece_share: share of a cluster's members that must be a curated reason's calls for
             the cluster to join it (`catalogue.align_piece_share`).
         representatives: most central calls kept per group reason.
+        code_share: a cluster joins a code only when it holds at least this share of the
+            code's seeds (`SeededSettings.wrapup_cluster_share`).
 
     Returns:
         The discovery with new labels (each seed group one reason; unseeded clusters keep
@@ -243,6 +254,7 @@ def constrain_discovery(
     out = labels.copy()
     joined: dict[int, list[int]] = {}  # group -> discovered clusters it took whole
     seeded = group >= 0
+    totals = np.bincount(group[seeded], minlength=len(seeds.names))
     for cluster in np.unique(labels[labels != UNEXPLAINED]):
         members = labels == cluster
         member_groups = group[members & seeded]
@@ -259,7 +271,7 @@ def constrain_discovery(
         codes = {g: c for g, c in counts.items() if not curated[g]}
         if codes:
             g = max(codes, key=lambda k: (codes[k], -k))
-            if codes[g] * 2 >= sum(codes.values()):
+            if codes[g] * 2 >= sum(codes.values()) and codes[g] >= code_share * totals[g]:
                 out[members] = label_of[g]
                 joined.setdefault(g, []).append(int(cluster))
     out[seeded] = [label_of[int(g)] for g in group[seeded]]
@@ -273,6 +285,81 @@ def constrain_discovery(
     groups = {label_of[g]: g for g in range(len(seeds.names)) if label_of[g] in present}
     constrained = ReasonDiscovery(labels=out, reasons=reasons, topic_model=discovery.topic_model)
     return ConstrainedDiscovery(constrained, pinned, groups)
+
+
+def learned_discovery(
+    discovery: ReasonDiscovery,
+    vectors: np.ndarray,
+    prepared: np.ndarray,
+    seeds: RefitSeeds,
+    cluster: ClusterSettings,
+    seeded: SeededSettings,
+    languages: Sequence[str | None] | None = None,
+) -> ReasonDiscovery:
+    """The refit's discovery redone by `seeded.discover_seeded` with the wrap-up codes as seeds.
+
+    `SeededSettings.wrapup_method = "metric"`: the metric learned on the codes' seeds (issue
+    17's seeded discovery) finds the reasons; curated reasons' calls are not its seeds (a
+    metric learned from a few reasons changes the space and costs stability: they are
+    must-link groups afterwards, `constrain_discovery`). A reason's keywords (and, for a new
+    one, its label) are those of the unseeded discovery's cluster sharing most of its calls.
+    The discovery is returned as it is when there are no code seeds, or more calls than
+    `cluster.fit_max_texts` (seeded discovery fits every row; no sample).
+    """
+    from contact_reasons.seeded import discover_seeded
+
+    codes = [
+        seeds.names[g] if g >= 0 and not seeds.curated[g] else None for g in seeds.group.tolist()
+    ]
+    if not any(codes):
+        return discovery
+    if len(codes) > cluster.fit_max_texts:
+        log.warning(
+            "wrap-up codes: %d calls is over cluster.fit_max_texts (%d), which seeded "
+            "discovery does not sample; the codes act as must-link groups instead",
+            len(codes),
+            cluster.fit_max_texts,
+        )
+        return discovery
+    found = discover_seeded(vectors, codes, cluster, seeded, languages=languages)
+    labels = np.asarray(found.labels, dtype=np.int64)
+    known = {i: name for i, name in enumerate(found.known)}
+    reasons = _overlap_frame(discovery, labels, prepared, known, cluster.representative_docs)
+    log.info("wrap-up codes: %d reasons by the learned metric", reasons.height)
+    return ReasonDiscovery(labels=labels, reasons=reasons, topic_model=discovery.topic_model)
+
+
+def _overlap_frame(
+    discovery: ReasonDiscovery,
+    labels: np.ndarray,
+    prepared: np.ndarray,
+    names: Mapping[int, str],
+    representatives: int,
+) -> pl.DataFrame:
+    """A reasons frame for `labels`, from the discovered clusters sharing most calls.
+
+    Each reason takes the keywords, and unless `names` has its name the label, of the cluster
+    of `discovery` that shares most of its calls.
+    """
+    info = {int(r["reason_id"]): r for r in discovery.reasons.iter_rows(named=True)}
+    before = np.asarray(discovery.labels, dtype=np.int64)
+    ids, cents = centroids(prepared, labels)
+    rows: list[dict[str, Any]] = []
+    for i, rid in enumerate(ids.tolist()):
+        members = np.flatnonzero(labels == rid)
+        order = members[np.argsort(-(prepared[members] @ cents[i]), kind="stable")]
+        shared = Counter(int(x) for x in before[members].tolist() if x != UNEXPLAINED)
+        source = info.get(shared.most_common(1)[0][0], {}) if shared else {}
+        rows.append(
+            {
+                "reason_id": rid,
+                "label": names.get(rid, source.get("label", f"Reason {rid}")),
+                "keywords": list(source.get("keywords", [])),
+                "size": int(members.size),
+                "representative_idx": [int(j) for j in order[:representatives]],
+            }
+        )
+    return pl.DataFrame(rows, schema=dict(discovery.reasons.schema))
 
 
 def _reasons_frame(
@@ -375,3 +462,21 @@ def name_by_codes(catalogue: pl.DataFrame, names: Mapping[int, str]) -> pl.DataF
     ]
     out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
     return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
+
+
+def coded_reasons(catalogue: pl.DataFrame, window: pl.DataFrame) -> dict[int, str]:
+    """Reasons a wrap-up code named (generated name = a code the window's calls carry).
+
+    A weekly update keeps their names as `code_names` gave them at the refit: the code is
+    their name in every language (`naming.language_names`'s `fixed`).
+    """
+    if "wrapup_code" not in window.columns or catalogue.height == 0:
+        return {}
+    codes = {_key(c) for c in window["wrapup_code"].drop_nulls().to_list() if c.strip()}
+    if not codes:
+        return {}
+    return {
+        int(r): str(g)
+        for r, g, name in catalogue.select("reason_id", "generated_name", "name").iter_rows()
+        if g is not None and name is None and _key(str(g)) in codes
+    }

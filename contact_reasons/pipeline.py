@@ -272,14 +272,28 @@ def run_weekly(
             cluster.fit_space(vectors, langs, settings.cluster, mask),
         )
         seeds = t("seeds", seeding.refit_seeds, window, current, catalogue, settings.seeded)
+        prepared = space.space.transform(vectors, langs)
+        if settings.seeded.wrapup_method == "metric":
+            discovery = t(
+                "seeded_discover",
+                seeding.learned_discovery,
+                discovery,
+                vectors,
+                prepared,
+                seeds,
+                settings.cluster,
+                settings.seeded,
+                langs,
+            )
         constrained = t(
             "seed",
             seeding.constrain_discovery,
             discovery,
-            space.space.transform(vectors, langs),
+            prepared,
             seeds,
             settings.catalogue.align_piece_share,
             settings.cluster.representative_docs,
+            settings.seeded.wrapup_cluster_share,
         )
         discovery = constrained.discovery
         change = t(
@@ -352,6 +366,8 @@ def run_weekly(
         change = dataclasses.replace(
             change, catalogue=seeding.name_by_codes(change.catalogue, coded)
         )
+    elif mode == "update":  # names a code gave at a refit stay, in every language
+        coded = seeding.coded_reasons(change.catalogue, window)
     phrases = CachedPhrases(db, embedder)
     names = t(
         "names",

@@ -14,6 +14,7 @@ from contact_reasons import ingest, redact
 from contact_reasons.catalogue_seeds import (
     RefitSeeds,
     code_names,
+    coded_reasons,
     constrain_discovery,
     curated_reasons,
     name_by_codes,
@@ -283,6 +284,19 @@ def test_code_names_name_the_reason_most_seeds_ended_in_unless_a_person_named_it
     assert rows[9]["label"] == "Person"
 
 
+def test_coded_reasons_are_those_a_code_names_without_a_person_name():
+    book = catalogue(
+        [
+            {"reason_id": 1, "generated_name": "Flytning"},
+            {"reason_id": 2, "generated_name": "Faktura", "name": "Regning"},
+            {"reason_id": 3},
+        ]
+    )
+    window = window_of(["a", "b"], ["flytning", None])
+    assert coded_reasons(book, window) == {1: "Flytning"}
+    assert coded_reasons(book, window_of(["a"])) == {}
+
+
 def test_seeded_settings_validate():
     assert SeededSettings().catalogue_seeds is True
     assert SeededSettings().wrapup_column is None
@@ -334,6 +348,7 @@ def two_weeks(tmp_path_factory, run_settings) -> Path:
     return db_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seeds", [True, False])
 def test_a_refit_keeps_the_reasons_a_person_split_whole(two_weeks, tmp_path, run_settings, seeds):
     """A person splits the largest reason; `run --refit` keeps both parts with their calls.
@@ -373,6 +388,7 @@ def test_a_refit_keeps_the_reasons_a_person_split_whole(two_weeks, tmp_path, run
         assert not whole, "the unseeded refit undoes the split (why the seeds are on)"
 
 
+@pytest.mark.slow
 def test_ignored_reasons_are_no_seeds_and_stay_ignored(two_weeks, tmp_path, run_settings):
     import shutil
 
@@ -392,13 +408,14 @@ def test_ignored_reasons_are_no_seeds_and_stay_ignored(two_weeks, tmp_path, run_
     assert rows[top[1]]["status"] == "ignored"
 
 
+@pytest.mark.slow
 def test_wrapup_codes_seed_the_first_run_and_name_their_reason(tmp_path, run_settings):
     """A calls file with a wrap-up column, end to end: stored redacted, one reason per code,
     named by the code in the catalogue, `reason_names` and the report."""
     from tests.test_catalogue import WEEKS, cli_main, run, tables
 
     truth = pl.read_csv(WEEKS[0].parents[1] / "truth" / "call_reasons.csv")
-    calls = pl.read_csv(WEEKS[0], infer_schema=False).head(160)
+    calls = pl.read_csv(WEEKS[0], infer_schema=False)
     keys = calls.join(truth.select("call_id", "reason_key"), on="call_id", how="left")
     code = (
         pl.when(pl.col("reason_key") == "book_appointment")
@@ -407,8 +424,10 @@ def test_wrapup_codes_seed_the_first_run_and_name_their_reason(tmp_path, run_set
         .then(pl.lit("Nulstil kode, ring 22 33 44 55"))
         .otherwise(None)
     )
-    path = tmp_path / "calls_with_codes.csv"
-    keys.with_columns(code.alias("wrapup_code")).drop("reason_key").write_csv(path)
+    path, later = tmp_path / "calls_with_codes.csv", tmp_path / "later.csv"
+    coded_calls = keys.with_columns(code.alias("wrapup_code")).drop("reason_key")
+    coded_calls.head(160).write_csv(path)
+    coded_calls.slice(160, 100).write_csv(later)
     settings = run_settings.with_overrides({"seeded": {"wrapup_column": "wrapup_code"}})
     ingested = ingest.read_inputs([path], settings=settings)
     coded = ingested.calls.filter(pl.col("wrapup_code").is_not_null())
@@ -435,3 +454,43 @@ def test_wrapup_codes_seed_the_first_run_and_name_their_reason(tmp_path, run_set
     assert "Tidsbestilling" in names.filter(pl.col("language") == "all")["name"].to_list()
     _, out, _ = cli_main("report", "--db", str(db_path), "--week", "2026-W36")
     assert "Tidsbestilling" in out
+    # a weekly update keeps the code as the name, in every language
+    held = with_codes.filter(pl.col("wrapup_code") == "Tidsbestilling")["reason_id"][0]
+    update = run(db_path, ingest.read_inputs([later], settings=settings), settings, run_id="u")
+    assert update["mode"] == "update"
+    row = tables(db_path)["reasons"].filter(pl.col("reason_id") == held).row(0, named=True)
+    assert row["label"] == "Tidsbestilling"
+    with Database(db_path, read_only=True) as db:
+        names = db.table("reason_names").filter(pl.col("reason_id") == held)
+    assert names["language"].to_list() == ["all"]
+    assert names["name"].to_list() == ["Tidsbestilling"]
+
+
+def test_learned_discovery_finds_the_codes_reasons_and_keeps_the_clusters_keywords():
+    from contact_reasons.catalogue_seeds import learned_discovery
+    from contact_reasons.cluster_settings import ClusterSettings
+
+    rng = np.random.default_rng(3)
+    centres = np.eye(3, 16, dtype=np.float32) * 4
+    x = np.concatenate([c + rng.normal(scale=0.4, size=(60, 16)) for c in centres])
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    truth = np.repeat(np.arange(3), 60)
+    group = np.full(180, -1)
+    group[[0, 1, 2, 3, 4]] = 0  # five calls of the first reason carry code A
+    group[[60, 61, 62, 63, 64]] = 1  # five of the second carry B
+    seeds = RefitSeeds(group, ["A", "B"], [None, None], [False, False])
+    found = discovery_of(truth.tolist())
+    learned = learned_discovery(found, x, x, seeds, ClusterSettings(), SeededSettings())
+    labels = learned.labels
+    assert len(set(labels[:60].tolist())) == 1
+    assert len(set(labels[60:120].tolist())) == 1
+    assert labels[0] != labels[60]
+    assert not set(labels[120:].tolist()) & {labels[0], labels[60]}, "the third is new"
+    rows = {r["reason_id"]: r for r in learned.reasons.iter_rows(named=True)}
+    assert rows[labels[0]]["label"] == "A"
+    assert rows[labels[60]]["label"] == "B"
+    assert rows[labels[0]]["keywords"] == ["kw0"]
+    assert rows[labels[120]]["keywords"] == ["kw2"]
+    curated_only = RefitSeeds(group, ["A", "B"], [1, 2], [True, True])
+    same = learned_discovery(found, x, x, curated_only, ClusterSettings(), SeededSettings())
+    assert same is found, "curated reasons are no seeds of the learned metric"
