@@ -402,7 +402,8 @@ def part_wrapup(
     space = cat.CatalogueSpace("wrapup", model, 0.0, cluster.fit_space(vectors, langs, cs, mask))
     now = datetime(2026, 12, 1)
     empty, none = cat.empty_catalogue(), cat.no_assignments()
-    seeds = catalogue_seeds.refit_seeds(window, none, empty, settings.seeded)
+    coded = settings.seeded.model_copy(update={"wrapup_column": "wrapup_code"})
+    seeds = catalogue_seeds.refit_seeds(window, none, empty, coded)
     unseeded = np.flatnonzero(seeds.group < 0)
 
     def scored(labels: np.ndarray, named: dict[int, str]) -> dict[str, Any]:
@@ -458,9 +459,7 @@ def part_wrapup(
 
     out["must_link"] = seeded_refit(found)
     start = time.perf_counter()
-    learned = catalogue_seeds.learned_discovery(
-        found, vectors, prepared, seeds, cs, settings.seeded, langs
-    )
+    learned = catalogue_seeds.learned_discovery(found, vectors, prepared, seeds, cs, coded, langs)
     out["metric"] = seeded_refit(learned) | {"seconds": round(time.perf_counter() - start)}
     return out
 

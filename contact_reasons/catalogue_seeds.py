@@ -150,8 +150,9 @@ def refit_seeds(
         window: the refit's calls (`call_id`; `wrapup_code` where there is one).
         current: stored assignments of window calls (`call_id`, `reason_id`).
         catalogue: the catalogue before the refit.
-        settings: `catalogue_seeds` (curated reasons' calls) and `wrapup_min_calls`; codes are
-            read when the window has a `wrapup_code` column with values.
+        settings: `catalogue_seeds` (curated reasons' calls); with `wrapup_column` set, the
+            window's `wrapup_code` values, and `wrapup_min_calls`. Codes stored while a
+            column was set are no seeds once it is unset.
     """
     n = window.height
     group = np.full(n, -1, dtype=np.int64)
@@ -180,7 +181,7 @@ def refit_seeds(
                 reason_ids.append(rid)
                 curated_flags.append(True)
             group[i] = by_reason[rid]
-    if "wrapup_code" in window.columns:
+    if settings.wrapup_column is not None and "wrapup_code" in window.columns:
         codes = window["wrapup_code"].to_list()
         coded = [i for i, c in enumerate(codes) if c is not None and c.strip()]
         counts = Counter(_key(codes[i]) for i in coded)

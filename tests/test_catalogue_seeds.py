@@ -113,7 +113,10 @@ def test_refit_seeds_from_wrapup_codes():
         + ["GEN 2"] * 5  # another catalogue reason's generated name: pinned to it
     )
     current = current_of({"c0": 1})  # a curated call: a seed of its reason, whatever its code
-    seeds = refit_seeds(window_of(ids, codes), current, book, SeededSettings())
+    on = SeededSettings(wrapup_column="wrapup_code")
+    off = refit_seeds(window_of(ids, codes), current, book, SeededSettings())
+    assert off.names == ["Faktura"], "codes are seeds only while a wrap-up column is set"
+    seeds = refit_seeds(window_of(ids, codes), current, book, on)
     names = [seeds.names[g] if g >= 0 else None for g in seeds.group]
     assert names == ["Faktura"] + ["Flytning"] * 4 + ["Faktura"] * 2 + [None] * 2 + ["GEN 2"] * 5
     assert dict(zip(seeds.names, seeds.reason_ids, strict=True)) == {
@@ -128,7 +131,8 @@ def test_refit_seeds_from_wrapup_codes():
         "curated_calls": 3,
         "wrapup_codes": 2,
     }
-    fewer = refit_seeds(window_of(ids, codes), current, book, SeededSettings(wrapup_min_calls=6))
+    fewer_settings = SeededSettings(wrapup_column="wrapup_code", wrapup_min_calls=6)
+    fewer = refit_seeds(window_of(ids, codes), current, book, fewer_settings)
     assert "Flytning" not in fewer.names
 
 
