@@ -20,12 +20,21 @@ Parts (`--part`; `all` runs simulate, weekly and done):
           changes between updates and at the refit; time of an update vs the refit; the week the
           app-update reason got its id; NMI/ARI of the week-by-week history and of one refit over
           all twelve weeks against data/sample/truth/call_reasons.csv.
+  wrapup  wrap-up codes at a first run, in memory (issue 17): 10 calls of each of the 20
+          largest true reasons carry a code; the refit without seeds, with the codes as
+          must-link seeds, and with the metric learned on them (`seeded.wrapup_method`).
   cost    the update's novelty test alone at `--stored` + `--new` calls (random vectors;
           default 100,000 + 10,000, issue 18's size): its seconds with the sampled reference
           set and against every stored call.
   done    the issue's "Done when": W36-W46 in one run, rename the largest reason, W47 alone
           (>= 95 % of W36-W46 calls keep their id, rename shown, W36-W46 statistics unchanged),
-          then `run --refit` (>= 85 % keep their id, the rename survives).
+          then `run --refit` (>= 85 % keep their id, the rename survives). Also NMI/ARI after
+          the update and the refit, and whether each curated reason's calls stay together at
+          the refit; `--merge-pieces N` merges N pairs of pieces of one true reason and `--split N`
+          splits the N largest reasons before W47 (more curated reasons: the refit's seeds,
+          `seeded.catalogue_seeds`, issue 17). With `--set seeded.wrapup_column='"wrapup_code"'`
+          the week files get that column: 10 calls of each of the 20 largest true reasons
+          carry their reason's key (`wrapup_codes`); the first run and the refit are seeded.
 """
 
 from __future__ import annotations
@@ -75,7 +84,7 @@ def run(
     db_path: Path, files: list[Path], settings: Settings, embedder: Any, *, refit: bool = False
 ) -> dict[str, Any]:
     """One weekly run, as the flow does it, without Prefect."""
-    ingested = ingest.read_inputs(files, settings=settings.ingest)
+    ingested = ingest.read_inputs(files, settings=settings)
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     with Database(db_path) as db:
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
@@ -353,6 +362,108 @@ def part_simulate(
     }
 
 
+def part_wrapup(
+    source: Path, settings: Settings, per_reason: int = 10, largest: int = 20
+) -> dict[str, Any]:
+    """Wrap-up codes at a first run, in memory (issue 17's sample protocol, 20 x 10).
+
+    `per_reason` calls of each of the `largest` true reasons carry their reason's key as a code.
+
+    The twelve weeks in one discovery (`discover_reasons`, as a first run), aligned to an empty
+    catalogue: without seeds; with the codes as must-link seeds on that discovery
+    (`seeded.wrapup_method = "must_link"`); and found by the metric learned on the codes
+    (`"metric"`, the default: `catalogue_seeds.learned_discovery`), as the weekly flow does.
+    Scored on the calls that carry no code: NMI/ARI against the truth, reasons, and per code
+    the share of its true reason's other calls in the code's reason (recall) and the share of
+    that reason's calls that are its true reason (purity).
+    """
+    import numpy as np
+
+    from contact_reasons import catalogue as cat
+    from contact_reasons import catalogue_seeds, cluster, weekly
+
+    cs = settings.cluster.model_copy(update={"label_phrases": False})
+    with Database(source, read_only=True) as db:
+        calls = db.read_calls()
+        model = db.table("embeddings")["model_id"][0]
+        cached = db.cached_embeddings(model, calls["text_hash"].to_list())
+    calls = calls.join(truth().select("call_id", "reason_key"), on="call_id", how="left")
+    vectors = np.stack([cached[h] for h in calls["text_hash"]])
+    keys = calls["reason_key"].to_list()
+    codes = wrapup_codes(calls, per_reason, largest)
+    window = calls.with_columns(pl.Series("wrapup_code", codes, dtype=pl.String))
+    langs = window["detected_language"].to_list()
+    mask = weekly.fit_mask(window, cs)
+    start = time.perf_counter()
+    found = cluster.discover_reasons(
+        window["reason_text"].to_list(), vectors, cs, languages=langs, fit_mask=mask
+    )
+    discover_seconds = time.perf_counter() - start
+    space = cat.CatalogueSpace("wrapup", model, 0.0, cluster.fit_space(vectors, langs, cs, mask))
+    now = datetime(2026, 12, 1)
+    empty, none = cat.empty_catalogue(), cat.no_assignments()
+    coded = settings.seeded.model_copy(update={"wrapup_column": "wrapup_code"})
+    seeds = catalogue_seeds.refit_seeds(window, none, empty, coded)
+    unseeded = np.flatnonzero(seeds.group < 0)
+
+    def scored(labels: np.ndarray, named: dict[int, str]) -> dict[str, Any]:
+        result = score([keys[i] for i in unseeded], labels[unseeded])
+        per_code = []
+        for rid, code in named.items():
+            mine = labels[unseeded] == rid
+            own = np.asarray([keys[i] == code for i in unseeded])
+            per_code.append(
+                (float((mine & own).sum() / max(own.sum(), 1)), float(own[mine].mean()))
+            )
+        recall, purity = (np.mean([p[k] for p in per_code]) if per_code else 0 for k in (0, 1))
+        return {
+            "nmi": round(result["nmi"], 4),
+            "ari": round(result["ari"], 4),
+            "reasons": result["reasons"],
+            "codes_named": len(named),
+            "code_recall": round(float(recall), 4),
+            "code_purity": round(float(purity), 4),
+        }
+
+    out: dict[str, Any] = {"seeds": seeds.summary(), "discover_seconds": round(discover_seconds)}
+    plain = cat.refit_catalogue(
+        window, vectors, found, none, empty, space, settings.catalogue, run_id="w", now=now
+    )
+
+    def labels_of(call_reasons: pl.DataFrame) -> np.ndarray:
+        held = dict(call_reasons.select("call_id", "reason_id").iter_rows())
+        return np.asarray([held.get(c, -1) for c in window["call_id"].to_list()], np.int64)
+
+    out["unseeded"] = scored(labels_of(plain.call_reasons), {})
+    prepared = space.space.transform(vectors, langs)
+
+    def seeded_refit(discovery: Any) -> dict[str, Any]:
+        constrained = catalogue_seeds.constrain_discovery(
+            discovery, prepared, seeds, settings.catalogue.align_piece_share
+        )
+        change = cat.refit_catalogue(
+            window,
+            vectors,
+            constrained.discovery,
+            none,
+            empty,
+            space,
+            settings.catalogue,
+            run_id="w",
+            now=now,
+            pinned=constrained.pinned,
+            fixed=seeds.group >= 0,
+        )
+        named = catalogue_seeds.code_names(change.call_reasons, window, seeds, change.catalogue)
+        return scored(labels_of(change.call_reasons), named)
+
+    out["must_link"] = seeded_refit(found)
+    start = time.perf_counter()
+    learned = catalogue_seeds.learned_discovery(found, vectors, prepared, seeds, cs, coded, langs)
+    out["metric"] = seeded_refit(learned) | {"seconds": round(time.perf_counter() - start)}
+    return out
+
+
 def part_cost(settings: Settings, stored: int, new: int) -> dict[str, Any]:
     """Seconds of the update's novelty test (`catalogue.novel_calls`) at `stored` + `new` calls.
 
@@ -386,11 +497,26 @@ def _cli(*args: str) -> tuple[int, str]:
     return code, buffer.getvalue()
 
 
-def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dict[str, Any]:
-    """The issue's Done-when check."""
+def part_done(
+    out: Path,
+    source: Path,
+    settings: Settings,
+    embedder: Any,
+    merge_pieces: int = 0,
+    split: int = 0,
+) -> dict[str, Any]:
+    """The issue's Done-when check; with `merge_pieces` merges and `split` splits before W47.
+
+    Also reports NMI/ARI against the sample's truth after the update and after the refit, and
+    for each curated reason (the renamed one, the merges' kept ones) whether its calls stay
+    together at the refit (`together`).
+    """
     db_path = out / "done.duckdb"
     fresh_db(db_path, source)
-    first = run(db_path, WEEKS[:-1], settings, embedder)
+    weeks = WEEKS
+    if settings.seeded.wrapup_column is not None:
+        weeks = coded_weeks(out / "coded", settings.seeded.wrapup_column)
+    first = run(db_path, weeks[:-1], settings, embedder)
     with Database(db_path, read_only=True) as db:
         before = db.table("call_reasons").select("call_id", "reason_id")
         stats_before = db.query("SELECT * FROM weekly_reason_stats ORDER BY week, reason_id")
@@ -407,7 +533,12 @@ def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dic
         "--by",
         "benchmark",
     )
-    update = run(db_path, [WEEKS[-1]], settings, embedder)
+    merges = _merge_pieces(db_path, merge_pieces)
+    skip = {int(largest["reason_id"])} | {m["kept"] for m in merges}
+    splits = _split_largest(db_path, split, skip=skip)
+    if merges or splits:  # kept is measured from the catalogue as people left it
+        before = assignments(db_path)
+    update = run(db_path, [weeks[-1]], settings, embedder)
     after = assignments(db_path)
     with Database(db_path, read_only=True) as db:
         stats_after = db.query(
@@ -417,7 +548,9 @@ def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dic
     _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
     shown = any(r["name"] == name for r in json.loads(listing))
     _, report = _cli("report", "--db", str(db_path), "--week", "2026-W47")
-    refit = run(db_path, [WEEKS[-1]], settings, embedder, refit=True)
+    curated = [int(largest["reason_id"])] + [m["kept"] for m in merges]
+    curated += [c for sp in splits for c in sp["into"]]
+    refit = run(db_path, [weeks[-1]], settings, embedder, refit=True)
     after_refit = assignments(db_path)
     kept_refit = 1 - changed_share(before, after_refit)[0]
     _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
@@ -440,7 +573,132 @@ def part_done(out: Path, source: Path, settings: Settings, embedder: Any) -> dic
         "kept_after_refit": round(kept_refit, 4),
         "rename_survives_refit": bool(survived)
         and survived[0]["reason_id"] == largest["reason_id"],
+        "merges": merges,
+        "splits": splits,
+        "refit_seeds": refit.get("seeds"),
+        "quality_after_update": quality(after),
+        "quality_after_refit": quality(after_refit),
+        "curated_after_refit": [together(after, after_refit, rid) for rid in curated],
     }
+
+
+def wrapup_codes(
+    calls: pl.DataFrame, per_reason: int = 10, largest: int = 20, seed: int = 17
+) -> list[str | None]:
+    """Wrap-up codes for `calls` (with `reason_key`), issue 17's sample protocol (20 x 10).
+
+    `per_reason` calls of each of the `largest` true reasons carry the reason's key, drawn by
+    `seed`; the others none.
+    """
+    import numpy as np
+
+    keys = np.asarray(calls["reason_key"].to_list(), dtype=object)
+    top = calls.group_by("reason_key").len().sort(["len", "reason_key"], descending=[True, False])
+    rng = np.random.default_rng(seed)
+    codes: list[str | None] = [None] * calls.height
+    for key in top["reason_key"].head(largest).to_list():
+        rows = np.flatnonzero(keys == key)
+        for i in rng.choice(rows, size=min(per_reason, rows.size), replace=False):
+            codes[int(i)] = key
+    return codes
+
+
+def coded_weeks(folder: Path, column: str) -> list[Path]:
+    """The sample's week files with a wrap-up column `column` (`wrapup_codes` over all weeks)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = [
+        pl.read_csv(f, infer_schema=False).with_columns(pl.lit(f.name).alias("_f")) for f in WEEKS
+    ]
+    calls = pl.concat(frames).join(
+        truth().select("call_id", "reason_key"), on="call_id", how="left"
+    )
+    calls = calls.with_columns(pl.Series(column, wrapup_codes(calls), dtype=pl.String))
+    out = []
+    for f in WEEKS:
+        path = folder / f.name
+        calls.filter(pl.col("_f") == f.name).drop("_f", "reason_key").write_csv(path)
+        out.append(path)
+    return out
+
+
+def together(before: pl.DataFrame, after: pl.DataFrame, reason_id: int) -> dict[str, Any]:
+    """A curated reason at a refit: its calls before, the share still in it, its size after.
+
+    `whole`: the share of its former calls in the one reason that holds most of them after
+    (1.0: none went elsewhere, whatever the id).
+    """
+    mine = before.filter(pl.col("reason_id") == reason_id).join(
+        after, on="call_id", suffix="_after"
+    )
+    if mine.height == 0:
+        return {"reason_id": reason_id, "calls_before": 0}
+    held = mine.group_by("reason_id_after").len().sort("len", descending=True)
+    return {
+        "reason_id": reason_id,
+        "calls_before": mine.height,
+        "still_in_it": round(float((mine["reason_id_after"] == reason_id).mean()), 4),
+        "whole": round(held["len"][0] / mine.height, 4),
+        "calls_after": int((after["reason_id"] == reason_id).sum()),
+    }
+
+
+def _split_largest(db_path: Path, count: int, skip: set[int]) -> list[dict[str, Any]]:
+    """Split, as a person would, the `count` largest reasons that split (`skip` left out)."""
+    if count <= 0:
+        return []
+    _, listing = _cli("reasons", "--db", str(db_path), "--format", "json")
+    order = sorted(json.loads(listing), key=lambda r: -r["calls"])
+    splits: list[dict[str, Any]] = []
+    for row in order:
+        if len(splits) == count:
+            break
+        if row["reason_id"] in skip or row["status"] != "active":
+            continue
+        code, _ = _cli("reasons", "split", str(row["reason_id"]), "--db", str(db_path))
+        if code != 0:
+            continue  # its calls form one reason
+        with Database(db_path, read_only=True) as db:
+            into = db.query(
+                "SELECT split_into FROM reasons WHERE reason_id = ?", [row["reason_id"]]
+            )["split_into"][0].to_list()
+        splits.append({"reason_id": row["reason_id"], "calls": row["calls"], "into": into})
+    return splits
+
+
+def _merge_pieces(db_path: Path, count: int) -> list[dict[str, Any]]:
+    """Merge, as a person would, `count` pairs of reasons that are pieces of one true reason.
+
+    For each true reason (sample truth) the two reasons holding most of its calls, where each
+    of the two is mostly (>= 60 %) that true reason; the `count` pairs with most calls are
+    merged, the larger reason kept (`contact-reasons reasons merge KEEP OTHER`).
+    """
+    if count <= 0:
+        return []
+    joined = assignments(db_path).join(truth(), on="call_id").filter(pl.col("reason_id") >= 0)
+    sizes = joined.group_by("reason_id").len().rename({"len": "size"})
+    top = (
+        joined.group_by("reason_id", "reason_key")
+        .len()
+        .join(sizes, on="reason_id")
+        .filter(pl.col("len") >= 0.6 * pl.col("size"))
+        .sort("len", descending=True)
+    )
+    pairs = []
+    for key, group in top.group_by("reason_key"):
+        if group.height >= 2:
+            a, b = group.sort("len", descending=True).head(2).iter_rows(named=True)
+            pairs.append(
+                (a["len"] + b["len"], str(key[0]), int(a["reason_id"]), int(b["reason_id"]))
+            )
+    merges = []
+    for total, key, keep, other in sorted(pairs, reverse=True)[:count]:
+        code, _ = _cli(
+            "reasons", "merge", str(keep), str(other), "--db", str(db_path), "--by", "benchmark"
+        )
+        merges.append(
+            {"true_reason": key, "kept": keep, "merged": other, "calls": total, "rc": code}
+        )
+    return merges
 
 
 def main() -> None:
@@ -449,7 +707,9 @@ def main() -> None:
     parser.add_argument("--embeddings-from", type=Path, help="required but for --part cost")
     parser.add_argument("--out", type=Path, default=Path("/tmp/catalogue-bench"))
     parser.add_argument(
-        "--part", choices=["simulate", "weekly", "done", "cost", "all"], default="simulate"
+        "--part",
+        choices=["simulate", "weekly", "done", "cost", "wrapup", "all"],
+        default="simulate",
     )
     parser.add_argument("--stored", type=int, default=100_000, help="cost: stored calls")
     parser.add_argument("--new", type=int, default=10_000, help="cost: new calls")
@@ -469,6 +729,20 @@ def main() -> None:
     )
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--updates-only", action="store_true", help="simulate: no refits")
+    parser.add_argument(
+        "--merge-pieces",
+        type=int,
+        default=0,
+        help="done: also merge N pairs of reasons that are pieces of one true reason before "
+        "W47 (curated reasons for the refit's seeds, issue 17)",
+    )
+    parser.add_argument(
+        "--split",
+        type=int,
+        default=0,
+        help="done: also split the N largest reasons that split (renamed and merged ones left out) "
+        "before W47 (`reasons split`; curated reasons for the refit's seeds, issue 17)",
+    )
     args = parser.parse_args()
     if args.part != "cost" and args.embeddings_from is None:
         parser.error("--embeddings-from is required")
@@ -492,9 +766,13 @@ def main() -> None:
     if args.part in ("weekly", "all"):
         results["weekly"] = part_weekly(args.out, args.embeddings_from, settings, embedder)
     if args.part in ("done", "all"):
-        results["done"] = part_done(args.out, args.embeddings_from, settings, embedder)
+        results["done"] = part_done(
+            args.out, args.embeddings_from, settings, embedder, args.merge_pieces, args.split
+        )
     if args.part == "cost":
         results["cost"] = part_cost(settings, args.stored, args.new)
+    if args.part == "wrapup":
+        results["wrapup"] = part_wrapup(args.embeddings_from, settings)
     results["settings"] = {k: v for k, v in overrides.items() if k != "storage"}
     text = json.dumps(results, indent=2, ensure_ascii=False, default=str)
     (args.out / f"catalogue-{args.part}.json").write_text(text, encoding="utf-8")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -758,6 +758,8 @@ def refit_catalogue(
     *,
     run_id: str,
     now: datetime,
+    pinned: Mapping[int, int] | None = None,
+    fixed: np.ndarray | None = None,
 ) -> CatalogueChange:
     """Align a fresh discovery over the window to the catalogue.
 
@@ -780,6 +782,10 @@ def refit_catalogue(
         settings: alignment thresholds.
         run_id: this run.
         now: when.
+        pinned: discovered reason -> the catalogue reason whose id it keeps, before any
+            other alignment (a seed group, `catalogue_seeds.constrain_discovery`); ids that
+            are not in the catalogue, merged or split are ignored.
+        fixed: rows the hysteresis leaves where the discovery put them (seeds).
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -797,6 +803,12 @@ def refit_catalogue(
     candidates = [rid for rid, r in rows.items() if r["status"] != "merged" and not _is_split(r)]
     mapping: dict[int, int] = {}
     taken: set[int] = set()
+    # 0. seed groups keep the id of the reason they are
+    found_ids = set(cluster_ids.tolist())
+    for c, rid in (pinned or {}).items():
+        if int(c) in found_ids and int(rid) in candidates and int(rid) not in taken:
+            mapping[int(c)] = int(rid)
+            taken.add(int(rid))
     # 1. shared calls, one to one
     old_ids = np.asarray([rid for rid in candidates if (old == rid).any()], np.int64)
     if cluster_ids.size and old_ids.size:
@@ -808,6 +820,12 @@ def refit_catalogue(
                 shared[c_index[int(f)], o_index[int(o)]] += 1
         c_size = np.asarray([(found == c).sum() for c in cluster_ids], float)
         o_size = np.asarray([(old == o).sum() for o in old_ids], float)
+        for c, i in c_index.items():
+            if c in mapping:
+                shared[i, :] = 0
+        for o, j in o_index.items():
+            if o in taken:
+                shared[:, j] = 0
         r_idx, c_idx = linear_sum_assignment(-shared)
         for i, j in zip(r_idx, c_idx, strict=True):
             if shared[i, j] >= settings.align_min_shared * max(c_size[i], o_size[j]) > 0:
@@ -867,7 +885,8 @@ def refit_catalogue(
             )
             next_id += 1
     labels = np.asarray([mapping.get(int(f), UNEXPLAINED) for f in found], np.int64)
-    labels = keep_where_close(prepared, labels, old, settings.align_keep_spread)
+    held = keep_where_close(prepared, labels, old, settings.align_keep_spread)
+    labels = held if fixed is None else np.where(fixed, labels, held)
     final_ids, final_cents = centroids(prepared, labels)
     centre_of = {int(r): final_cents[i] for i, r in enumerate(final_ids)}
     sims_out = np.asarray(

@@ -254,6 +254,33 @@ class SeededSettings(_Section):
     at 0.2 BANKING77 0.821 / 0.563 / 0.670 against 0.819 / 0.565 / 0.673 without, CLINC150
     0.905 / 0.688 / 0.770 against 0.910 / 0.714 / 0.796 (new intents near a known one are
     absorbed: the price), tests/test_seeded.py's known-reason share 0.79 against 0.70."""
+    catalogue_seeds: bool = True
+    """Weekly flow, at a refit: the window's calls of the reasons people curated (renamed,
+    merged into, or made by a split; not ignored) are seeds (`catalogue_seeds.refit_seeds`):
+    each such reason is kept whole as one reason with its id, its calls held together
+    (must-link), the discovered clusters made mostly of its calls joined to it. The discovery
+    itself is the unseeded one (no learned metric), so the rest of the refit is unchanged.
+    Measured (docs/catalogue.md, "Seeds in the weekly flow"): issue 14's refit keeps 87.03 % of
+    calls' ids (86.85 % without); with three merges and two splits as well 87.72 % (84.17 %
+    without, which undoes the splits), every curated reason's calls together (18 of 18)."""
+    wrapup_column: str | None = None
+    """An input call column carrying wrap-up codes (e.g. "wrapup_code"): a call with a value
+    there is a seed of the reason the value names, at a refit of the weekly flow (the first run
+    is one). Stored in `calls.wrapup_code`, redacted like other text. A reason found from such
+    seeds is named by the code (unless a person renamed it). None: no such column."""
+    wrapup_method: Literal["metric", "must_link"] = "metric"
+    """How wrap-up codes act at a refit. "metric": the refit's reasons are found by seeded
+    discovery (`discover_seeded`, the metric learned on the codes' seeds), then curated reasons
+    act as must-link groups; "must_link": the unseeded discovery's clusters holding a code's
+    seeds join it (`catalogue_seeds.constrain_discovery`). Measured on the sample (20 codes x
+    10 calls, docs/catalogue.md): NMI / ARI 0.685 / 0.470 by the metric, 0.595 / 0.319 by
+    must-link, 0.632 / 0.247 without codes."""
+    wrapup_cluster_share: float = Field(default=0.0, ge=0.0, le=1.0)
+    """"must_link" only: a cluster joins a code when it holds at least this share of the
+    code's seeds (and most of the cluster's code seeds)."""
+    wrapup_min_calls: int = Field(default=5, ge=1)
+    """A wrap-up code is a seed only when at least this many of the refit's calls carry it
+    (a stray code does not make a reason of its own)."""
 
 
 class ScaleOutSettings(_Section):

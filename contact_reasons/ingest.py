@@ -74,10 +74,12 @@ CALLS_SCHEMA: dict[str, pl.DataType] = {
     "customer_type": pl.String(),
     "answered": pl.Boolean(),
     "duration_seconds": pl.Float64(),
+    "wrapup_code": pl.String(),
     "source_file": pl.String(),
     "source_row": pl.Int64(),
 }
-"""Columns and types of `IngestResult.calls` (docs/ARCHITECTURE.md)."""
+"""Columns and types of `IngestResult.calls` (docs/ARCHITECTURE.md). `wrapup_code` is the value
+of the input column `seeded.wrapup_column` names (null without one)."""
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
@@ -693,7 +695,10 @@ def _blank(value: str | None) -> bool:
 
 
 def _validate(
-    values: Mapping[str, str | None], zone: ZoneInfo, latest: datetime | None = None
+    values: Mapping[str, str | None],
+    zone: ZoneInfo,
+    latest: datetime | None = None,
+    wrapup: str | None = None,
 ) -> tuple[dict[str, Any], list[_Problem]]:
     problems: list[_Problem] = []
     out: dict[str, Any] = {}
@@ -750,6 +755,8 @@ def _validate(
     for column in OPTIONAL_TEXT_COLUMNS:
         text = values.get(column)
         out[column] = text.strip() if text is not None and text.strip() else None
+    code = values.get(wrapup) if wrapup is not None else None
+    out["wrapup_code"] = code.strip() if code is not None and code.strip() else None
 
     answered = values.get("answered")
     out["answered"] = None
@@ -842,6 +849,7 @@ def read_inputs(
     *,
     settings: IngestSettings | Settings | None = None,
     strict: bool | None = None,
+    wrapup_column: str | None = None,
 ) -> IngestResult:
     """Read call files and folders, validate every row, and quarantine what is bad.
 
@@ -852,6 +860,9 @@ def read_inputs(
             for timestamps without one; `strict` says what a file missing a column does.
         strict: overrides `settings.strict`: True raises on a file that cannot be used, False
             records it in quarantine and goes on with the other files.
+        wrapup_column: the input column of wrap-up codes, read into `wrapup_code` (a file
+            without it has none); default: `seeded.wrapup_column` when `settings` is a full
+            `Settings`, else none. Matched as column names are (case and spaces folded).
 
     Returns:
         The valid calls (not yet redacted), the quarantine (redacted), and one row per file.
@@ -864,6 +875,9 @@ def read_inputs(
     config = _resolve_settings(settings)
     is_strict = config.strict if strict is None else strict
     zone = _zone(config.timezone)
+    if wrapup_column is None and isinstance(settings, Settings):
+        wrapup_column = settings.seeded.wrapup_column
+    wrapup = _normalise_column(wrapup_column) if wrapup_column else None
 
     seen = _FirstSeen()
     calls: list[pl.DataFrame] = []
@@ -876,7 +890,7 @@ def read_inputs(
     csv.field_size_limit(sys.maxsize)
     try:
         for path in _expand(paths):
-            read = _read_one(path, config.batch_rows, zone, seen, strict=is_strict)
+            read = _read_one(path, config.batch_rows, zone, seen, strict=is_strict, wrapup=wrapup)
             files.append(read.file)
             calls.extend(read.calls)
             quarantine.extend(read.quarantine)
@@ -949,12 +963,18 @@ class _FileRead:
 
 
 def _read_one(
-    path: Path, batch_rows: int, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool
+    path: Path,
+    batch_rows: int,
+    zone: ZoneInfo,
+    seen: _FirstSeen,
+    *,
+    strict: bool,
+    wrapup: str | None = None,
 ) -> _FileRead:
     try:
         for rows in _readings(path, batch_rows):
             try:
-                return _take(rows, zone, seen, strict=strict)
+                return _take(rows, zone, seen, strict=strict, wrapup=wrapup)
             except _Undecodable:
                 continue
     except OSError as exc:
@@ -962,7 +982,9 @@ def _read_one(
     raise AssertionError(f"{path}: no reading took it")  # the last reading never gives up
 
 
-def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _FileRead:
+def _take(
+    rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool, wrapup: str | None = None
+) -> _FileRead:
     """Validate one file's rows batch by batch; nothing is kept before the file is done."""
     source = _shown_name(str(rows.path))  # stored with every row: no personal data
     noun = "line" if rows.format == "jsonl" else "row"
@@ -982,7 +1004,7 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
             if item.values is None:
                 batch_quarantine.append(_unparsed_row(source, item, f"{where}: {item.problem}"))
                 continue
-            values, problems = _validate(item.values, zone, latest)
+            values, problems = _validate(item.values, zone, latest, wrapup)
             if problems:
                 first = problems[0]
                 batch_quarantine.append(
@@ -1029,7 +1051,9 @@ def _take(rows: _Rows, zone: ZoneInfo, seen: _FirstSeen, *, strict: bool) -> _Fi
         "rows_read": rows_read,
         "sha256": rows.sha256,
         "extra_columns": list(
-            dict.fromkeys(_shown_name(c) for c in rows.columns if c not in KNOWN_COLUMNS)
+            dict.fromkeys(
+                _shown_name(c) for c in rows.columns if c not in KNOWN_COLUMNS and c != wrapup
+            )
         ),
         "error": rows.error,
     }

@@ -629,6 +629,7 @@ def language_names(
     rule: NameRule = DEFAULT_RULE,
     rename: bool = True,
     keep: Mapping[tuple[int, str], str] | None = None,
+    fixed: Collection[int] = (),
 ) -> pl.DataFrame:
     """A name per reason and language, and the evidence of each name and of the default one.
 
@@ -658,6 +659,9 @@ def language_names(
             the reasons without a name in a language are named from the texts, so a weekly
             update pays for its new reasons, not for naming every reason again. Ignored with
             `rename`.
+        fixed: reasons whose default name is a seed's (a wrap-up code,
+            `catalogue_seeds.code_names`): it is kept even with `rename`, and they get no name
+            in a single language, so the code is shown in every report language.
 
     Returns:
         A frame with `NAMES_SCHEMA`'s columns, by reason and language.
@@ -689,7 +693,7 @@ def language_names(
         members = [stems[i] for i in np.flatnonzero(ids == rid)]
         default = default_names[rid]
         share = name_share(default, members)
-        new = fresh.get(rid)
+        new = fresh.get(rid) if rid not in fixed else None
         # A who-or-when name gives way only to one that is not weak evidence itself.
         better = (
             _better_subject(new.name, default) and new.share >= rule.weak_share if new else False
@@ -703,7 +707,11 @@ def language_names(
             continue
         sub_ids = ids[subset]
         counts = Counter(int(r) for r in sub_ids.tolist() if r != -1)
-        named = [r for r, n in counts.items() if n >= rule.min_calls and r in default_names]
+        named = [
+            r
+            for r, n in counts.items()
+            if n >= rule.min_calls and r in default_names and r not in fixed
+        ]
         if not named:
             continue
         kept = {r: kept_names[(r, lang)] for r in named if (r, lang) in kept_names}

@@ -28,6 +28,7 @@ import polars as pl
 
 from contact_reasons import alerts, cluster, faq, ingest, redact, stats, weekly
 from contact_reasons import catalogue as cat
+from contact_reasons import catalogue_seeds as seeding
 from contact_reasons.config import Settings
 from contact_reasons.embed import (
     Embedded,
@@ -258,6 +259,7 @@ def run_weekly(
     if refit or space_row is None or space_row["embedding_model_id"] != embedder.model_id:
         mode = "refit"
     reason_model: dict[str, Any] | None = None
+    seeds: seeding.RefitSeeds | None = None
     if mode == "refit":
         weekly.require_calls_to_discover(window, ingested)
         discovery = t(
@@ -277,6 +279,31 @@ def run_weekly(
             0.0,
             cluster.fit_space(vectors, langs, settings.cluster, mask),
         )
+        seeds = t("seeds", seeding.refit_seeds, window, current, catalogue, settings.seeded)
+        prepared = space.space.transform(vectors, langs)
+        if settings.seeded.wrapup_method == "metric":
+            discovery = t(
+                "seeded_discover",
+                seeding.learned_discovery,
+                discovery,
+                vectors,
+                prepared,
+                seeds,
+                settings.cluster,
+                settings.seeded,
+                langs,
+            )
+        constrained = t(
+            "seed",
+            seeding.constrain_discovery,
+            discovery,
+            prepared,
+            seeds,
+            settings.catalogue.align_piece_share,
+            settings.cluster.representative_docs,
+            settings.seeded.wrapup_cluster_share,
+        )
+        discovery = constrained.discovery
         change = t(
             "align",
             cat.refit_catalogue,
@@ -289,6 +316,8 @@ def run_weekly(
             settings.catalogue,
             run_id=run_id,
             now=now,
+            pinned=constrained.pinned,
+            fixed=seeds.group >= 0 if seeds.count else None,
         )
         stats_weeks = sorted(window["week"].unique().to_list())
         model_dir = model_path(settings.storage.model_dir, model_id)
@@ -339,6 +368,14 @@ def run_weekly(
         missing = set(window["week"].unique().to_list()) - db.stats_weeks()
         stats_weeks = sorted(set(touched.unique().to_list()) | missing)
     call_reasons = change.call_reasons
+    coded: dict[int, str] = {}
+    if seeds is not None and seeds.count:
+        coded = seeding.code_names(call_reasons, window, seeds, change.catalogue)
+        change = dataclasses.replace(
+            change, catalogue=seeding.name_by_codes(change.catalogue, coded)
+        )
+    elif mode == "update":  # names a code gave at a refit stay, in every language
+        coded = seeding.coded_reasons(change.catalogue, window)
     phrases = CachedPhrases(db, embedder)
     names = t(
         "names",
@@ -351,6 +388,7 @@ def run_weekly(
         phrases if settings.cluster.label_phrases else None,
         rename=mode == "refit",
         keep=db.language_names() if mode == "update" else None,
+        fixed=coded,
     )
     change = dataclasses.replace(
         change, catalogue=weekly.renamed_catalogue(change.catalogue, names)
@@ -413,6 +451,8 @@ def run_weekly(
         names=names,
     )
     summary["mode"] = mode
+    if seeds is not None:
+        summary["seeds"] = seeds.summary()
     start_write = time.perf_counter()
     db.write_results(run_id, results, summary)
     summary["timings"]["write"] = round(time.perf_counter() - start_write, 3)

@@ -599,7 +599,7 @@ CODE_COLUMNS = ("language", "channel", "queue", "customer_type")
 
 def redact_calls(
     calls: pl.DataFrame,
-    columns: Sequence[str] = ("summary", "transcript"),
+    columns: Sequence[str] | None = None,
     *,
     codes: Sequence[str] = CODE_COLUMNS,
     workers: int | None = None,
@@ -609,7 +609,9 @@ def redact_calls(
 
     Args:
         calls: a frame such as `IngestResult.calls`; it is not changed.
-        columns: the string columns to redact; nulls stay null.
+        columns: the string columns to redact; nulls stay null. Default: `summary`,
+            `transcript`, and `wrapup_code` where the frame has it (a wrap-up code is free
+            text an agent typed or picked: `seeded.wrapup_column`).
         codes: further string columns redacted where `calls` has them (an export's queue or
             channel cell is free text too).
         workers: processes that redact at once (this one included) when there are at least
@@ -627,6 +629,10 @@ def redact_calls(
     """
     import polars as pl  # here: a redaction process (`_worker`) starts faster without it
 
+    if columns is None:
+        columns = ("summary", "transcript") + (
+            ("wrapup_code",) if "wrapup_code" in calls.columns else ()
+        )
     for column in columns:
         if column not in calls.columns:
             raise InputError(

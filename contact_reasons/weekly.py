@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,7 @@ CALL_COLUMNS = [
     "source_row",
     "text_hash",
     "first_run_id",
+    "wrapup_code",
 ]
 
 
@@ -55,8 +56,10 @@ def prepare_calls(redacted: pl.DataFrame, run_id: str) -> pl.DataFrame:
 
     Adds the reason-bearing text (summary preferred, else the customer's turns), its source,
     the detected language, the ISO week, the text hash (the embedding cache key) and the run id.
-    Timestamps become naive UTC, as stored.
+    Timestamps become naive UTC, as stored. A frame without `wrapup_code` gets it null.
     """
+    if "wrapup_code" not in redacted.columns:
+        redacted = redacted.with_columns(pl.lit(None, dtype=pl.String).alias("wrapup_code"))
     with_text = add_detected_language(add_reason_text(redacted))
     return with_text.with_columns(
         pl.col("started_at").dt.convert_time_zone("UTC").dt.replace_time_zone(None),
@@ -182,6 +185,7 @@ def reason_names(
     embed: Callable[[list[str]], np.ndarray] | None = None,
     rename: bool = False,
     keep: Mapping[tuple[int, str], str] | None = None,
+    fixed: Collection[int] = (),
 ) -> pl.DataFrame:
     """Each reason's name per language and the evidence of its names (`reason_names` rows).
 
@@ -192,7 +196,8 @@ def reason_names(
     changes on a refit, not from week to week.
 
     Named from the window's calls with their current reasons (`naming.language_names`); the
-    default name measured is the generated one (a human name is a person's choice).
+    default name measured is the generated one (a human name is a person's choice). Reasons in
+    `fixed` keep their generated name (a wrap-up code's, `catalogue_seeds.code_names`).
     """
     reason_of = dict(
         zip(call_reasons["call_id"].to_list(), call_reasons["reason_id"].to_list(), strict=True)
@@ -216,6 +221,7 @@ def reason_names(
         rule=NameRule.from_settings(settings),
         rename=rename,
         keep=keep,
+        fixed=fixed,
     )
 
 

@@ -24,7 +24,11 @@ def backfill_contact_reasons(
 ) -> list[dict[str, Any]]:
     """Run historic call exports one ISO week at a time, oldest first, as the weekly job would."""
     settings, db_file = flow_settings(config_path, overrides, db_path)
-    ingested = read_inputs([Path(p) for p in inputs], settings=settings.ingest)
+    ingested = read_inputs(
+        [Path(p) for p in inputs],
+        settings=settings.ingest,
+        wrapup_column=settings.seeded.wrapup_column,
+    )
     tag = uuid.uuid4().hex[:8]
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
         summaries = pipeline.backfill(

@@ -29,7 +29,13 @@ def daily_ingest(
     run_id = f"ingest-{uuid.uuid4().hex[:12]}"
     timer = Timer()
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
-        ingested = timer("read", read_inputs, [Path(p) for p in inputs], settings=settings.ingest)
+        ingested = timer(
+            "read",
+            read_inputs,
+            [Path(p) for p in inputs],
+            settings=settings.ingest,
+            wrapup_column=settings.seeded.wrapup_column,
+        )
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         try:
             redacted = timer(

@@ -108,7 +108,13 @@ def weekly_contact_reasons(
     run_id = f"run-{uuid.uuid4().hex[:12]}"
     timer = _AsTasks()
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:
-        ingested = timer("read", read_inputs, [Path(p) for p in inputs], settings=settings.ingest)
+        ingested = timer(
+            "read",
+            read_inputs,
+            [Path(p) for p in inputs],
+            settings=settings.ingest,
+            wrapup_column=settings.seeded.wrapup_column,
+        )
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         try:
             summary = pipeline.run_weekly(

@@ -73,6 +73,7 @@ def build(path: Path) -> Path:
         pl.int_range(pl.len()).alias("source_row"),
         pl.col("call_id").alias("text_hash"),
         pl.lit("run-test").alias("first_run_id"),
+        pl.lit(None, pl.String).alias("wrapup_code"),
     )
     reasons = pl.DataFrame(
         {
