@@ -418,14 +418,17 @@ def run_weekly(
     faq_reasons = localised_labels(
         change.catalogue.filter(pl.col("status") == "active"), names, settings.report.language
     )
-    in_faq = call_reasons["reason_id"].is_in(faq_reasons["reason_id"].to_list()).to_numpy()
+    # Every window call goes in, unexplained ones and those of ignored reasons too: whether a
+    # unit answers a call is calibrated over the calls (`faq.answerability`), so leaving some
+    # out would move every other call's decision when a person ignores a reason. Only active
+    # reasons get a row.
     gaps = t(
         "faq_gaps",
         faq.faq_recommendations,
         faq_reasons,
         window,
-        call_reasons.filter(pl.Series(in_faq)),
-        vectors[in_faq],
+        call_reasons,
+        vectors,
         units,
         doc_vectors,
         settings.faq,

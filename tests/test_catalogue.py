@@ -422,3 +422,26 @@ def test_reasons_help_says_merge_goes_into_the_first(capsys):
     with pytest.raises(SystemExit):
         cli.main(["reasons", "merge", "--help"])
     assert "INTO THE FIRST" in capsys.readouterr().out
+
+
+def test_ignoring_a_reason_changes_no_other_reasons_faq_gap(two_weeks, tmp_path, settings):
+    # Answerability is calibrated over the window's calls: the calls of an ignored reason
+    # still count there, so ignoring one reason leaves every other reason's FAQ row as it was.
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+
+    def gaps() -> pl.DataFrame:
+        with Database(db_path, read_only=True) as conn:
+            table = conn.table("faq_recommendations")
+        return table.select("reason_id", "calls", "recommendation", "coverage", "touched").sort(
+            "reason_id"
+        )
+
+    run(db_path, week_calls(1), settings, run_id="run-again")  # the same week: no new call
+    before = gaps()
+    ignored = int(before.sort("calls")["reason_id"][-1])  # the largest: the most calls move
+    cli_main("reasons", "ignore", str(ignored), "--db", db)
+    run(db_path, week_calls(1), settings, run_id="run-after-ignore")
+    after = gaps()
+    assert ignored not in after["reason_id"].to_list()
+    assert after.equals(before.filter(pl.col("reason_id") != ignored))
