@@ -488,6 +488,7 @@ def update_catalogue(
     assign: Callable[[np.ndarray, pl.DataFrame, float], tuple[np.ndarray, np.ndarray]]
     | None = None,
     name_rule: NameRule | None = None,
+    coded: Mapping[int, int] | None = None,
 ) -> CatalogueChange:
     """A weekly update: assign the window's unassigned calls, and add reasons that are new.
 
@@ -508,6 +509,8 @@ def update_catalogue(
             version that runs in batches elsewhere, with the same result).
         name_rule: how `cluster_pool` names new reasons (the settings' `NameRule`); None: the
             rule's defaults.
+        coded: window row -> reason id for calls whose wrap-up code names a reason
+            (`catalogue_seeds.coded_assignments`); an unassigned one joins that reason.
 
     Returns:
         The change. Calls already assigned keep their reason (merged reasons resolved); new
@@ -556,6 +559,23 @@ def update_catalogue(
         )
         doubtful = need_idx[sims[need_idx] < max(strict, space.threshold)]
         novel = novel_calls(prepared, window["week"].to_list(), need_idx, settings)
+        # A new call whose wrap-up code names a reason joins it, near its centre or not, and
+        # is no candidate for a new reason (`catalogue_seeds.coded_assignments`).
+        unassigned = set(need)
+        fixed = {i: r for i, r in (coded or {}).items() if i in unassigned}
+        if fixed:
+            rows = np.fromiter(fixed, np.int64, len(fixed))
+            ids, cents = catalogue_centres(catalogue)
+            where = {int(x): k for k, x in enumerate(ids)}
+            labels[rows] = [fixed[int(i)] for i in rows]
+            sims[rows] = [
+                float(prepared[i] @ cents[where[fixed[int(i)]]])
+                if fixed[int(i)] in where
+                else sims[i]
+                for i in rows
+            ]
+            doubtful = doubtful[~np.isin(doubtful, rows)]
+            novel = novel[~np.isin(novel, rows)]
     events: list[dict[str, Any]] = []
     new_ids: list[int] = []
     enough = max(MIN_TEXTS, settings.new_reason_min_calls)

@@ -481,3 +481,31 @@ def coded_reasons(catalogue: pl.DataFrame, window: pl.DataFrame) -> dict[int, st
         for r, g, name in catalogue.select("reason_id", "generated_name", "name").iter_rows()
         if g is not None and name is None and _key(str(g)) in codes
     }
+
+
+CODED_STATUSES = ("active", "not_faq", "ignored")
+"""Statuses of a reason a coded call of a weekly update goes to (a person's ignore stands)."""
+
+
+def coded_assignments(
+    window: pl.DataFrame, catalogue: pl.DataFrame, settings: SeededSettings
+) -> dict[int, int]:
+    """Window rows whose wrap-up code names a reason, row -> reason id (merges resolved).
+
+    A code is a label an agent gave the call: in a weekly update such a call joins the reason
+    the code names (its shown or generated name, as `refit_seeds` matches them) instead of
+    the nearest centre. Codes of no reason, and reasons split or no longer active, leave the
+    call to the centres. Empty unless `settings.wrapup_column` is set.
+    """
+    if settings.wrapup_column is None or "wrapup_code" not in window.columns:
+        return {}
+    named = _catalogue_names(catalogue)
+    status = dict(zip(catalogue["reason_id"].to_list(), catalogue["status"].to_list(), strict=True))
+    out: dict[int, int] = {}
+    for i, code in enumerate(window["wrapup_code"].to_list()):
+        if code is None or not code.strip():
+            continue
+        rid = named.get(_key(code))
+        if rid is not None and status.get(rid) in CODED_STATUSES:
+            out[i] = rid
+    return out

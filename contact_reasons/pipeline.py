@@ -362,6 +362,7 @@ def run_weekly(
             now=now,
             assign=None if batches is None else assign_in_batches(cat.assign_calls, batches, size),
             name_rule=NameRule.from_settings(settings.cluster),
+            coded=seeding.coded_assignments(window, catalogue, settings.seeded),
         )
         assigned = set(current["call_id"].to_list())
         touched = window.filter(~pl.col("call_id").is_in(list(assigned)))["week"]

@@ -431,7 +431,20 @@ def test_wrapup_codes_seed_the_first_run_and_name_their_reason(tmp_path, run_set
     path, later = tmp_path / "calls_with_codes.csv", tmp_path / "later.csv"
     coded_calls = keys.with_columns(code.alias("wrapup_code")).drop("reason_key")
     coded_calls.head(160).write_csv(path)
-    coded_calls.slice(160, 100).write_csv(later)
+    # Later calls an agent coded "Tidsbestilling" although they read like something else: a
+    # weekly update puts them in the code's reason, not at the nearest centre.
+    later_keys = keys.slice(160, 100)
+    relabelled = pl.int_range(pl.len()).is_in(list(range(0, 100, 20))) & (
+        pl.col("reason_key") != "book_appointment"
+    )
+    forced = later_keys.filter(relabelled)["call_id"].to_list()
+    assert len(forced) >= 3
+    coded_calls.slice(160, 100).with_columns(
+        pl.when(pl.col("call_id").is_in(forced))
+        .then(pl.lit("Tidsbestilling"))
+        .otherwise(pl.col("wrapup_code"))
+        .alias("wrapup_code")
+    ).write_csv(later)
     settings = run_settings.with_overrides({"seeded": {"wrapup_column": "wrapup_code"}})
     ingested = ingest.read_inputs([path], settings=settings)
     coded = ingested.calls.filter(pl.col("wrapup_code").is_not_null())
@@ -462,6 +475,8 @@ def test_wrapup_codes_seed_the_first_run_and_name_their_reason(tmp_path, run_set
     held = with_codes.filter(pl.col("wrapup_code") == "Tidsbestilling")["reason_id"][0]
     update = run(db_path, ingest.read_inputs([later], settings=settings), settings, run_id="u")
     assert update["mode"] == "update"
+    later_reasons = tables(db_path)["call_reasons"].filter(pl.col("call_id").is_in(forced))
+    assert later_reasons["reason_id"].to_list() == [held] * len(forced)
     row = tables(db_path)["reasons"].filter(pl.col("reason_id") == held).row(0, named=True)
     assert row["label"] == "Tidsbestilling"
     with Database(db_path, read_only=True) as db:
@@ -498,3 +513,25 @@ def test_learned_discovery_finds_the_codes_reasons_and_keeps_the_clusters_keywor
     curated_only = RefitSeeds(group, ["A", "B"], [1, 2], [True, True])
     same = learned_discovery(found, x, x, curated_only, ClusterSettings(), SeededSettings())
     assert same is found, "curated reasons are no seeds of the learned metric"
+
+
+def test_coded_assignments_follow_names_merges_and_statuses():
+    from contact_reasons.catalogue_seeds import coded_assignments
+
+    cat_ = catalogue(CURATED_CATALOGUE)
+    window = pl.DataFrame(
+        {
+            "wrapup_code": [
+                "faktura",  # a person's name, folded: reason 1
+                "gen 4",  # a merged reason's name: the reason it joined, 3
+                "Gammel",  # an inactive reason: left to the centres
+                "Støj",  # an ignored reason: a person's ignore stands, the call goes there
+                "ukendt",  # no reason has this name
+                None,
+                "gen 5",  # a split reason: left to the centres
+            ]
+        }
+    )
+    on = SeededSettings(wrapup_column="wrapup_code")
+    assert coded_assignments(window, cat_, on) == {0: 1, 1: 3, 3: 8}
+    assert coded_assignments(window, cat_, SeededSettings()) == {}
