@@ -1091,6 +1091,18 @@ def rename(
     if not name:
         raise CatalogueError("the new name is empty")
     row = _row(catalogue, reason_id)
+    # A name nobody would see: a merged reason's calls count, and are shown, under its target.
+    if row["status"] == "merged":
+        target = resolve_ids(catalogue).get(reason_id, row["merged_into"])
+        raise CatalogueError(
+            f"reason {reason_id} is merged into {target}: its calls are shown under {target}; "
+            f"rename {target}, or restore {reason_id} first"
+        )
+    if row["status"] == "inactive":
+        raise CatalogueError(
+            f"reason {reason_id} is inactive (no calls are assigned to it any more); "
+            "rename an active reason"
+        )
     before = _fields(row)
     row["name"] = name
     row["label"] = name

@@ -236,6 +236,20 @@ def test_merge_twice_is_refused(two_weeks, tmp_path):
     assert all(before[t].equals(tables(db_path)[t]) for t in CURATED)
 
 
+def test_renaming_a_merged_reason_is_refused_and_names_its_target(two_weeks, tmp_path):
+    # Its calls are shown under the reason it joined: a name there would be seen nowhere.
+    db_path = _copy(two_weeks[0], tmp_path)
+    a, b = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][:2]
+    assert cli_main("reasons", "merge", str(a), str(b), "--db", str(db_path))[0] == 0
+    before = tables(db_path)
+    code, _, err = cli_main("reasons", "rename", str(b), "Ny navn", "--db", str(db_path))
+    assert code == 2
+    assert f"reason {b} is merged into {a}" in err
+    assert f"rename {a}, or restore {b} first" in err
+    assert all(before[t].equals(tables(db_path)[t]) for t in CURATED)
+    assert cli_main("reasons", "rename", str(a), "Ny navn", "--db", str(db_path))[0] == 0
+
+
 def test_rename_merge_history_undo(two_weeks, tmp_path):
     db_path = _copy(two_weeks[0], tmp_path)
     db = str(db_path)
