@@ -84,18 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         present = [int(r) for r in np.unique(ids) if r != -1]
         centres = {r: naming._unit_mean(unit[ids == r]) for r in present}
         # The candidates exactly as `phrase_names` merges them.
-        ranked = naming.phrase_candidates(
-            texts, ids, max_words=rule.max_words, per_reason=rule.candidates
-        )
-        short = naming.call_candidates(
-            texts,
-            ids,
-            unit,
-            centres,
-            max_words=rule.call_words,
-            per_reason=rule.calls,
-            contrast=rule.contrast,
-            languages=languages,
+        ranked, short = naming.reason_candidates(
+            texts, ids, rule, vectors=unit, centres=centres, languages=languages
         )
         chosen = naming.phrase_labels(
             texts, ids, centres=centres, embed=embed, rule=rule, vectors=unit, languages=languages

@@ -60,11 +60,10 @@ class Reason:
 
 
 def scaled(values: np.ndarray) -> np.ndarray:
-    """`naming._scaled`: 0..1 over the candidates (all 0 when they are equal)."""
-    low, high = float(values.min()), float(values.max())
-    if high - low < 1e-12:
-        return np.zeros_like(values, dtype=np.float64)
-    return (values - low) / (high - low)
+    """0..1 over the candidates (all 0 when they are equal), as the shipped rule scales."""
+    from contact_reasons.naming import _scaled
+
+    return _scaled(values)
 
 
 def collect(
@@ -93,18 +92,8 @@ def collect(
     rule = naming.NameRule.from_settings(Settings().cluster)
     present = [int(r) for r in np.unique(ids) if r != -1]
     centres = {r: naming._unit_mean(unit[ids == r]) for r in present}
-    ranked = naming.phrase_candidates(
-        texts, ids, max_words=rule.max_words, per_reason=rule.candidates
-    )
-    short = naming.call_candidates(
-        texts,
-        ids,
-        unit,
-        centres,
-        max_words=rule.call_words,
-        per_reason=rule.calls,
-        contrast=rule.contrast,
-        languages=languages,
+    ranked, short = naming.reason_candidates(
+        texts, ids, rule, vectors=unit, centres=centres, languages=languages
     )
     embed = memo.embed  # type: ignore[attr-defined]
     chosen = naming.phrase_labels(

@@ -288,6 +288,41 @@ def merged_candidates(phrases: Sequence[str], calls: Sequence[str]) -> list[str]
     return list(merged.values())
 
 
+def reason_candidates(
+    texts: Sequence[str],
+    labels: Sequence[int] | np.ndarray,
+    rule: NameRule,
+    *,
+    vectors: np.ndarray | None = None,
+    centres: dict[int, np.ndarray] | None = None,
+    languages: Sequence[str | None] | None = None,
+    only: Collection[int] | None = None,
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Each reason's name candidates by `rule`, as two lists: its phrases and its short calls.
+
+    Short calls need `vectors` and `centres` (and `rule.calls`); without them there are none.
+    `merged_candidates` makes one list of a reason's two, as `phrase_names` does.
+    """
+    ids = np.asarray(labels)
+    ranked = phrase_candidates(
+        texts, ids, max_words=rule.max_words, per_reason=rule.candidates, only=only
+    )
+    short: dict[int, list[str]] = {}
+    if vectors is not None and centres and rule.calls:
+        short = call_candidates(
+            texts,
+            ids,
+            vectors,
+            centres,
+            max_words=rule.call_words,
+            per_reason=rule.calls,
+            contrast=rule.contrast,
+            languages=languages,
+            only=only,
+        )
+    return ranked, short
+
+
 def call_candidates(
     texts: Sequence[str],
     labels: Sequence[int] | np.ndarray,
@@ -517,23 +552,17 @@ def phrase_names(
         reason id -> `Name`; reasons without a candidate are missing.
     """
     ids = np.asarray(labels)
-    ranked = phrase_candidates(
-        texts, ids, max_words=rule.max_words, per_reason=rule.candidates, only=only
+    ranked, short = reason_candidates(
+        texts,
+        ids,
+        rule,
+        vectors=vectors if embed is not None else None,
+        centres=centres,
+        languages=languages,
+        only=only,
     )
-    if vectors is not None and embed is not None and centres and rule.calls:
-        short = call_candidates(
-            texts,
-            ids,
-            vectors,
-            centres,
-            max_words=rule.call_words,
-            per_reason=rule.calls,
-            contrast=rule.contrast,
-            languages=languages,
-            only=only,
-        )
-        for rid, names in short.items():
-            ranked[rid] = merged_candidates(ranked.get(rid, []), names)
+    for rid, names in short.items():
+        ranked[rid] = merged_candidates(ranked.get(rid, []), names)
     sims: dict[int, np.ndarray] = {}
     plain: dict[int, np.ndarray] = {}
     if embed is not None and centres:
