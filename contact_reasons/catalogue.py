@@ -384,6 +384,21 @@ def _call_reasons(
     )
 
 
+def with_generated_names(catalogue: pl.DataFrame, names: Mapping[int, str]) -> pl.DataFrame:
+    """The catalogue with the reasons of `names` given these generated names.
+
+    A human name stays the label (`label` is the human name, else the generated one).
+    """
+    if not names:
+        return catalogue
+    generated = [
+        names.get(int(r), g)
+        for r, g in zip(catalogue["reason_id"], catalogue["generated_name"], strict=True)
+    ]
+    out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
+    return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
+
+
 def describe(
     catalogue: pl.DataFrame, window: pl.DataFrame, call_reasons: pl.DataFrame
 ) -> pl.DataFrame:

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from contact_reasons.catalogue import resolve_ids
+from contact_reasons.catalogue import resolve_ids, with_generated_names
 from contact_reasons.cluster import UNEXPLAINED, ReasonDiscovery, centroids
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.config import SeededSettings
@@ -455,14 +455,7 @@ def code_names(
 
 def name_by_codes(catalogue: pl.DataFrame, names: Mapping[int, str]) -> pl.DataFrame:
     """The catalogue with each reason of `names` generated-named by its code (`code_names`)."""
-    if not names:
-        return catalogue
-    generated = [
-        names.get(int(r), g)
-        for r, g in zip(catalogue["reason_id"], catalogue["generated_name"], strict=True)
-    ]
-    out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
-    return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
+    return with_generated_names(catalogue, names)
 
 
 def coded_reasons(catalogue: pl.DataFrame, window: pl.DataFrame) -> dict[int, str]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from contact_reasons.catalogue import CatalogueChange
+from contact_reasons.catalogue import CatalogueChange, with_generated_names
 from contact_reasons.cluster_settings import ClusterSettings
 from contact_reasons.embed import Embedded, text_hash
 from contact_reasons.errors import InputError
@@ -232,14 +232,7 @@ def renamed_catalogue(catalogue: pl.DataFrame, names: pl.DataFrame) -> pl.DataFr
     """
     default = names.filter(pl.col("language") == DEFAULT_LANGUAGE)
     fresh = dict(zip(default["reason_id"].to_list(), default["name"].to_list(), strict=True))
-    if not fresh:
-        return catalogue
-    generated = [
-        fresh.get(int(r), g)
-        for r, g in zip(catalogue["reason_id"], catalogue["generated_name"], strict=True)
-    ]
-    out = catalogue.with_columns(pl.Series("generated_name", generated, dtype=pl.String))
-    return out.with_columns(pl.coalesce("name", "generated_name").alias("label"))
+    return with_generated_names(catalogue, fresh)
 
 
 def collect_results(
