@@ -26,8 +26,7 @@ def backfill_contact_reasons(
     settings, db_file = flow_settings(config_path, overrides, db_path)
     ingested = read_inputs(
         [Path(p) for p in inputs],
-        settings=settings.ingest,
-        wrapup_column=settings.seeded.wrapup_column,
+        settings=settings,  # ingest settings and the wrap-up column
     )
     tag = uuid.uuid4().hex[:8]
     with Database(db_file, lock_timeout=settings.storage.lock_timeout_seconds) as db:

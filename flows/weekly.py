@@ -112,8 +112,7 @@ def weekly_contact_reasons(
             "read",
             read_inputs,
             [Path(p) for p in inputs],
-            settings=settings.ingest,
-            wrapup_column=settings.seeded.wrapup_column,
+            settings=settings,  # ingest settings and the wrap-up column
         )
         db.start_run(run_id, ingested.files.to_dicts(), settings.model_dump_json())
         try:
