@@ -28,6 +28,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,21 @@ def judged(
     rows = [i for i, k in enumerate(keys) if k[1] == lang]
     best = keys[rows[int(np.argmax(true_vectors[rows] @ vector))]]
     return best[0] == majority
+
+
+def judging(frame: Any, truth: dict, embed: Any) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """What `judged` compares a name with.
+
+    The rows' true labels and languages, and the true names: their keys, and their vectors as
+    `embed` gives them.
+    """
+    gold = np.asarray(frame["label"].to_list(), dtype=object)
+    langs = np.asarray(
+        frame["language"].to_list() if "language" in frame.columns else ["en"] * frame.height,
+        dtype=object,
+    )
+    keys = sorted(truth)
+    return gold, langs, keys, embed([truth[k] for k in keys])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,13 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = naming.phrase_labels(
             texts, ids, centres=centres, embed=embed, rule=rule, vectors=unit, languages=languages
         )
-        gold = np.asarray(frame["label"].to_list(), dtype=object)
-        langs = np.asarray(
-            frame["language"].to_list() if "language" in frame.columns else ["en"] * frame.height,
-            dtype=object,
-        )
-        keys = sorted(truth)
-        true_vectors = embed([truth[k] for k in keys])
+        gold, langs, keys, true_vectors = judging(frame, truth, embed)
 
         def right(rid: int, vector: np.ndarray) -> bool:
             return judged(ids == rid, vector, gold, langs, keys, true_vectors)  # noqa: B023

@@ -73,7 +73,7 @@ def collect(
 
     `kind` "found": the default discovery's clusters; "true": the labels themselves.
     """
-    from name_oracle import judged
+    from name_oracle import judged, judging
     from name_rules import CACHE as LABELS
     from name_rules import found_labels, load_set
     from quality import name_accuracy
@@ -102,13 +102,7 @@ def collect(
     shipped = name_accuracy(
         frame, ids, {r: chosen.get(r, f"Reason {r}") for r in present}, memo, truth
     )
-    gold = np.asarray(frame["label"].to_list(), dtype=object)
-    langs = np.asarray(
-        frame["language"].to_list() if "language" in frame.columns else ["en"] * frame.height,
-        dtype=object,
-    )
-    keys = sorted(truth)
-    true_vectors = embed([truth[k] for k in keys])
+    gold, langs, keys, true_vectors = judging(frame, truth, embed)
     stems = [naming.content_stems(t) for t in texts]
     matrix = np.stack([centres[r] for r in present])
     reasons: list[Reason] = []
