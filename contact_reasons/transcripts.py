@@ -151,13 +151,16 @@ def split_sentences(text: str) -> list[str]:
     """
     out: list[str] = []
     for line in text.splitlines():
-        parts = [part for part in _SENTENCE.split(line.strip()) if part]
-        for part in parts:
-            if out and out[-1].endswith(".") and _CONTINUES.match(part) and _open_ended(out[-1]):
-                out[-1] = f"{out[-1]} {part}"
+        sentences: list[str] = []  # per line: a line break always ends a sentence
+        for part in _SENTENCE.split(line.strip()):
+            if not part:
+                continue
+            last = sentences[-1] if sentences else ""
+            if last.endswith(".") and _CONTINUES.match(part) and _open_ended(last):
+                sentences[-1] = f"{last} {part}"
             else:
-                out.append(part)
-        out = [sentence for sentence in out if sentence]
+                sentences.append(part)
+        out += sentences
     return out
 
 

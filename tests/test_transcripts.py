@@ -299,6 +299,7 @@ def test_a_full_stop_after_any_other_word_ends_the_sentence_whatever_follows():
         "Internettet virker ikke.",
         "naboerne har heller ikke net",
     ]
+    assert split_sentences("Løn d.\n5 kroner mangler") == ["Løn d.", "5 kroner mangler"]
     assert split_sentences("Pris 1.920 kr. Det er dyrt\nNy linje") == [
         "Pris 1.920 kr.",
         "Det er dyrt",
