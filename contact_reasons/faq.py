@@ -557,7 +557,6 @@ def _phrasings(mine: pl.DataFrame, n: int, weights: Mapping[str, float] | None =
     With `weights` (as `suggest_title` takes them), a call is the more typical the more its
     caller's words weigh; else, the nearer it is to the reason's centre (`centrality`).
     """
-    seen: set[str] = set()
     out: list[str] = []
     if weights is not None and "customer_text" in mine.columns:
         typical = [_text_weight(t or "", weights) for t in mine["customer_text"].to_list()]
@@ -573,8 +572,7 @@ def _phrasings(mine: pl.DataFrame, n: int, weights: Mapping[str, float] | None =
         if len(text) > 220:
             text = text[:217].rsplit(" ", 1)[0] + "..."
         key = _phrasing_key(text)
-        if text and key not in seen and not any(_near(key, other) for other in kept):
-            seen.add(key)
+        if text and not any(_near(key, other) for other in kept):  # the same key is near
             kept.append(key)
             out.append(text)
         if len(out) >= n:
