@@ -31,6 +31,7 @@ from contact_reasons.cluster import (
     UNEXPLAINED,
     ReasonDiscovery,
     ReasonSpace,
+    TransformedRows,
     centroids,
 )
 from contact_reasons.config import CatalogueSettings
@@ -257,7 +258,7 @@ NOVELTY_CHUNK_CELLS = 1 << 24
 
 
 def novel_calls(
-    prepared: np.ndarray,
+    prepared: np.ndarray | TransformedRows,
     weeks: Sequence[str],
     new_idx: np.ndarray,
     settings: CatalogueSettings,
@@ -382,6 +383,24 @@ def _call_reasons(
             "answered": answered_mask(window),
         }
     )
+
+
+def changed_assignments(call_reasons: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """The rows of `call_reasons` that `stored` (`call_reasons` rows as stored) lacks or differs in.
+
+    An update leaves most of the window's calls as they were; writing only the others keeps
+    its write to what the week changed (a new call, an unexplained call that joined a new
+    reason, a call of a merged reason now under its target), not the whole window's.
+    """
+    if stored.height == 0 or call_reasons.height == 0:
+        return call_reasons
+    keys = ("reason_id", "similarity", "reason_model_id")
+    before = stored.select(
+        "call_id", *(pl.col(k).cast(call_reasons.schema[k]).alias(f"{k}_stored") for k in keys)
+    )
+    joined = call_reasons.join(before, on="call_id", how="left")
+    differs = pl.any_horizontal(pl.col(k).ne_missing(pl.col(f"{k}_stored")) for k in keys)
+    return joined.filter(differs).select(call_reasons.columns)
 
 
 def with_generated_names(catalogue: pl.DataFrame, names: Mapping[int, str]) -> pl.DataFrame:
@@ -536,7 +555,9 @@ def update_catalogue(
     """
     n = window.height
     langs = window["detected_language"].to_list()
-    prepared = space.space.transform(vectors, langs)
+    # Rows are transformed as they are read: the new calls, the novelty test's sample and the
+    # unexplained calls, not the whole window.
+    prepared = TransformedRows(space.space, vectors, langs)
     resolve = resolve_ids(catalogue)
     stored = {
         r["call_id"]: r
@@ -704,7 +725,7 @@ def cluster_pool(
 
 def _new_reasons(
     pool: np.ndarray,
-    prepared: np.ndarray,
+    prepared: np.ndarray | TransformedRows,
     labels: np.ndarray,
     sims: np.ndarray,
     models: list[str],

@@ -502,6 +502,41 @@ class ReasonSpace:
         return _unit(centred - self.centre_mean)
 
 
+class TransformedRows:
+    """`space.transform(vectors, languages)`, each row computed when it is first indexed.
+
+    A weekly update reads the new calls, a sample of the window for the novelty test and the
+    unexplained calls, not every call of the window: transforming all 100,000 rows of a big
+    window cost seconds for rows it never read. `transform` works row by row, so a row is the
+    same whichever rows are computed with it. Index it like an array (`rows[idx]`, an int, an
+    index array, a boolean mask or a slice); `shape` is the whole transform's.
+    """
+
+    def __init__(
+        self, space: ReasonSpace, vectors: np.ndarray, languages: Sequence[str | None] | None
+    ) -> None:
+        """Rows of `space.transform(vectors, languages)`, none computed yet."""
+        if languages is not None and len(languages) != vectors.shape[0]:
+            raise InputError(f"{len(languages)} languages for {vectors.shape[0]} texts")
+        self.space = space
+        self.vectors = vectors
+        self.languages = None if languages is None else list(languages)
+        self.shape = vectors.shape
+        self._done = np.zeros(vectors.shape[0], dtype=bool)
+        self._rows = np.zeros(vectors.shape, dtype=np.float32)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        """The transformed rows at `index`."""
+        rows = np.arange(self.shape[0])[index]
+        flat = np.atleast_1d(rows)
+        todo = np.unique(flat[~self._done[flat]])
+        if todo.size:
+            langs = None if self.languages is None else [self.languages[i] for i in todo]
+            self._rows[todo] = self.space.transform(self.vectors[todo], langs)
+            self._done[todo] = True
+        return self._rows[rows]
+
+
 def fit_space(
     vectors: np.ndarray,
     languages: Sequence[str | None] | None,

@@ -143,6 +143,11 @@ class FaqSettings(_Section):
     and a unit like with like (symmetric similarity); `passage` is the model's prompt for
     documents retrieved by a query. On the sample, with multilingual-e5-small, `query` gets the
     kind right for more reasons (docs/faq_gaps.md). Models without prompts embed both alike."""
+    calibration_calls: int = Field(default=20_000, ge=100)
+    """Answerability is calibrated (the units' and language blocks' medians, the spread, the
+    null's tails) on at most this many of the window's calls, a sample drawn with a fixed seed;
+    every call is then decided against that calibration. A window of up to this many calls is
+    calibrated on all of them. A bigger window's calibration costs no more than this size's."""
     deflection_new_page: float = Field(default=0.3, ge=0, le=1)
     """Share of the unanswered calls of a reason a new page is assumed to save."""
     deflection_improve_page: float = Field(default=0.15, ge=0, le=1)

@@ -93,24 +93,48 @@ def _robust_residuals(
     sims: np.ndarray,
     row_groups: Sequence[str | None] | None = None,
     column_groups: Sequence[str | None] | None = None,
+    fit_rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Similarities centred on their row's and column's medians, in units of their robust spread.
 
     With groups (the languages of calls and of units), each block of a row group and a column
     group is centred on its own median too: a model puts a Danish call a little nearer every
     Danish text than every Norwegian one, and that offset says nothing about the answer.
+
+    `fit_rows` (sorted row indices): the column and block medians and the spread are measured on
+    these rows only and applied to every row; None: on all rows. A row's own median is always
+    its own.
     """
     centred = sims - np.median(sims, axis=1, keepdims=True)
-    centred = centred - np.median(centred, axis=0, keepdims=True)
+    fit = centred if fit_rows is None else centred[fit_rows]
+    column_medians = np.median(fit, axis=0, keepdims=True)
+    centred -= column_medians
+    if fit_rows is not None:
+        fit = centred[fit_rows]
     if row_groups is not None and column_groups is not None:
         rows = np.array([_group(x) for x in row_groups])
+        fit_groups = rows if fit_rows is None else rows[fit_rows]
         columns = np.array([_group(x) for x in column_groups])
         for row_group in np.unique(rows):
+            in_rows = rows == row_group
+            in_fit = fit_groups == row_group
+            if not in_fit.any():  # a language only outside the sample: its block as it is
+                continue
             for column_group in np.unique(columns):
-                block = np.ix_(rows == row_group, columns == column_group)
-                centred[block] -= np.median(centred[block])
-    scale = 1.4826 * float(np.median(np.abs(centred)))
+                in_columns = columns == column_group
+                offset = np.median(fit[np.ix_(in_fit, in_columns)])
+                centred[np.ix_(in_rows, in_columns)] -= offset
+                if fit_rows is not None:
+                    fit[np.ix_(in_fit, in_columns)] -= offset
+    scale = 1.4826 * float(np.median(np.abs(fit)))
     return centred / max(scale, 1e-9)
+
+
+def calibration_rows(n: int, max_calls: int, seed: int = 0) -> np.ndarray | None:
+    """The rows answerability is calibrated on: None (all) up to `max_calls`, else a sample."""
+    if n <= max_calls:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, max_calls, replace=False))
 
 
 def _group(language: str | None) -> str:
@@ -164,15 +188,16 @@ def answerability(
                 "page_score": np.zeros(n),
             }
         )
+    fit = calibration_rows(n, settings.calibration_calls)
     # float64 where it is cheap (exact ties across cosine scales); float32 for big windows.
-    dtype = np.float64 if n * units.height <= _FLOAT64_PAIRS else np.float32
+    dtype = np.float64 if fit is None and n * units.height <= _FLOAT64_PAIRS else np.float32
     call_vectors = np.asarray(call_vectors, dtype=dtype)
     unit_vectors = np.asarray(unit_vectors, dtype=dtype)
     sims = call_vectors @ unit_vectors.T
     unit_languages = units["language"].to_list() if "language" in units.columns else None
     if call_languages is None or unit_languages is None:
         call_languages = unit_languages = None
-    unit_scores = _robust_residuals(sims, call_languages, unit_languages)
+    unit_scores = _robust_residuals(sims, call_languages, unit_languages, fit)
     # A page's similarity is the mean of its units' (not the cosine to a normalised centroid),
     # so that like the units' it moves in step with the model's cosine scale.
     urls = units["url"].to_list()
@@ -185,10 +210,11 @@ def answerability(
         first_language = dict(zip(urls[::-1], unit_languages[::-1], strict=True))
         page_languages = [first_language[p] for p in page_ids]
     page_scores = _robust_residuals(
-        sims @ (members / members.sum(axis=0, keepdims=True)), call_languages, page_languages
+        sims @ (members / members.sum(axis=0, keepdims=True)), call_languages, page_languages, fit
     )
-    answer_at = null_threshold(unit_scores, settings.answer_fdr)
-    touch_at = null_threshold(page_scores, settings.touch_fdr)
+    fitted = slice(None) if fit is None else fit
+    answer_at = null_threshold(unit_scores[fitted], settings.answer_fdr)
+    touch_at = null_threshold(page_scores[fitted], settings.touch_fdr)
     best = unit_scores.argmax(axis=1)
     score = unit_scores[np.arange(n), best]
     page_score = page_scores.max(axis=1)
@@ -590,9 +616,13 @@ def _near(a: str, b: str, ratio: float = 0.9) -> bool:
 
     ("returnummer" / "retrunummer"): a web team should read three different phrasings.
     """
+    if a == b:
+        return True
     if abs(len(a) - len(b)) > (1 - ratio) * max(len(a), len(b)):
         return False
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= ratio
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # quick_ratio bounds ratio from above and costs a character count, not a match search.
+    return matcher.quick_ratio() >= ratio and matcher.ratio() >= ratio
 
 
 def suggest_title(

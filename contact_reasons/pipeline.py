@@ -454,6 +454,10 @@ def run_weekly(
         alerts=week_alerts,
         names=names,
     )
+    if mode == "update":  # the window's other calls stay as stored
+        results = dataclasses.replace(
+            results, call_reasons=cat.changed_assignments(results.call_reasons, current)
+        )
     summary["mode"] = mode
     if seeds is not None:
         summary["seeds"] = seeds.summary()

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from contact_reasons.cluster import (
     ClusterSettings,
     ReasonClusterer,
+    TransformedRows,
     WardTree,
     _fit_rows,
     discover_reasons,
@@ -309,3 +310,24 @@ def test_clusterer_never_builds_ward_over_more_than_ward_max_texts(monkeypatch):
     assert max(sizes) == 150
     kept = labels != -1
     assert score(truth[kept], labels[kept])["ari"] > 0.9
+
+
+def test_transformed_rows_are_the_whole_transform_whichever_rows_are_read_first(blobs):
+    """An update reads a few rows of the window's transform; each equals the whole's row."""
+    _, vectors, _ = blobs
+    rng = np.random.default_rng(3)
+    languages = list(rng.choice(["da", "nb", "en", None], size=len(vectors)))
+    space = fit_space(vectors, languages, ClusterSettings())
+    whole = space.transform(vectors, languages)
+    rows = TransformedRows(space, vectors, languages)
+    assert rows.shape == whole.shape
+    picked = np.array([5, 1, 5, 40])
+    assert np.array_equal(rows[picked], whole[picked])
+    assert np.array_equal(rows[7], whole[7])
+    mask = np.zeros(len(vectors), dtype=bool)
+    mask[::3] = True
+    assert np.array_equal(rows[mask], whole[mask])
+    assert np.array_equal(rows[10:20], whole[10:20])
+    assert np.array_equal(rows[np.arange(len(vectors))], whole)
+    with pytest.raises(InputError, match="languages"):
+        TransformedRows(space, vectors, languages[:-1])

@@ -555,3 +555,36 @@ def test_a_missing_faq_path_is_refused_before_the_run_starts(
     assert code == 2
     assert f"{missing}: FAQ path does not exist" in capsys.readouterr().err
     assert not (tmp_path / "cr.duckdb").exists()
+
+
+def test_a_big_window_is_calibrated_on_a_sample_and_decides_as_the_whole(scene):
+    """Past `calibration_calls`, the medians, spread and null are read off a seeded sample."""
+    reasons, calls, vectors, units, unit_vectors = scene
+    n = vectors.shape[0]
+    languages = calls["detected_language"].to_list()
+    whole = answerability(vectors, units, unit_vectors, FaqSettings(), languages)
+    assert n < FaqSettings().calibration_calls  # the default calibrates this window whole
+    same = answerability(vectors, units, unit_vectors, FaqSettings(calibration_calls=n), languages)
+    assert same.equals(whole)
+    sampled = answerability(
+        vectors, units, unit_vectors, FaqSettings(calibration_calls=n // 3), languages
+    )
+    assert sampled.height == n
+    agree = (sampled["answered"] == whole["answered"]).mean()
+    assert agree >= 0.95
+    assert (sampled["unit_index"] == whole["unit_index"]).mean() >= 0.95
+    kinds = _recommend(scene)["recommendation"].to_list()
+    assert _recommend(scene, FaqSettings(calibration_calls=n // 3))["recommendation"].to_list() == (
+        kinds
+    )
+
+
+def test_calibration_rows_are_all_up_to_the_cap_then_a_fixed_sample():
+    from contact_reasons.faq import calibration_rows
+
+    assert calibration_rows(500, 500) is None
+    rows = calibration_rows(10_000, 800)
+    assert rows is not None
+    assert rows.size == 800
+    assert np.array_equal(rows, np.unique(rows))  # sorted, no repeats
+    assert np.array_equal(rows, calibration_rows(10_000, 800))  # the same every run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import polars as pl
 import pytest
 
 from contact_reasons import faq, ingest, pipeline, redact, weekly
@@ -169,3 +170,38 @@ def test_a_rerun_redacts_and_prepares_only_calls_not_stored(tmp_path, monkeypatc
     assert redacted[1] == second.calls["call_id"].to_list()[60:]
     assert summary["rows_new"] == 30
     assert stored == 90
+
+
+def test_an_update_writes_only_the_assignments_it_changes(tmp_path, monkeypatch):
+    """Calls that keep their reason are not written again: the write follows the week."""
+    settings = Settings().with_overrides({"storage": {"model_dir": str(tmp_path / "models")}})
+    written = []
+    plain = Database.write_results
+
+    def recording(self, run_id, results, summary):
+        written.append(results.call_reasons)
+        return plain(self, run_id, results, summary)
+
+    monkeypatch.setattr(Database, "write_results", recording)
+    first, second = week_calls(0), week_calls(1)
+    with Database(tmp_path / "cr.duckdb") as db:
+        db.start_run("run-1", first.files.to_dicts(), "{}")
+        pipeline.run_weekly(db, "run-1", first, [FAQ], settings, embedder=HashingEmbedder())
+        before = db.call_assignments()
+        db.start_run("run-2", second.files.to_dicts(), "{}")
+        summary = pipeline.run_weekly(
+            db, "run-2", second, [FAQ], settings, embedder=HashingEmbedder()
+        )
+        after = db.call_assignments()
+    assert summary["mode"] == "update"
+    new_ids = set(second.calls["call_id"].to_list())
+    kept = before.join(after, on="call_id", suffix="_after").filter(
+        (pl.col("reason_id") == pl.col("reason_id_after"))
+        & (pl.col("similarity") == pl.col("similarity_after"))
+        & (pl.col("reason_model_id") == pl.col("reason_model_id_after"))
+    )
+    assert kept.height > 0
+    rewritten = set(written[1]["call_id"].to_list())
+    assert new_ids <= rewritten
+    assert not rewritten & set(kept["call_id"].to_list())
+    assert set(after["call_id"].to_list()) == set(before["call_id"].to_list()) | new_ids
