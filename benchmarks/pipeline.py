@@ -165,7 +165,11 @@ def phase_history(args: argparse.Namespace) -> dict[str, Any]:
     model_id = _embedder(settings).model_id
     target = history_path(model_id, args.seed, args.stored)
     if target.exists():
-        return {"path": str(target), "built": False}
+        return {
+            "path": str(target),
+            "built": False,
+            "faq_units_embedded": _faq_up_to_date(target, settings),
+        }
     work = CACHE / f"history-{uuid.uuid4().hex[:8]}.partial"
     work.mkdir(parents=True)
     try:
@@ -181,6 +185,31 @@ def phase_history(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return {"path": str(target), "built": True, **result}
+
+
+def _faq_up_to_date(history: Path, settings: Any) -> int:
+    """Embed into a cached history the FAQ units its first run would have embedded today.
+
+    A first run caches the FAQ units' vectors under the current `faq.unit_prompt`; a history
+    built before that setting changed lacks them, and every update against it would embed the
+    units again, which a real database does once. Returns how many were added (0: none missing).
+    """
+    from contact_reasons import faq
+    from contact_reasons.embed import embed_with_cache
+    from contact_reasons.pipeline import faq_cache_keys
+    from contact_reasons.storage import Database
+    from contact_reasons.weekly import embedding_rows
+
+    units = faq.read_faq_units([str(FAQ)])
+    prompt = settings.faq.unit_prompt
+    with Database(history) as db:
+        embedder = _embedder(settings)
+        cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units, prompt))
+        done = embed_with_cache(embedder, faq.faq_passages(units), cached, kind=prompt)
+        if not done.new_hashes:
+            return 0
+        db.add_embeddings(embedding_rows(embedder.model_id, done.new_hashes, done.new_vectors))
+    return len(done.new_hashes)
 
 
 def phase_update(args: argparse.Namespace) -> dict[str, Any]:
