@@ -373,7 +373,8 @@ def read_faq_csv(path: Path) -> pl.DataFrame:
 
     Raises:
         InputError: the file is missing or not UTF-8, lacks a column, or a row has an empty
-            required value or an unreadable date.
+            required value or an unreadable date (rows numbered from 1 after the header, as
+            in call files).
     """
     try:
         content = Path(path).read_bytes().decode("utf-8-sig")
@@ -391,7 +392,9 @@ def read_faq_csv(path: Path) -> pl.DataFrame:
         )
     reader.fieldnames = header
     pages: dict[str, list[dict[str, Any]]] = {}
-    for row_no, row in enumerate(reader, start=2):
+    # Rows are numbered as call files number them (`ingest`): the header is row 0, the first
+    # data row is row 1, blank lines are no rows and a quoted line break starts none.
+    for row_no, row in enumerate(reader, start=1):
         for column in CSV_REQUIRED:
             if not (row.get(column) or "").strip():
                 raise InputError(f"{path} row {row_no}: column {column!r} is empty")

@@ -202,13 +202,21 @@ def test_csv_reader_groups_units_by_page_and_names_bad_rows(tmp_path: Path):
     lacking.write_text("url,question\nhttps://x.dk,Hvad?\n", "utf-8")
     with pytest.raises(InputError, match="lacks column.*answer"):
         read_faq_csv(lacking)
+    # Rows are numbered as in call files (`ingest`): the header is row 0, data rows count
+    # from 1, a blank line is no row and a quoted line break starts none.
     empty = tmp_path / "empty.csv"
     empty.write_text("url,question,answer\nhttps://x.dk,Hvad?,\n", "utf-8")
-    with pytest.raises(InputError, match=r"empty.csv row 2: column 'answer' is empty"):
+    with pytest.raises(InputError, match=r"empty.csv row 1: column 'answer' is empty"):
         read_faq_csv(empty)
     bad_date = tmp_path / "date.csv"
-    bad_date.write_text("url,question,answer,date\nhttps://x.dk,Hvad?,Sådan.,snart\n", "utf-8")
-    with pytest.raises(InputError, match=r"row 2: column 'date' = 'snart' is not a date"):
+    bad_date.write_text(
+        "url,question,answer,date\n"
+        'https://x.dk,Hvad?,"Sådan.\nOg sådan.",2026-10-05\n'
+        "\n"
+        "https://x.dk,Hvornår?,Snart.,snart\n",
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=r"date.csv row 2: column 'date' = 'snart' is not a date"):
         read_faq_csv(bad_date)
 
 
