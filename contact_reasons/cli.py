@@ -398,7 +398,7 @@ def _maintain(args: argparse.Namespace) -> int:
             counts = privacy.redact_database(db)
             verb = "changed (embeddings: stale cached vectors dropped)"
     lines = [f"{args.db}: rows {verb}"]
-    lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
+    lines += [f"  {table:<32} {n:>8}" for table, n in counts.items()]
     _out("\n".join(lines))
     return 0
 
