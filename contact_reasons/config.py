@@ -143,6 +143,12 @@ class FaqSettings(_Section):
     and a unit like with like (symmetric similarity); `passage` is the model's prompt for
     documents retrieved by a query. On the sample, with multilingual-e5-small, `query` gets the
     kind right for more reasons (docs/faq_gaps.md). Models without prompts embed both alike."""
+    redact: bool = False
+    """Redact FAQ units (page title, question, answer) when they are read, before they are
+    stored or embedded, as call text is: for FAQ sources that may name people (an internal
+    knowledge base). Off by default: published pages are the company's own text, and redacting
+    the sample's (its phone numbers, CEO and address) costs FAQ-gap quality
+    (docs/redaction.md, "FAQ pages")."""
     deflection_new_page: float = Field(default=0.3, ge=0, le=1)
     """Share of the unanswered calls of a reason a new page is assumed to save."""
     deflection_improve_page: float = Field(default=0.15, ge=0, le=1)

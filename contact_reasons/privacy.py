@@ -24,9 +24,9 @@ from contact_reasons.reason_model import rewrite_manifest
 from contact_reasons.redact import redact_text
 from contact_reasons.storage import TABLES, Database
 
-#: Tables without customers' text: the company's own FAQ pages (its published phone numbers and
-#: addresses are not personal data, and input never redacts them), the schema and vectors.
-_SKIP_TABLES = frozenset({"schema_version", "embeddings", "faq_documents"})
+#: Tables without customers' text: the company's own FAQ pages (read again from their source
+#: by each run, redacted then when `faq.redact` is set), the schema and vectors.
+_SKIP_TABLES = frozenset({"schema_version", "embeddings", "faq_documents", "faq_units"})
 
 
 def _redact_value(value: Any, redact: Callable[[str], str]) -> Any:

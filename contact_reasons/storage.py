@@ -734,11 +734,12 @@ class Database:
 #: Columns that hold keys, hashes, codes or settings, never free text: re-redaction skips them.
 #: A call's `language`, `channel`, `queue` and `customer_type` are cells of the export, redacted
 #: when read (`redact.CODE_COLUMNS`), so re-redaction takes them too. `examples_by_language`
-#: holds call ids, `replaced_by` a run or event id, `language_means` numbers.
+#: holds call ids, `replaced_by` a run or event id, `language_means` numbers. A FAQ page's
+#: address (`url`, `best_url`) is the key its units are read again by, as `path` is.
 _NOT_TEXT = re.compile(
     r"^(.*_id|.*_ids|.*_hash|sha256|week|status|kind|detected_language|text_source|"
-    r"source_file|path|column|recommendation|settings|inputs|timings|examples_by_language|"
-    r"replaced_by|language_means)$"
+    r"source_file|path|url|best_url|column|recommendation|settings|inputs|timings|"
+    r"examples_by_language|replaced_by|language_means)$"
 )
 
 

@@ -159,6 +159,7 @@ def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: 
     assert counts["faq_recommendations"] == 1
     assert counts["embeddings"] == 2  # the two leaky texts' vectors
     assert "faq_documents" not in counts  # the company's own published pages stay as written
+    assert "faq_units" not in counts  # read again from their source, redacted by `faq.redact`
     for secret in ("Jens Hansen", "13. december 1942", "Nørregade 12"):
         assert secret not in dump
     for placeholder in ("[NAME]", "[DATE_OF_BIRTH]", "[ADDRESS]"):
