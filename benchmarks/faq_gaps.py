@@ -12,6 +12,7 @@ covered or findability; a reason missing from the table counts as covered):
   true reason of most of its calls.
 
     python benchmarks/faq_gaps.py --db /work/demo.duckdb [--json out.json] [--unit-prompt passage]
+                                  [--redact]
 """
 
 from __future__ import annotations
@@ -143,14 +144,19 @@ def titles_on_topic(gaps: pl.DataFrame, window: pl.DataFrame, truth: pl.DataFram
     }
 
 
-def run(db_path: Path, faq_dir: Path, unit_prompt: str | None = None) -> dict:
+def run(
+    db_path: Path, faq_dir: Path, unit_prompt: str | None = None, redact: bool | None = None
+) -> dict:
     """Compute the new recommendations on a copy of `db_path` and score before and after.
 
-    `unit_prompt` overrides `faq.unit_prompt` (the prompt FAQ units are embedded with).
+    `unit_prompt` overrides `faq.unit_prompt` (the prompt FAQ units are embedded with), `redact`
+    `faq.redact` (FAQ units redacted when read).
     """
     settings = Settings()
     if unit_prompt is not None:
         settings = settings.with_overrides({"faq": {"unit_prompt": unit_prompt}})
+    if redact is not None:
+        settings = settings.with_overrides({"faq": {"redact": redact}})
     truth = pl.read_csv(TRUTH / "call_reasons.csv").join(
         pl.read_csv(TRUTH / "faq_coverage.csv"), on="reason_key"
     )
@@ -165,7 +171,7 @@ def run(db_path: Path, faq_dir: Path, unit_prompt: str | None = None) -> dict:
             reasons = db.table("reasons")
             embedder = load_embedder(settings.embedding)
             cached = db.cached_embeddings(embedder.model_id, calls["text_hash"].to_list())
-            units = db.sync_faq_units(faq.read_faq_units([faq_dir]))
+            units = db.sync_faq_units(faq.read_faq_units([faq_dir], redact=settings.faq.redact))
     missing = [h for h in calls["text_hash"] if h not in cached]
     if missing:
         raise SystemExit(f"{len(missing)} calls have no cached embedding for {embedder.model_id}")
@@ -211,6 +217,7 @@ def run(db_path: Path, faq_dir: Path, unit_prompt: str | None = None) -> dict:
         "pages": units["url"].n_unique(),
         "embedding_model": embedder.model_id,
         "unit_prompt": settings.faq.unit_prompt,
+        "redact": settings.faq.redact,
         "calls_answered_share": round(float(decided["answered"].mean() or 0.0), 3),  # type: ignore[arg-type]
         "kinds_after": dict(Counter(after["recommendation"].to_list())),
         "before": evaluate(before, call_reasons, truth),
@@ -321,8 +328,14 @@ def main() -> None:
         default=None,
         help="the prompt FAQ units are embedded with (default: the settings' faq.unit_prompt)",
     )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        default=None,
+        help="redact the FAQ units when read (faq.redact; default: the settings')",
+    )
     args = parser.parse_args()
-    result = run(args.db, args.faq, args.unit_prompt)
+    result = run(args.db, args.faq, args.unit_prompt, args.redact)
     text = json.dumps(result, ensure_ascii=False, indent=2, default=str)
     print(text)
     if args.json:

@@ -398,7 +398,7 @@ def _maintain(args: argparse.Namespace) -> int:
             counts = privacy.redact_database(db)
             verb = "changed (embeddings: stale cached vectors dropped)"
     lines = [f"{args.db}: rows {verb}"]
-    lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
+    lines += [f"  {table:<32} {n:>8}" for table, n in counts.items()]
     _out("\n".join(lines))
     return 0
 
@@ -434,12 +434,17 @@ def _reasons(args: argparse.Namespace) -> int:
             settings=settings,
         )
         line = f"{act} {' '.join(str(i) for i in ids)}".strip() + f": done (event {event})"
-        if act == "rename":
-            from contact_reasons.redact import redact_text
+        from contact_reasons.redact import redact_text
 
+        if act == "rename":
             stored = redact_text(args.name).strip()
             if stored != args.name.strip():
                 line += f"; stored as {stored!r} (personal data redacted)"
+        given_by = (getattr(args, "by", None) or "").strip()
+        if given_by:
+            stored_by = curation.who(given_by)
+            if stored_by != given_by:
+                line += f"; --by stored as {stored_by!r} (personal data redacted)"
         _out(line)
     return 0
 

@@ -148,6 +148,12 @@ class FaqSettings(_Section):
     null's tails) on at most this many of the window's calls, a sample drawn with a fixed seed;
     every call is then decided against that calibration. A window of up to this many calls is
     calibrated on all of them. A bigger window's calibration costs no more than this size's."""
+    redact: bool = False
+    """Redact FAQ units (page title, question, answer) when they are read, before they are
+    stored or embedded, as call text is: for FAQ sources that may name people (an internal
+    knowledge base). Off by default: published pages are the company's own text, and redacting
+    the sample's (its phone numbers, CEO and address) costs FAQ-gap quality
+    (docs/redaction.md, "FAQ pages")."""
     deflection_new_page: float = Field(default=0.3, ge=0, le=1)
     """Share of the unanswered calls of a reason a new page is assumed to save."""
     deflection_improve_page: float = Field(default=0.15, ge=0, le=1)

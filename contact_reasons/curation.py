@@ -25,13 +25,20 @@ Action = Literal["rename", "merge", "split", "ignore", "not_faq", "restore", "un
 
 
 def who(by: str | None) -> str:
-    """Who decides: `--by`, else the OS user."""
+    """Who decides: `--by`, else the OS user; redacted like call text before it is stored.
+
+    Typed by a person and kept in the event log, so a person's name, e-mail or phone number
+    in it is personal data: `--by "Mette Hansen"` is stored as "[NAME]", `--by ops` or a staff
+    id as given. Use initials or a staff id to keep who decided readable.
+    """
     if by and by.strip():
-        return by.strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name (e.g. a container without one)
-        return "unknown"
+        given = by.strip()
+    else:
+        try:
+            given = getpass.getuser()
+        except (KeyError, OSError):  # no user name (e.g. a container without one)
+            given = "unknown"
+    return redact_text(given).strip() or "unknown"
 
 
 def _now() -> datetime:

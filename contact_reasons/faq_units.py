@@ -13,6 +13,13 @@ Sources:
   selectolax extracts their text).
 
 Every unit carries a content hash, so storing the same pages again changes nothing.
+
+With `redact` (the setting `faq.redact`, off by default), a unit's page title, question and
+answer are redacted (`redact.redact_text`) before anything else, for FAQ sources that may name
+people (an internal knowledge base); the company's own published phone numbers then read
+"[PHONE]" too. Ids and hashes are taken from the redacted text, so reading the same pages again
+still changes nothing; the page date is read from the page before redaction. Published pages
+are read as written by default (docs/redaction.md, "FAQ pages").
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import polars as pl
 
 from contact_reasons.errors import InputError
 from contact_reasons.language import detect_languages
+from contact_reasons.redact import redact_text
 
 PAGE_SUFFIXES = (".md", ".markdown", ".html", ".htm", ".txt")
 CSV_REQUIRED = ("url", "question", "answer")
@@ -264,11 +272,15 @@ def _unit_rows(
     page_date: PageDate,
     page_hash: str,
     language: str | None = None,
+    *,
+    redact: bool = False,
 ) -> list[dict]:
+    clean = redact_text if redact else str
     rows = []
+    title = clean(title)
     for position, unit in enumerate(units):
-        question = unit["question"].strip()
-        answer = unit["answer"].strip()
+        question = clean(unit["question"]).strip()
+        answer = clean(unit["answer"]).strip()
         content = "\x1f".join(
             [url, title, question, answer, str(page_date.value or ""), language or ""]
         )
@@ -295,11 +307,12 @@ def _digest(text: str) -> str:
 
 
 def page_units(
-    url: str, content: str, kind: str, lastmod: date | None = None
+    url: str, content: str, kind: str, lastmod: date | None = None, *, redact: bool = False
 ) -> list[dict[str, Any]]:
     """Split one page (`kind` "html" or "markdown") into unit rows (language not yet set).
 
     The page date is its "Updated" line, else `lastmod` (from a sitemap), else an HTML meta date.
+    With `redact`, the units' text is redacted (see the module's docstring).
     """
     fallback = Path(url.rstrip("/").rsplit("/", 1)[-1]).stem.replace("-", " ").replace("_", " ")
     meta = PageDate(None, None)
@@ -315,7 +328,7 @@ def page_units(
         updated = meta
     if not units and title:
         units = [{"question": title, "answer": title}]
-    return _unit_rows(url, title, units, updated, _digest(content))
+    return _unit_rows(url, title, units, updated, _digest(content), redact=redact)
 
 
 def _with_language(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -342,8 +355,10 @@ def _with_language(rows: list[dict[str, Any]]) -> pl.DataFrame:
     )
 
 
-def read_faq_folder(paths: Sequence[Path]) -> pl.DataFrame:
+def read_faq_folder(paths: Sequence[Path], *, redact: bool = False) -> pl.DataFrame:
     """Read Markdown and HTML pages from files or folders (recursively) into units.
+
+    With `redact`, the units' text is redacted (see the module's docstring).
 
     Raises:
         InputError: a path does not exist, or a page is not UTF-8 text.
@@ -364,16 +379,19 @@ def read_faq_folder(paths: Sequence[Path]) -> pl.DataFrame:
         except UnicodeDecodeError as exc:
             raise InputError(f"{file}: FAQ page is not UTF-8 ({exc})") from exc
         kind = "html" if file.suffix.lower() in (".html", ".htm") else "markdown"
-        rows.extend(page_units(file.as_posix(), content, kind))
+        rows.extend(page_units(file.as_posix(), content, kind, redact=redact))
     return _with_language(rows)
 
 
-def read_faq_csv(path: Path) -> pl.DataFrame:
+def read_faq_csv(path: Path, *, redact: bool = False) -> pl.DataFrame:
     """Read units from a CSV with columns url, question, answer (optional title, date, language).
+
+    With `redact`, the units' text is redacted (see the module's docstring).
 
     Raises:
         InputError: the file is missing or not UTF-8, lacks a column, or a row has an empty
-            required value or an unreadable date.
+            required value or an unreadable date (rows numbered from 1 after the header, as
+            in call files).
     """
     try:
         content = Path(path).read_bytes().decode("utf-8-sig")
@@ -391,7 +409,9 @@ def read_faq_csv(path: Path) -> pl.DataFrame:
         )
     reader.fieldnames = header
     pages: dict[str, list[dict[str, Any]]] = {}
-    for row_no, row in enumerate(reader, start=2):
+    # Rows are numbered as call files number them (`ingest`): the header is row 0, the first
+    # data row is row 1, blank lines are no rows and a quoted line break starts none.
+    for row_no, row in enumerate(reader, start=1):
         for column in CSV_REQUIRED:
             if not (row.get(column) or "").strip():
                 raise InputError(f"{path} row {row_no}: column {column!r} is empty")
@@ -414,14 +434,16 @@ def read_faq_csv(path: Path) -> pl.DataFrame:
         units = [{"question": i["question"], "answer": i["answer"]} for i in items]
         page_hash = _digest(repr([(i["question"], i["answer"]) for i in items]))
         language = next((i["language"] for i in items if (i.get("language") or "").strip()), None)
-        rows.extend(_unit_rows(url, title, units, page_date, page_hash, language))
+        rows.extend(_unit_rows(url, title, units, page_date, page_hash, language, redact=redact))
     return _with_language(rows)
 
 
 def read_faq_sitemap(
-    sitemap_url: str, *, timeout: float = 30.0, session: Any = None
+    sitemap_url: str, *, timeout: float = 30.0, session: Any = None, redact: bool = False
 ) -> pl.DataFrame:
     """Read every page a website's sitemap lists (sitemap indexes are followed) into units.
+
+    With `redact`, the units' text is redacted (see the module's docstring).
 
     `sitemap_url` is the sitemap's address, or the site's address (its `/sitemap.xml` is read).
     The sitemap's `lastmod` dates the pages that carry no "Updated" line.
@@ -459,7 +481,7 @@ def read_faq_sitemap(
             )
         kind = "markdown" if url.endswith((".md", ".markdown", ".txt")) else "html"
         text = _decode(response.content, response.headers.get("content-type", ""))
-        rows.extend(page_units(url, text, kind, lastmod=pages[url]))
+        rows.extend(page_units(url, text, kind, lastmod=pages[url], redact=redact))
     return _with_language(rows)
 
 
@@ -504,8 +526,10 @@ def check_sources(sources: Sequence[str | Path]) -> None:
             raise InputError(f"{source}: FAQ path does not exist")
 
 
-def read_faq_units(sources: Sequence[str | Path]) -> pl.DataFrame:
+def read_faq_units(sources: Sequence[str | Path], *, redact: bool = False) -> pl.DataFrame:
     """Read FAQ units from every source: page folders or files, CSV files, or sitemap URLs.
+
+    With `redact` (`faq.redact`), the units' text is redacted (see the module's docstring).
 
     Raises:
         InputError: a source cannot be read (see the readers).
@@ -515,13 +539,13 @@ def read_faq_units(sources: Sequence[str | Path]) -> pl.DataFrame:
     for source in sources:
         url = _as_url(str(source))
         if url is not None:
-            frames.append(read_faq_sitemap(url))
+            frames.append(read_faq_sitemap(url, redact=redact))
         elif str(source).lower().endswith(".csv"):
-            frames.append(read_faq_csv(Path(source)))
+            frames.append(read_faq_csv(Path(source), redact=redact))
         else:
             files.append(Path(source))
     if files:
-        frames.append(read_faq_folder(files))
+        frames.append(read_faq_folder(files, redact=redact))
     units = pl.concat(frames, how="vertical")
     return units.unique("unit_id", keep="first", maintain_order=True)
 

@@ -51,7 +51,7 @@ import polars as pl
 
 from contact_reasons.config import IngestSettings, Settings
 from contact_reasons.errors import ConfigError, InputError
-from contact_reasons.redact import redact_text
+from contact_reasons.redact import personal_data_in_id, redact_id, redact_text
 
 Format = Literal["csv", "parquet", "jsonl"]
 
@@ -709,6 +709,19 @@ def _validate(
     else:
         assert call_id is not None
         out["call_id"] = call_id.strip()
+        # An id is stored as given, shown in reports and kept in the event log: it must not
+        # be the caller's details (a phone system that names calls by the caller's number).
+        personal = personal_data_in_id(call_id)
+        if personal is not None:
+            shown = redact_id(call_id)
+            problems.append(
+                _Problem(
+                    "call_id",
+                    shown,
+                    f"column 'call_id' = '{_shown(shown)}' holds personal data ({personal}); "
+                    "export the phone system's own call id instead",
+                )
+            )
 
     started = values.get("started_at")
     if _blank(started):
@@ -791,8 +804,11 @@ def _validate(
 
 
 def _record(values: Mapping[str, str | None]) -> str:
+    def clean(column: str, value: str) -> str:
+        return redact_id(value) if column == "call_id" else redact_text(value)
+
     return json.dumps(
-        {k: None if v is None else redact_text(v) for k, v in values.items()}, ensure_ascii=False
+        {k: None if v is None else clean(k, v) for k, v in values.items()}, ensure_ascii=False
     )
 
 

@@ -411,7 +411,10 @@ def run_weekly(
         settings.alerts,
     )
     week_table = alerts.flag_emerging(week_table, week_alerts)
-    units = db.sync_faq_units(t("read_faq", faq.read_faq_units, [str(p) for p in faq_paths]))
+    sources = [str(p) for p in faq_paths]
+    units = db.sync_faq_units(
+        t("read_faq", faq.read_faq_units, sources, redact=settings.faq.redact)
+    )
     unit_prompt = settings.faq.unit_prompt
     faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units, unit_prompt))
     faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached, unit_prompt)

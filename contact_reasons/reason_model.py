@@ -108,6 +108,24 @@ def save_reason_model(
     return {"created_at": created, "json": text}
 
 
+def rewrite_manifest(model_dir: Path | str | None, text: str) -> bool:
+    """Replace a saved model's manifest with `text` (as `reason_models.manifest` now holds it).
+
+    `purge` does this when the reason names in it were said only by purged calls. A folder
+    without a manifest (moved, deleted, or never saved) is left alone; returns whether the
+    file was written.
+    """
+    if not model_dir:
+        return False
+    path = Path(model_dir) / MANIFEST
+    if not path.is_file():
+        return False
+    partial = path.with_name(MANIFEST + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return True
+
+
 def read_manifest(model_dir: Path) -> dict[str, Any]:
     """Return a saved model's manifest.
 

@@ -566,6 +566,57 @@ def _replace(text: str, matches: Sequence[Match]) -> str:
     return "".join(parts)
 
 
+# In a call id, only shapes that ordinary ids never have count (see `personal_data_in_id`).
+_ID_TOKEN_START = r"(?<![0-9A-Za-z])"
+_ID_TOKEN_END = r"(?![0-9A-Za-z])"
+_ID_PHONE = re.compile(_ID_TOKEN_START + r"\+(?:\d[ -]?){7,14}\d" + _ID_TOKEN_END)
+_ID_CPR = re.compile(_ID_TOKEN_START + r"(\d{6})[ -](\d{4})" + _ID_TOKEN_END)
+_ID_FNR = re.compile(_ID_TOKEN_START + r"(\d{6})[ -](\d{5})" + _ID_TOKEN_END)
+
+
+def personal_data_in_id(value: str) -> str | None:
+    """What personal data a call id holds, or None; only shapes no generated id has.
+
+    An e-mail address, a phone number written with its country prefix ("+45 21 34 56 78"),
+    or a CPR number or fødselsnummer written with its separator ("010190-1234",
+    "010190 12345", a real date and, for the fødselsnummer, valid check digits). Bare runs of
+    digits are not judged: ordinary numeric ids have the same shapes (`redact_text` reads
+    every 8-digit number from 20000000 up as a phone number, a 10-digit one whose first six
+    digits are a date as a CPR number, and the first 8 digits of 2 % of UUIDs as a phone).
+
+    Returns:
+        "an e-mail address", "a phone number", "a CPR number" or "a fødselsnummer".
+    """
+    if _EMAIL.search(value):
+        return "an e-mail address"
+    if _ID_PHONE.search(value):
+        return "a phone number"
+    for match in _ID_CPR.finditer(value):
+        if cpr_date_valid(match[1] + match[2]):
+            return "a CPR number"
+    for match in _ID_FNR.finditer(value):
+        if fnr_valid(match[1] + match[2]):
+            return "a fødselsnummer"
+    return None
+
+
+def redact_id(value: str) -> str:
+    """A call id as it may be shown and stored: what `personal_data_in_id` finds, redacted.
+
+    `redact_text` leaves a CPR number joined to a word by a hyphen ("kunde-010190-1234"); in
+    an id that is the very shape looked for, so it goes here.
+    """
+
+    def valid(kind: str, check: Callable[[str], bool]) -> Callable[[re.Match[str]], str]:
+        return lambda m: kind if check(m[1] + m[2]) else m[0]
+
+    out = _EMAIL.sub("[EMAIL]", value)
+    out = _ID_PHONE.sub("[PHONE]", out)
+    out = _ID_CPR.sub(valid("[CPR]", cpr_date_valid), out)
+    out = _ID_FNR.sub(valid("[FNR]", fnr_valid), out)
+    return redact_text(out)
+
+
 def redact_text(text: str) -> str:
     """Replace every personal identifier in a text by its typed placeholder.
 

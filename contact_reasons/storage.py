@@ -657,17 +657,23 @@ class Database:
     def purge_before(self, before: datetime) -> dict[str, int]:
         """Delete calls started before `before` and what hangs on them (inside a transaction).
 
-        Deletes the calls, their reason assignments, quarantined rows first seen by a run that
-        started before `before`, and cached vectors no remaining call uses. Weekly aggregates
-        (`weekly_reason_stats`), reasons and FAQ recommendations are kept.
+        Deletes the calls, their reason assignments (current and earlier), quarantined rows
+        first seen by a run that started before `before`, and cached vectors no remaining call
+        uses. Weekly aggregates (`weekly_reason_stats`), reasons and FAQ recommendations are
+        kept (`privacy.purge_database` rewrites what in them the purged calls said).
 
         Returns:
             Rows deleted per table.
         """
-        cutoff = before.astimezone(UTC).replace(tzinfo=None) if before.tzinfo else before
+        cutoff = _naive_utc(before)
         counts = {
             "call_reasons": self._count(
                 "DELETE FROM call_reasons WHERE call_id IN "
+                "(SELECT call_id FROM calls WHERE started_at < ?)",
+                [cutoff],
+            ),
+            "call_reason_history": self._count(
+                "DELETE FROM call_reason_history WHERE call_id IN "
                 "(SELECT call_id FROM calls WHERE started_at < ?)",
                 [cutoff],
             ),
@@ -680,6 +686,27 @@ class Database:
         }
         counts["embeddings"] = self.drop_unreferenced_embeddings()
         return counts
+
+    def call_texts(self, before: datetime | None = None) -> pl.DataFrame:
+        """The texts FAQ phrasings, questions and reason names are taken from, per call.
+
+        `call_id`, `reason_text`, `customer_text` and `wrapup_code` of the calls started before
+        `before`, or of every call when it is None.
+        """
+        sql = "SELECT call_id, reason_text, customer_text, wrapup_code FROM calls"
+        if before is None:
+            return self._frame(sql)
+        return self._frame(sql + " WHERE started_at < ?", [_naive_utc(before)])
+
+    def delete_rows(self, table: str, rowids: Sequence[int]) -> int:
+        """Delete rows of a table by `rowid` (inside a transaction); return how many."""
+        self._check_columns(table, [])
+        if not rowids:
+            return 0
+        return self._count(
+            f'DELETE FROM "{table}" WHERE list_contains(?, rowid)',  # name checked above
+            [list(rowids)],
+        )
 
     def record_maintenance(self, status: str, details: dict[str, Any]) -> str:
         """Record a maintenance run (`purge`, `redact`) in `runs`, details as JSON in `inputs`."""
@@ -707,11 +734,12 @@ class Database:
 #: Columns that hold keys, hashes, codes or settings, never free text: re-redaction skips them.
 #: A call's `language`, `channel`, `queue` and `customer_type` are cells of the export, redacted
 #: when read (`redact.CODE_COLUMNS`), so re-redaction takes them too. `examples_by_language`
-#: holds call ids, `replaced_by` a run or event id, `language_means` numbers.
+#: holds call ids, `replaced_by` a run or event id, `language_means` numbers. A FAQ page's
+#: address (`url`, `best_url`) is the key its units are read again by, as `path` is.
 _NOT_TEXT = re.compile(
     r"^(.*_id|.*_ids|.*_hash|sha256|week|status|kind|detected_language|text_source|"
-    r"source_file|path|column|recommendation|settings|inputs|timings|examples_by_language|"
-    r"replaced_by|language_means)$"
+    r"source_file|path|url|best_url|column|recommendation|settings|inputs|timings|"
+    r"examples_by_language|replaced_by|language_means)$"
 )
 
 
@@ -731,3 +759,8 @@ def private_files() -> Iterator[None]:
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """A moment as stored: UTC without a time zone (a naive one is taken as UTC already)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

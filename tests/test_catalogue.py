@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from contact_reasons import cli, ingest, pipeline
+from contact_reasons import cli, curation, ingest, pipeline
 from contact_reasons.config import Settings
 from contact_reasons.embed import HashingEmbedder
 from contact_reasons.errors import InputError
@@ -315,6 +315,34 @@ def test_a_human_name_is_redacted_before_it_is_stored(two_weeks, tmp_path):
     assert "stored as" not in out
     listing = json.loads(cli_main("reasons", "--db", db, "--format", "json")[1])
     assert {r["reason_id"]: r["name"] for r in listing}[a] == "Skift til Telia"
+
+
+def test_who_decided_is_redacted_before_it_is_stored(two_weeks, tmp_path, monkeypatch):
+    # `--by` is typed by a person and kept in the event log: a name, e-mail or phone number in
+    # it is personal data; a staff id or team name is kept as typed.
+    assert curation.who("ops") == "ops"
+    assert curation.who("  mh42 ") == "mh42"
+    assert curation.who("Bjarne Solberg") == "[NAME]"
+    assert curation.who("kari.nordmann@example.no") == "[EMAIL]"
+    monkeypatch.setattr(curation.getpass, "getuser", lambda: "bjarne@example.no")
+    assert curation.who(None) == "[EMAIL]"  # the OS user too
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    a = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    code, out, _ = cli_main(
+        "reasons", "ignore", str(a), "--db", db, "--by", "Bjarne Solberg 21345678"
+    )
+    assert code == 0
+    assert "--by stored as '[NAME] [PHONE]' (personal data redacted)" in out
+    after = tables(db_path)
+    dump = json.dumps([after[t].to_dicts() for t in CURATED], ensure_ascii=False, default=str)
+    assert "Solberg" not in dump
+    assert "21345678" not in dump
+    assert after["reason_events"]["who"].to_list()[-1] == "[NAME] [PHONE]"
+    code, out, _ = cli_main("reasons", "restore", str(a), "--db", db, "--by", "ops")
+    assert code == 0
+    assert "stored as" not in out
+    assert tables(db_path)["reason_events"]["who"].to_list()[-1] == "ops"
 
 
 def test_decisions_survive_an_update_and_a_refit(two_weeks, tmp_path, settings):

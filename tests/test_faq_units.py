@@ -136,6 +136,49 @@ def test_a_website_is_read_through_its_sitemap_and_a_second_read_changes_nothing
     assert second.sort("unit_id")["first_read_at"].equals(first.sort("unit_id")["first_read_at"])
 
 
+def test_with_faq_redact_pages_are_redacted_before_they_are_stored_and_rereading_changes_nothing(
+    tmp_path: Path,
+):
+    # `faq.redact`: a source may name a person and their direct line (an internal knowledge
+    # base); the company's own number then reads [PHONE]. Off by default: pages as written.
+    folder = tmp_path / "faq"
+    folder.mkdir()
+    (folder / "kontakt.md").write_text(
+        "# Kontakt Bjarne Solberg\n\nOpdateret 5. oktober 2026\n\n"
+        "## Hvem svarer på klager?\n\nSkriv til bjarne.solberg@example.dk eller ring "
+        "21 34 56 78.\n\n## Hvornår har I åbent?\n\nMandag til fredag 8-16.\n",
+        "utf-8",
+    )
+    csv_file = tmp_path / "faq.csv"
+    csv_file.write_text(
+        "url,question,answer\nhttps://x.dk/kort,Hvordan spærrer jeg mit kort?,"
+        "Ring 70 20 30 40 døgnet rundt.\n",
+        "utf-8",
+    )
+    as_written = read_faq_units([folder, csv_file])
+    assert "Ring 70 20 30 40 døgnet rundt." in as_written["answer"].to_list()
+    assert "Kontakt Bjarne Solberg" in as_written["page_title"].to_list()
+    units = read_faq_units([folder, csv_file], redact=True)
+    assert units["unit_id"].to_list() == as_written["unit_id"].to_list()  # no name in a question
+    text = " ".join(units["page_title"].to_list() + units["question"].to_list())
+    text += " " + " ".join(units["answer"].to_list())
+    for secret in ("Solberg", "bjarne.solberg@example.dk", "21 34 56 78", "70 20 30 40"):
+        assert secret not in text, secret
+    assert "Kontakt [NAME]" in units["page_title"].to_list()
+    assert "Skriv til [EMAIL] eller ring [PHONE]." in units["answer"].to_list()
+    assert "Ring [PHONE] døgnet rundt." in units["answer"].to_list()
+    assert date(2026, 10, 5) in units["page_date"].to_list()  # read before redaction
+    assert "Solberg" not in " ".join(page_documents(units)["title"].to_list())
+    db_path = tmp_path / "faq.duckdb"
+    with Database(db_path) as db:
+        db.sync_faq_units(units)
+        stored = db.table("faq_units").sort("unit_id")
+    with Database(db_path) as db:
+        db.sync_faq_units(read_faq_units([folder, csv_file], redact=True))
+        after = db.table("faq_units").sort("unit_id")
+    assert after.equals(stored)  # same rows, same timestamps: nothing changed
+
+
 def test_a_changed_page_updates_its_units_and_keeps_when_it_was_first_read(tmp_path: Path):
     folder = tmp_path / "faq"
     folder.mkdir()
@@ -202,13 +245,21 @@ def test_csv_reader_groups_units_by_page_and_names_bad_rows(tmp_path: Path):
     lacking.write_text("url,question\nhttps://x.dk,Hvad?\n", "utf-8")
     with pytest.raises(InputError, match="lacks column.*answer"):
         read_faq_csv(lacking)
+    # Rows are numbered as in call files (`ingest`): the header is row 0, data rows count
+    # from 1, a blank line is no row and a quoted line break starts none.
     empty = tmp_path / "empty.csv"
     empty.write_text("url,question,answer\nhttps://x.dk,Hvad?,\n", "utf-8")
-    with pytest.raises(InputError, match=r"empty.csv row 2: column 'answer' is empty"):
+    with pytest.raises(InputError, match=r"empty.csv row 1: column 'answer' is empty"):
         read_faq_csv(empty)
     bad_date = tmp_path / "date.csv"
-    bad_date.write_text("url,question,answer,date\nhttps://x.dk,Hvad?,Sådan.,snart\n", "utf-8")
-    with pytest.raises(InputError, match=r"row 2: column 'date' = 'snart' is not a date"):
+    bad_date.write_text(
+        "url,question,answer,date\n"
+        'https://x.dk,Hvad?,"Sådan.\nOg sådan.",2026-10-05\n'
+        "\n"
+        "https://x.dk,Hvornår?,Snart.,snart\n",
+        "utf-8",
+    )
+    with pytest.raises(InputError, match=r"date.csv row 2: column 'date' = 'snart' is not a date"):
         read_faq_csv(bad_date)
 
 

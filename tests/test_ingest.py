@@ -504,6 +504,50 @@ def test_quarantine_holds_only_redacted_text(tmp_path):
     assert "[EMAIL]" in result.quarantine["record"][1]
 
 
+@pytest.mark.parametrize(
+    ("call_id", "kind", "shown"),
+    [
+        ("+4521345678-20261201T1000", "a phone number", "[PHONE]-20261201T1000"),
+        ("+47 912 34 567", "a phone number", "[PHONE]"),
+        ("kari.nordmann@example.no", "an e-mail address", "[EMAIL]"),
+        ("kunde-010190-1234", "a CPR number", "kunde-[CPR]"),
+    ],
+)
+def test_a_call_id_holding_personal_data_is_quarantined_redacted(tmp_path, call_id, kind, shown):
+    # The id is stored as given, shown in reports and the event log: it must not be the
+    # caller's number, e-mail or CPR number. The row is kept in quarantine, redacted.
+    path = _rows_file(tmp_path, ["ok,2026-09-01,fine,,,", f"{call_id},2026-09-01,faktura,,,"])
+    result = read_inputs([path])
+    assert result.calls["call_id"].to_list() == ["ok"]
+    q = result.quarantine.row(0, named=True)
+    assert (q["source_row"], q["column"], q["value"], q["kind"]) == (2, "call_id", shown, "invalid")
+    assert q["reason"] == (
+        f"{path} row 2: column 'call_id' = '{shown}' holds personal data ({kind}); "
+        "export the phone system's own call id instead"
+    )
+    assert json.loads(q["record"])["call_id"] == shown
+    assert call_id not in _dump(result)
+    assert _balanced(result)
+
+
+@pytest.mark.parametrize(
+    "call_id",
+    [
+        "92bce5c8-3d32-4ab1-a8dd-f43612f098d9",
+        "25346993-0227-4ad6-9a3d-9dff535b8c83",  # 8 digits first: redact_text reads a phone
+        "21345678",  # a bare number: ordinary numeric ids look the same
+        "1203456789",
+        "20261201-123456",
+        "CALL-2026-000123",
+        "2026-12-01T10:00:00-0001",
+    ],
+)
+def test_ordinary_call_ids_are_stored_as_given(tmp_path, call_id):
+    result = read_inputs([_rows_file(tmp_path, [f"{call_id},2026-09-01,faktura,,,"])])
+    assert result.calls["call_id"].to_list() == [call_id]
+    assert result.quarantine.height == 0
+
+
 def _dump(result: IngestResult) -> str:
     frames = (result.calls.drop("started_at"), result.quarantine, result.files)
     return json.dumps([f.to_dicts() for f in frames], ensure_ascii=False, default=str)

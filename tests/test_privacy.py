@@ -18,7 +18,7 @@ from contact_reasons.config import Settings
 from contact_reasons.embed import text_hash
 from contact_reasons.errors import ConfigError, InputError
 from contact_reasons.reason_model import save_reason_model
-from contact_reasons.storage import Database
+from contact_reasons.storage import TABLES, Database
 from tests.conftest import run_cli
 
 LEAKY = "Ja, jeg hedder Jens Hansen, født 13. december 1942, og bor på Nørregade 12, 2. tv."
@@ -159,6 +159,7 @@ def test_redact_database_rewrites_stored_text_and_drops_stale_vectors(tmp_path: 
     assert counts["faq_recommendations"] == 1
     assert counts["embeddings"] == 2  # the two leaky texts' vectors
     assert "faq_documents" not in counts  # the company's own published pages stay as written
+    assert "faq_units" not in counts  # read again from their source, redacted by `faq.redact`
     for secret in ("Jens Hansen", "13. december 1942", "Nørregade 12"):
         assert secret not in dump
     for placeholder in ("[NAME]", "[DATE_OF_BIRTH]", "[ADDRESS]"):
@@ -246,10 +247,168 @@ def test_purge_deletes_old_calls_and_what_hangs_on_them_but_keeps_aggregates(tmp
         assert db.table("weekly_reason_stats").height == 1  # aggregates stay
         assert db.table("embeddings").height == 2
         runs = db.table("runs").filter(pl.col("status") == "purge")
-    assert counts == {"call_reasons": 1, "calls": 1, "quarantine": 1, "embeddings": 1}
+    assert counts == {
+        "call_reasons": 1,
+        "call_reason_history": 0,
+        "calls": 1,
+        "quarantine": 1,
+        "embeddings": 1,
+        "rewritten weekly_reason_stats": 1,  # the purged call left its examples
+    }
     details = json.loads(runs["inputs"][0])
-    assert details["deleted"] == counts
+    assert details["deleted"] == {k: v for k, v in counts.items() if " " not in k}
+    assert details["rewritten"] == {"weekly_reason_stats": 1}
     assert details["before"].startswith("2026-03-01")
+
+
+# What only a purged call said: its own words, a question made direct from them, a name.
+GONE_TEXT = "Kunden flytter til Aarhus og vil tage abonnementet med til den nye adresse"
+GONE_WORDS = "Jeg flytter til Aarhus. Hvordan jeg tager abonnementet med?"
+GONE_QUESTION = "Hvordan tager jeg abonnementet med?"  # faq._as_question of the second sentence
+GONE_NAME = "flytter til Aarhus"
+KEPT_WORDS = "Jeg vil opsige mit abonnement. Hvad koster det at opsige?"
+
+
+def _purgeable(path: Path) -> None:
+    """A stored run whose derived tables hold the words and ids of a call about to be purged."""
+    with Database(path) as db, db.transaction():
+        db._con.execute(
+            "INSERT INTO runs (run_id, started_at, status, inputs) VALUES "
+            "('r1', '2026-01-05', 'completed', '[]'), ('r2', '2026-06-01', 'completed', '[]')"
+        )
+        _call(db, "old-1", "2026-01-05 10:00", GONE_TEXT)
+        _call(db, "new-1", "2026-06-02 10:00", CLEAN, run_id="r2")
+        db._con.execute("UPDATE calls SET customer_text = ? WHERE call_id = 'old-1'", [GONE_WORDS])
+        db._con.execute("UPDATE calls SET customer_text = ? WHERE call_id = 'new-1'", [KEPT_WORDS])
+        db._con.execute(
+            "INSERT INTO call_reason_history VALUES ('old-1', 1, 0.5, 'rm', '2026-01-06', 'r1'),"
+            " ('new-1', 1, 0.5, 'rm', '2026-06-03', 'r2')"
+        )
+        db._con.execute(
+            "INSERT INTO reasons (reason_id, reason_model_id, label, keywords, language, calls, "
+            "example_call_ids, generated_name, status, examples_by_language) VALUES "
+            "(0, 'rm', ?, ['flytning', 'ny adresse'], 'da', 1, ['old-1', 'new-1'], ?, "
+            "'active', ?), "
+            "(1, 'rm', 'Opsigelse', ['opsige'], 'da', 1, ['new-1'], 'opsige sit abonnement', "
+            "'active', NULL)",
+            [GONE_NAME, GONE_NAME, json.dumps({"da": ["old-1", "new-1"]})],
+        )
+        db._con.execute("UPDATE reasons SET name = 'Opsigelse' WHERE reason_id = 1")
+        db._con.execute(
+            "INSERT INTO reason_names VALUES (0, 'da', ?, 1, 1.0, false), "
+            "(0, 'all', 'ny adresse', 2, 0.5, false), (1, 'da', 'opsige sit abonnement', 1, 1.0,"
+            " false)",
+            [GONE_NAME],
+        )
+        db._con.execute(
+            "INSERT INTO weekly_reason_stats (week, reason_id, label, calls, share, "
+            "baseline_calls, change, change_pct, p_value, is_emerging, example_call_ids) "
+            "VALUES ('2026-W02', 0, ?, 1, 1.0, NULL, NULL, NULL, NULL, false, ['old-1']), "
+            "('2026-W23', 1, 'opsige sit abonnement', 1, 1.0, NULL, NULL, NULL, NULL, false, "
+            "['new-1'])",
+            [GONE_NAME],
+        )
+        db._con.execute(
+            "INSERT INTO alerts VALUES ('2026-W02', 0, ?, 'new', 12, 0, 0, '2026-W02', 0.001, "
+            "0.01, '12 calls against 0.0 expected')",
+            [GONE_NAME],
+        )
+        db._con.execute(
+            "INSERT INTO faq_recommendations (rank, reason_id, label, recommendation, calls, "
+            "calls_per_week, estimated_calls_saved, suggested_title, customer_phrasings, "
+            "unanswered_questions, example_call_ids, language, key_terms) VALUES "
+            "(1, 0, ?, 'new_page', 2, 1.0, 0.3, ?, [?, ?, ?], [?, 'Hvad koster det at opsige?'],"
+            " ['old-1', 'new-1'], 'da', ['flytning'])",
+            [
+                GONE_NAME,
+                GONE_QUESTION,
+                GONE_WORDS,
+                KEPT_WORDS,
+                GONE_TEXT[:40] + "...",
+                GONE_QUESTION,
+            ],
+        )
+        created = json.dumps({"generated_name": GONE_NAME, "calls": 1}, ensure_ascii=False)
+        split_before = json.dumps(
+            {"reasons": {"0": {"name": None, "label": GONE_NAME}}, "calls": {"0": ["old-1"]}},
+            ensure_ascii=False,
+        )
+        split_after = json.dumps({"reasons": {}, "calls": {"1": ["old-1", "new-1"]}})
+        db._con.execute(
+            "INSERT INTO reason_events VALUES (1, '2026-01-06', 'r1', 'created', [0], 'r1', "
+            "NULL, ?), (2, '2026-06-03', 'ops', 'split', [0, 1], NULL, ?, ?)",
+            [created, split_before, split_after],
+        )
+        manifest = json.dumps(
+            {"reasons": [{"reason_id": 0, "label": GONE_NAME, "keywords": ["flytning"]}]},
+            ensure_ascii=False,
+            indent=2,
+        )
+        folder = path.parent / "models" / "rm"
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(manifest, encoding="utf-8")
+        db._con.execute(
+            "INSERT INTO reason_models VALUES ('rm', '2026-01-06', 'r1', 'm', 2, NULL, NULL, ?, ?)",
+            [str(folder), manifest],
+        )
+
+
+def test_purge_leaves_nothing_a_purged_call_said_or_its_id(tmp_path: Path):
+    # The FAQ phrasings, questions, titles, reason names, examples and event log of a purged
+    # call: only what other calls also said, and no id of it, stays.
+    path = tmp_path / "cr.duckdb"
+    _purgeable(path)
+    with Database(path) as db:
+        counts = privacy.purge_database(db, datetime(2026, 3, 1, tzinfo=UTC))
+        tables = {t: db.table(t) for t in TABLES if t not in ("runs", "schema_version")}
+    dump = json.dumps({t: f.to_dicts() for t, f in tables.items()}, ensure_ascii=False, default=str)
+    for gone in ("Aarhus", "aarhus", "flytter", "tager abonnementet", "old-1"):
+        assert gone not in dump, gone
+    assert counts["calls"] == 1
+    assert counts["call_reason_history"] == 1
+    assert counts["reason_names"] == 1
+    rec = tables["faq_recommendations"].row(0, named=True)
+    assert rec["customer_phrasings"] == [KEPT_WORDS]  # said by a call still stored: kept
+    assert rec["unanswered_questions"] == ["Hvad koster det at opsige?"]
+    assert rec["suggested_title"] == "Jeg vil opsige mit abonnement?"  # from the phrasing left
+    assert rec["example_call_ids"] == ["new-1"]
+    assert rec["key_terms"] == ["flytning"]  # a word counted over calls, not a phrasing
+    reasons = {r["reason_id"]: r for r in tables["reasons"].iter_rows(named=True)}
+    assert reasons[0]["generated_name"] == "Ny adresse / flytning"  # its keyword name
+    assert reasons[0]["label"] == "Ny adresse / flytning"
+    assert reasons[0]["example_call_ids"] == ["new-1"]
+    assert json.loads(reasons[0]["examples_by_language"]) == {"da": ["new-1"]}
+    assert reasons[1]["label"] == "Opsigelse"  # untouched: nothing of the purged call in it
+    assert rec["label"] == "Ny adresse / flytning"
+    assert tables["weekly_reason_stats"].sort("week")["label"].to_list() == [
+        "Ny adresse / flytning",
+        "opsige sit abonnement",  # also said by a call still stored
+    ]
+    assert tables["alerts"]["label"].to_list() == ["Ny adresse / flytning"]
+    names = tables["reason_names"].sort("reason_id", "language")
+    assert names.select("reason_id", "language").rows() == [(0, "all"), (1, "da")]
+    events = tables["reason_events"].sort("event_id")
+    assert json.loads(events["after"][0])["generated_name"] == "Ny adresse / flytning"
+    assert json.loads(events["before"][1])["reasons"]["0"]["label"] == "Ny adresse / flytning"
+    assert json.loads(events["after"][1])["calls"] == {"1": ["new-1"]}
+    manifest = json.loads(tables["reason_models"]["manifest"][0])
+    assert manifest["reasons"][0]["label"] == "Flytning"  # the keyword name it holds
+    on_disk = (tmp_path / "models" / "rm" / "manifest.json").read_text(encoding="utf-8")
+    assert on_disk == tables["reason_models"]["manifest"][0]  # the model's folder too
+    assert tables["call_reason_history"]["call_id"].to_list() == ["new-1"]
+    with Database(path) as db:  # a second purge finds nothing more to rewrite
+        again = privacy.purge_database(db, datetime(2026, 3, 1, tzinfo=UTC))
+    assert {k: v for k, v in again.items() if v} == {}
+
+
+def test_verbatim_finds_whole_words_cut_phrasings_and_questions_made_direct():
+    said = privacy.Verbatim(["Jeg flytter til Aarhus.\nHvordan jeg tager abonnementet med?"])
+    assert said.says("jeg flytter til aarhus")
+    assert said.says("Jeg flytter til Aarhus. Hvordan jeg...")  # a phrasing cut short
+    assert said.says("Hvordan tager jeg abonnementet med?")  # faq made it direct
+    assert not said.says("flytter til Aarhu")  # whole words only
+    assert not said.says("Hvordan flytter jeg?")
+    assert not said.says("...")
 
 
 def test_cli_purge_names_a_bad_date_and_exits_2(tmp_path: Path):
