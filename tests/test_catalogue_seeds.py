@@ -137,6 +137,31 @@ def test_refit_seeds_from_wrapup_codes():
     assert "Flytning" not in fewer.names
 
 
+def test_menu_choices_are_weak_labels_only_when_asked_and_a_code_wins():
+    """`seeded.menu_labels`: an unanswered call's menu choice acts as its wrap-up code."""
+    ids = [f"m{i}" for i in range(12)]
+    window = window_of(ids, [None] * 10 + ["Flytning", None]).with_columns(
+        pl.Series("text_source", ["menu"] * 6 + ["summary"] * 4 + ["menu"] * 2),
+        pl.Series(
+            "reason_text",
+            ["Anmeld skade"] * 5 + ["Sjælden"] + ["Anmeld skade"] * 4 + ["Anmeld skade"] * 2,
+        ),
+    )
+    book = catalogue([{"reason_id": 1}])
+    assert refit_seeds(window, current_of({}), book, SeededSettings()).count == 0
+    on = SeededSettings(menu_labels=True)
+    seeds = refit_seeds(window, current_of({}), book, on)
+    names = [seeds.names[g] if g >= 0 else None for g in seeds.group]
+    # menu calls "Anmeld skade" (summaries with the same text are no menu choice; the code of
+    # the second last is not read, no column is set), not the rare choice (wrapup_min_calls)
+    assert names == ["Anmeld skade"] * 5 + [None] * 5 + ["Anmeld skade"] * 2
+    assert seeds.curated == [False]
+    both = SeededSettings(menu_labels=True, wrapup_column="wrapup_code", wrapup_min_calls=1)
+    coded = refit_seeds(window, current_of({}), book, both)
+    assert [coded.names[g] for g in coded.group[10:]] == ["Flytning", "Anmeld skade"]
+    assert "Sjælden" in coded.names
+
+
 def discovery_of(labels: list[int]) -> ReasonDiscovery:
     ids = sorted({x for x in labels if x >= 0})
     reasons = pl.DataFrame(
