@@ -15,6 +15,9 @@ over the window and aligns them to the catalogue. Two kinds of calls are seeds t
   code equal (case folded) to a curated reason's name is that reason; one equal to another
   catalogue reason's name is pinned to that reason (a code's reason found by an earlier refit
   keeps its id). A call of a curated reason is a seed of it whatever its code.
+- **Menu choices** (`SeededSettings.menu_labels`, off by default): an unanswered call's menu
+  choice (its reason text when `text_source` is "menu") acts as its wrap-up code when it has
+  none. Measured in docs/reason_discovery.md ("Menu choices as weak labels") before use.
 
 With wrap-up codes and `SeededSettings.wrapup_method = "metric"` (the default),
 `learned_discovery` first redoes the refit's discovery by `seeded.discover_seeded` with the
@@ -181,9 +184,10 @@ def refit_seeds(
                 reason_ids.append(rid)
                 curated_flags.append(True)
             group[i] = by_reason[rid]
-    if settings.wrapup_column is not None and "wrapup_code" in window.columns:
-        codes = window["wrapup_code"].to_list()
-        coded = [i for i, c in enumerate(codes) if c is not None and c.strip()]
+    weak = _weak_labels(window, settings)
+    codes = {i: c for i, c in enumerate(weak) if c is not None and c.strip()}
+    if codes:
+        coded = sorted(codes)
         counts = Counter(_key(codes[i]) for i in coded)
         free = [i for i in coded if group[i] < 0]
         spelling: dict[str, Counter[str]] = {}
@@ -202,6 +206,24 @@ def refit_seeds(
                 curated_flags.append(False)
             group[i] = by_key[key]
     return RefitSeeds(group, names, reason_ids, curated_flags)
+
+
+def _weak_labels(window: pl.DataFrame, settings: SeededSettings) -> list[str | None]:
+    """Per window row, the code it is a seed of; None: none.
+
+    Its wrap-up code (with `wrapup_column` set), else, with `menu_labels`, an unanswered
+    call's menu choice (its `reason_text` where `text_source` is "menu").
+    """
+    n = window.height
+    codes: list[str | None] = [None] * n
+    if settings.wrapup_column is not None and "wrapup_code" in window.columns:
+        codes = [c if c is not None and c.strip() else None for c in window["wrapup_code"]]
+    if settings.menu_labels and {"text_source", "reason_text"} <= set(window.columns):
+        menus = zip(window["text_source"].to_list(), window["reason_text"].to_list(), strict=True)
+        for i, (source, text) in enumerate(menus):
+            if codes[i] is None and source == "menu" and text is not None and text.strip():
+                codes[i] = text
+    return codes
 
 
 def _catalogue_names(catalogue: pl.DataFrame) -> dict[str, int]:

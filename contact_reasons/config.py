@@ -289,6 +289,12 @@ class SeededSettings(_Section):
     wrapup_cluster_share: float = Field(default=0.0, ge=0.0, le=1.0)
     """"must_link" only: a cluster joins a code when it holds at least this share of the
     code's seeds (and most of the cluster's code seeds)."""
+    menu_labels: bool = False
+    """Weekly flow, at a refit: an unanswered call's menu choice (the phone system's note,
+    "Menuvalg: Anmeld skade", `transcripts.menu_choice`) is a weak label, a seed as a wrap-up
+    code is (`wrapup_method`, `wrapup_min_calls`); a wrap-up code of the call wins. Off:
+    measured by `benchmarks/menu_labels.py` (docs/reason_discovery.md, "Menu choices as weak
+    labels") before use."""
     wrapup_min_calls: int = Field(default=5, ge=1)
     """A wrap-up code is a seed only when at least this many of the refit's calls carry it
     (a stray code does not make a reason of its own)."""

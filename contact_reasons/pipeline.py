@@ -272,14 +272,14 @@ def run_weekly(
             languages=langs,
             fit_mask=mask,
         )
-        model_id = weekly.reason_model_id(embedder.model_id, window, settings.cluster)
+        seeds = t("seeds", seeding.refit_seeds, window, current, catalogue, settings.seeded)
+        model_id = weekly.reason_model_id(embedder.model_id, window, settings.cluster, seeds)
         space = cat.CatalogueSpace(
             model_id,
             embedder.model_id,
             0.0,
             cluster.fit_space(vectors, langs, settings.cluster, mask),
         )
-        seeds = t("seeds", seeding.refit_seeds, window, current, catalogue, settings.seeded)
         prepared = space.space.transform(vectors, langs)
         if settings.seeded.wrapup_method == "metric":
             discovery = t(
@@ -320,19 +320,6 @@ def run_weekly(
             fixed=seeds.group >= 0 if seeds.count else None,
         )
         stats_weeks = sorted(window["week"].unique().to_list())
-        model_dir = model_path(settings.storage.model_dir, model_id)
-        manifest = t(
-            "save_model",
-            save_reason_model,
-            discovery,
-            model_dir,
-            embedding_model_id=embedder.model_id,
-            settings=settings.cluster,
-            window=window,
-        )
-        reason_model = weekly.reason_model_row(
-            model_id, run_id, embedder.model_id, window, manifest, model_dir
-        )
     else:
         assert space_row is not None
         space = cat.CatalogueSpace.from_row(space_row)
@@ -394,6 +381,24 @@ def run_weekly(
     change = dataclasses.replace(
         change, catalogue=weekly.renamed_catalogue(change.catalogue, names)
     )
+    if mode == "refit":  # the saved model holds the reasons the refit decided, as named
+        model_dir = model_path(settings.storage.model_dir, model_id)
+        manifest = t(
+            "save_model",
+            save_reason_model,
+            discovery.topic_model,
+            model_dir,
+            docs=[x if x.strip() else "(empty)" for x in texts],
+            vectors=vectors,
+            labels=weekly.window_labels(window, call_reasons),
+            catalogue=change.catalogue,
+            embedding_model_id=embedder.model_id,
+            settings=settings.cluster,
+            window=window,
+        )
+        reason_model = weekly.reason_model_row(
+            model_id, run_id, embedder.model_id, window, manifest, model_dir
+        )
     week_table = t(
         "stats",
         stats.weekly_reason_stats,

@@ -2,6 +2,16 @@
 
 The manifest names the embedding model the reasons were fitted with; loading the model with a
 different embedding model is refused, because its vectors would not mean the same thing.
+
+The saved model holds the reasons the refit decided, not the clusters its BERTopic fit found
+first: seeds (`catalogue_seeds`) regroup the discovered clusters, and the alignment to the
+catalogue gives them catalogue ids, so the fitted model's own topics are not the reasons the
+catalogue lists. `refit_topics` makes the model's topics the refit's reasons: one topic per
+catalogue reason with calls in the window (topic numbers 0.. in reason id order; -1 the
+unexplained calls), named by the catalogue's shown name, with the catalogue's keywords, and
+with each reason's centroid of its calls' vectors as its topic embedding, so that the loaded
+model's `transform` puts a text in the reason whose calls it is nearest. The manifest lists the
+same reasons with their catalogue id and topic number.
 """
 
 from __future__ import annotations
@@ -9,18 +19,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel
 
+from contact_reasons.cluster import UNEXPLAINED
 from contact_reasons.errors import ModelMismatchError, StorageError
 
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+#: The saved model's name of the topic of unexplained calls (-1).
+UNEXPLAINED_LABEL = "unexplained"
 _PACKAGES = ("contact-reasons", "bertopic", "sentence-transformers", "torch", "umap-learn")
 
 
@@ -56,17 +72,113 @@ def _private_dir(path: Path) -> None:
         path.chmod(0o700)
 
 
+def refit_topics(
+    topic_model: Any,
+    docs: Sequence[str],
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    catalogue: pl.DataFrame,
+) -> list[dict[str, Any]]:
+    """Make a fitted BERTopic model's topics the refit's reasons; return the manifest's reasons.
+
+    Args:
+        topic_model: the BERTopic model the refit's discovery fitted (changed in place).
+        docs: the window's reason texts, as the discovery read them.
+        vectors: their embeddings (the embedding model's own vectors, as the loaded model's
+            `transform` embeds a text).
+        labels: each window call's catalogue reason id after the refit (-1: unexplained).
+        catalogue: the catalogue after the refit (`reason_id`, `label`, `keywords`).
+
+    Returns:
+        One row per reason with calls: `reason_id`, `topic`, `label`, `keywords`, `calls`.
+
+    The topics' c-TF-IDF is fitted afresh on the reasons' calls; a reason's representation is
+    its catalogue keywords with their c-TF-IDF weights in it (a reason without keywords takes
+    its top c-TF-IDF words).
+    """
+    import pandas as pd
+    from bertopic._bertopic import TopicMapper
+
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(docs) != labels.size or vectors.shape[0] != labels.size:
+        raise ValueError(f"{len(docs)} texts, {vectors.shape[0]} vectors, {labels.size} labels")
+    rows = {int(r["reason_id"]): r for r in catalogue.iter_rows(named=True)}
+    ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED)
+    missing = [r for r in ids if r not in rows]
+    if missing:
+        raise ValueError(f"reasons {missing} have calls but no catalogue row")
+    topic_of = {rid: t for t, rid in enumerate(ids)}
+    topics = [topic_of.get(int(r), -1) for r in labels.tolist()]
+    frame = pd.DataFrame({"Document": list(docs), "Topic": topics, "ID": range(len(topics))})
+    per_topic = frame.groupby("Topic", as_index=False).agg({"Document": " ".join})
+    c_tf_idf, words = topic_model._c_tf_idf(per_topic)
+    words = np.asarray(words)
+    vocabulary = {str(w): i for i, w in enumerate(words)}
+    order = per_topic["Topic"].tolist()  # ascending, -1 first when there are unexplained calls
+    top_n = int(getattr(topic_model, "top_n_words", 10))
+    unit = np.asarray(vectors, dtype=np.float32)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    topic_arr = np.asarray(topics)
+    representations: dict[int, list[tuple[str, float]]] = {}
+    embeddings: list[np.ndarray] = []
+    custom: list[str] = []
+    out: list[dict[str, Any]] = []
+    for row_index, topic in enumerate(order):
+        weights = c_tf_idf[row_index].toarray().ravel()
+        rid = ids[topic] if topic >= 0 else None
+        keywords = [str(k) for k in (rows[rid]["keywords"] or [])] if rid is not None else []
+        if keywords:
+            words_of = [
+                (k, float(weights[vocabulary[k]]) if k in vocabulary else 0.0) for k in keywords
+            ]
+        else:
+            best = np.argsort(-weights, kind="stable")[:top_n]
+            words_of = [(str(words[j]), float(weights[j])) for j in best if weights[j] > 0]
+        representations[int(topic)] = words_of or [("", 0.0)]
+        centre = unit[topic_arr == topic].mean(axis=0)
+        embeddings.append(centre / max(float(np.linalg.norm(centre)), 1e-12))
+        if rid is None:
+            custom.append(UNEXPLAINED_LABEL)
+            continue
+        label = str(rows[rid]["label"] or rid)
+        custom.append(label)
+        out.append(
+            {
+                "reason_id": rid,
+                "topic": int(topic),
+                "label": label,
+                "keywords": keywords,
+                "calls": int((topic_arr == topic).sum()),
+            }
+        )
+    topic_model.c_tf_idf_ = c_tf_idf
+    topic_model.topics_ = topics
+    topic_model.topic_sizes_ = Counter(topics)
+    topic_model.topic_representations_ = representations
+    topic_model.topic_embeddings_ = np.stack(embeddings).astype(np.float32)
+    topic_model.topic_mapper_ = TopicMapper(topics)
+    topic_model.custom_labels_ = custom
+    topic_model.topic_aspects_ = {}
+    topic_model.representative_docs_ = {}
+    return out
+
+
 def save_reason_model(
-    discovery: Any,
+    topic_model: Any,
     model_dir: Path,
     *,
+    docs: Sequence[str],
+    vectors: np.ndarray,
+    labels: np.ndarray,
+    catalogue: pl.DataFrame,
     embedding_model_id: str,
     settings: BaseModel,
     window: pl.DataFrame,
 ) -> dict[str, Any]:
-    """Save a fitted reason model with its manifest; return `created_at` and the manifest JSON.
+    """Save the refit's reasons as a BERTopic model with its manifest (`refit_topics`).
 
-    A folder that already holds this model (same content id) is left as it is.
+    Returns `created_at` and the manifest JSON. A folder that already holds this model (same
+    content id) is left as it is. Without a topic model only the manifest is written.
     """
     model_dir = Path(model_dir)
     manifest_path = model_dir / MANIFEST
@@ -74,7 +186,10 @@ def save_reason_model(
         text = manifest_path.read_text(encoding="utf-8")
         data = json.loads(text)
         return {"created_at": datetime.fromisoformat(data["created_at"]), "json": text}
-    topic_model = getattr(discovery, "topic_model", None)
+    if topic_model is not None:
+        reasons = refit_topics(topic_model, docs, vectors, labels, catalogue)
+    else:
+        reasons = _reason_rows(labels, catalogue)
     _private_dir(model_dir.parent)
     _private_dir(model_dir)
     if topic_model is not None:
@@ -98,10 +213,8 @@ def save_reason_model(
         "settings": settings.model_dump(mode="json"),
         "training_window": {"start": str(start), "end": str(end), "calls": window.height},
         "data_sha256": data_hash.hexdigest(),
-        "reasons": [
-            {"reason_id": int(r["reason_id"]), "label": r["label"], "keywords": r["keywords"]}
-            for r in discovery.reasons.iter_rows(named=True)
-        ],
+        "unexplained_calls": int((np.asarray(labels) == UNEXPLAINED).sum()),
+        "reasons": reasons,
     }
     text = json.dumps(manifest, ensure_ascii=False, indent=2, default=str)
     manifest_path.write_text(text, encoding="utf-8")
@@ -124,6 +237,23 @@ def rewrite_manifest(model_dir: Path | str | None, text: str) -> bool:
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
     return True
+
+
+def _reason_rows(labels: np.ndarray, catalogue: pl.DataFrame) -> list[dict[str, Any]]:
+    """The manifest's reasons without a topic model (`refit_topics`'s rows, topics numbered)."""
+    rows = {int(r["reason_id"]): r for r in catalogue.iter_rows(named=True)}
+    labels = np.asarray(labels, dtype=np.int64)
+    ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED)
+    return [
+        {
+            "reason_id": rid,
+            "topic": t,
+            "label": str(rows[rid]["label"] or rid),
+            "keywords": [str(k) for k in (rows[rid]["keywords"] or [])],
+            "calls": int((labels == rid).sum()),
+        }
+        for t, rid in enumerate(ids)
+    ]
 
 
 def read_manifest(model_dir: Path) -> dict[str, Any]:

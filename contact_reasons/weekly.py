@@ -88,14 +88,43 @@ def new_calls(window: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     return window.join(stored.select("call_id"), on="call_id", how="anti")
 
 
-def reason_model_id(embedding_model_id: str, calls: pl.DataFrame, settings: Any) -> str:
-    """A content id for a fitted reason model: same calls, model and settings, same id."""
+def reason_model_id(
+    embedding_model_id: str, calls: pl.DataFrame, settings: Any, seeds: Any = None
+) -> str:
+    """A content id for a fitted reason model: same calls, model, settings and seeds, same id.
+
+    The seeds (`catalogue_seeds.RefitSeeds`) count only when there are some: a refit of the
+    same window after a person curated reasons saves a new model with the new reasons, where
+    the same id would keep the folder of the model saved before. Without seeds the id is the
+    one it always was.
+    """
     digest = hashlib.sha256()
     digest.update(embedding_model_id.encode())
     digest.update(json.dumps(settings.model_dump(mode="json"), sort_keys=True).encode())
     for call_id, h in zip(calls["call_id"], calls["text_hash"], strict=True):
         digest.update(f"{call_id}\t{h}\n".encode())
+    if seeds is not None and seeds.count:
+        groups = [
+            [name, rid, bool(curated)]
+            for name, rid, curated in zip(seeds.names, seeds.reason_ids, seeds.curated, strict=True)
+        ]
+        digest.update(json.dumps(groups, ensure_ascii=False).encode())
+        digest.update(np.asarray(seeds.group, dtype=np.int64).tobytes())
     return f"rm-{digest.hexdigest()[:16]}"
+
+
+def window_labels(window: pl.DataFrame, call_reasons: pl.DataFrame) -> np.ndarray:
+    """Each window call's reason id in `call_reasons` (-1 where it has none), in window order."""
+    reason_of = dict(
+        zip(call_reasons["call_id"].to_list(), call_reasons["reason_id"].to_list(), strict=True)
+    )
+    return np.asarray(
+        [
+            UNEXPLAINED_ID if reason_of.get(c) is None else int(reason_of[c])
+            for c in window["call_id"].to_list()
+        ],
+        dtype=np.int64,
+    )
 
 
 def embedding_rows(model_id: str, hashes: list[str], vectors: np.ndarray) -> pl.DataFrame:

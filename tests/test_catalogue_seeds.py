@@ -22,6 +22,7 @@ from contact_reasons.catalogue_seeds import (
 )
 from contact_reasons.cluster import ReasonDiscovery, ReasonSpace
 from contact_reasons.config import CatalogueSettings, SeededSettings, Settings
+from contact_reasons.embed import HashingEmbedder
 from contact_reasons.storage import Database
 
 NOW = datetime(2026, 12, 1)
@@ -134,6 +135,31 @@ def test_refit_seeds_from_wrapup_codes():
     fewer_settings = SeededSettings(wrapup_column="wrapup_code", wrapup_min_calls=6)
     fewer = refit_seeds(window_of(ids, codes), current, book, fewer_settings)
     assert "Flytning" not in fewer.names
+
+
+def test_menu_choices_are_weak_labels_only_when_asked_and_a_code_wins():
+    """`seeded.menu_labels`: an unanswered call's menu choice acts as its wrap-up code."""
+    ids = [f"m{i}" for i in range(12)]
+    window = window_of(ids, [None] * 10 + ["Flytning", None]).with_columns(
+        pl.Series("text_source", ["menu"] * 6 + ["summary"] * 4 + ["menu"] * 2),
+        pl.Series(
+            "reason_text",
+            ["Anmeld skade"] * 5 + ["Sjælden"] + ["Anmeld skade"] * 4 + ["Anmeld skade"] * 2,
+        ),
+    )
+    book = catalogue([{"reason_id": 1}])
+    assert refit_seeds(window, current_of({}), book, SeededSettings()).count == 0
+    on = SeededSettings(menu_labels=True)
+    seeds = refit_seeds(window, current_of({}), book, on)
+    names = [seeds.names[g] if g >= 0 else None for g in seeds.group]
+    # menu calls "Anmeld skade" (summaries with the same text are no menu choice; the code of
+    # the second last is not read, no column is set), not the rare choice (wrapup_min_calls)
+    assert names == ["Anmeld skade"] * 5 + [None] * 5 + ["Anmeld skade"] * 2
+    assert seeds.curated == [False]
+    both = SeededSettings(menu_labels=True, wrapup_column="wrapup_code", wrapup_min_calls=1)
+    coded = refit_seeds(window, current_of({}), book, both)
+    assert [coded.names[g] for g in coded.group[10:]] == ["Flytning", "Anmeld skade"]
+    assert "Sjælden" in coded.names
 
 
 def discovery_of(labels: list[int]) -> ReasonDiscovery:
@@ -535,3 +561,102 @@ def test_coded_assignments_follow_names_merges_and_statuses():
     on = SeededSettings(wrapup_column="wrapup_code")
     assert coded_assignments(window, cat_, on) == {0: 1, 1: 3, 3: 8}
     assert coded_assignments(window, cat_, SeededSettings()) == {}
+
+
+# -- the saved reason model is the refit's (`reason_model.refit_topics`) -----------------------
+
+
+def _saved_model_against_catalogue(db_path: Path, summary: dict, settings: Settings) -> dict:
+    """Load the run's saved model; check it against what the refit wrote; return its manifest."""
+    from contact_reasons.reason_model import load_reason_model, read_manifest
+    from tests.test_catalogue import tables
+
+    folder = Path(settings.storage.model_dir) / summary["reason_model_id"]
+    manifest = read_manifest(folder)
+    model = load_reason_model(folder, HashingEmbedder())
+    written = tables(db_path, ("reasons", "call_reasons", "calls"))
+    assigned = written["call_reasons"]
+    sizes = dict(assigned.filter(pl.col("reason_id") != -1)["reason_id"].value_counts().iter_rows())
+    book = {r["reason_id"]: r for r in written["reasons"].iter_rows(named=True)}
+    listed = {r["reason_id"]: r for r in manifest["reasons"]}
+    assert set(listed) == set(sizes), "the manifest lists the reasons the refit gave calls"
+    info = {int(r["Topic"]): r for r in model.get_topic_info().to_dict("records")}
+    unexplained = int((assigned["reason_id"] == -1).sum())
+    assert manifest["unexplained_calls"] == unexplained
+    topics = {r["topic"] for r in listed.values()}
+    assert set(info) == topics | ({-1} if unexplained else set())
+    for rid, row in listed.items():
+        assert row["calls"] == sizes[rid] == info[row["topic"]]["Count"]
+        assert row["label"] == book[rid]["label"] == info[row["topic"]]["CustomName"]
+        if book[rid]["keywords"]:
+            assert row["keywords"] == book[rid]["keywords"]
+            assert [w for w, _ in model.get_topic(row["topic"])] == book[rid]["keywords"]
+    texts = assigned.join(written["calls"].select("call_id", "reason_text"), on="call_id")
+    predicted, _ = model.transform(texts["reason_text"].to_list())
+    reason_of_topic = {r["topic"]: rid for rid, r in listed.items()}
+    same = np.mean(
+        [
+            reason_of_topic.get(int(p), -1) == int(r)
+            for p, r in zip(predicted, texts["reason_id"], strict=True)
+        ]
+    )
+    assert same >= 0.9, f"the loaded model puts {same:.0%} of the calls in the refit's reason"
+    return manifest
+
+
+@pytest.mark.slow
+def test_the_saved_model_holds_the_reasons_a_seeded_first_run_wrote(tmp_path, run_settings):
+    """Wrap-up codes seed the first run: the saved BERTopic model and its manifest are the
+    catalogue's reasons (ids, names, keywords, sizes, and its `transform`).
+
+    Before, the model was the unseeded discovery's (8 topics) and the manifest listed the seeded
+    discovery's own ids and labels (9 reasons, 2 labels twice), neither of them the catalogue's.
+    """
+    from tests.test_catalogue import WEEKS, run
+
+    truth = pl.read_csv(WEEKS[0].parents[1] / "truth" / "call_reasons.csv")
+    calls = pl.read_csv(WEEKS[0], infer_schema=False)
+    code = (
+        pl.when(pl.col("reason_key") == "book_appointment")
+        .then(pl.lit("Tidsbestilling"))
+        .when(pl.col("reason_key") == "password_reset")
+        .then(pl.lit("Nulstil kode"))
+        .otherwise(None)
+    )
+    path = tmp_path / "calls_with_codes.csv"
+    calls.join(truth.select("call_id", "reason_key"), on="call_id", how="left").with_columns(
+        code.alias("wrapup_code")
+    ).drop("reason_key").head(160).write_csv(path)
+    settings = run_settings.with_overrides({"seeded": {"wrapup_column": "wrapup_code"}})
+    db_path = tmp_path / "cr.duckdb"
+    summary = run(db_path, ingest.read_inputs([path], settings=settings), settings, run_id="r1")
+    assert summary["seeds"]["wrapup_codes"] == 2
+    manifest = _saved_model_against_catalogue(db_path, summary, settings)
+    labels = [r["label"] for r in manifest["reasons"]]
+    assert {"Tidsbestilling", "Nulstil kode"} <= set(labels)
+
+
+@pytest.mark.slow
+def test_a_refit_of_the_same_calls_after_a_split_saves_the_split(tmp_path, run_settings):
+    """`run --refit` on the very calls of the first run, after a person split a reason: a new
+    saved model, listing the split's parts (the seeds are part of the model's content id).
+
+    Before, the model id hashed only the calls and the settings: the refit found the first
+    run's folder, kept it, and its manifest listed the reason as one.
+    """
+    from tests.test_catalogue import cli_main, run, tables, week_calls
+
+    db_path = tmp_path / "cr.duckdb"
+    first = run(db_path, week_calls(0), run_settings, run_id="r1")
+    largest = int(tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][0])
+    code, _, err = cli_main("reasons", "split", str(largest), "--db", str(db_path))
+    assert code == 0, err
+    book = tables(db_path)["reasons"]
+    children = set(book.filter(pl.col("reason_id") == largest)["split_into"][0].to_list())
+    refit = run(db_path, week_calls(0), run_settings, refit=True, run_id="r2")
+    assert refit["seeds"]["curated_reasons"] == len(children)
+    assert refit["reason_model_id"] != first["reason_model_id"]
+    manifest = _saved_model_against_catalogue(db_path, refit, run_settings)
+    listed = {r["reason_id"] for r in manifest["reasons"]}
+    assert children <= listed
+    assert largest not in listed

@@ -7,8 +7,8 @@ import re
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -102,16 +102,17 @@ def test_database_file_and_wal_are_readable_by_the_owner_only(tmp_path: Path):
 
 def test_reason_model_folder_is_readable_by_the_owner_only(tmp_path: Path):
     root = tmp_path / "models" / "reasons"
-    discovery = SimpleNamespace(
-        topic_model=None,
-        reasons=pl.DataFrame({"reason_id": [0], "label": ["opsige"], "keywords": [["opsige"]]}),
-    )
+    catalogue = pl.DataFrame({"reason_id": [0], "label": ["opsige"], "keywords": [["opsige"]]})
     window = pl.DataFrame(
         {"call_id": ["a"], "text_hash": ["h"], "started_at": [datetime(2026, 1, 5)]}
     )
     save_reason_model(
-        discovery,
+        None,
         root / "rm-1",
+        docs=["opsige"],
+        vectors=np.ones((1, 4), dtype=np.float32),
+        labels=np.zeros(1, dtype=np.int64),
+        catalogue=catalogue,
         embedding_model_id="m",
         settings=ClusterSettings(),
         window=window,
