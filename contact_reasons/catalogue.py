@@ -272,8 +272,8 @@ def novel_calls(
     comparison set, so the count is binomial; a count whose upper tail is at most
     `novelty_alpha` means calls like this one are clearly more frequent now than before: a
     reason is emerging, or rising far above its past. The comparison set is every new call and
-    a seeded sample of at most `novelty_reference_calls` other window calls; the similarities
-    are computed in chunks of `NOVELTY_CHUNK_CELLS`.
+    a seeded sample of at most `novelty_reference_calls` other window calls; neighbours tied at
+    the k-th similarity are shared (`recent_neighbours`, `recent_tail`).
 
     Args:
         prepared: the window's vectors in the catalogue's space (unit length).
@@ -285,8 +285,6 @@ def novel_calls(
         The rows (a subset of `new_idx`, sorted) of the novel calls; empty when the test is
         off, or there are fewer established calls than neighbours.
     """
-    from scipy.stats import binom
-
     k = settings.novelty_neighbours
     if settings.novelty_alpha <= 0 or new_idx.size == 0:
         return np.zeros(0, np.int64)
@@ -306,16 +304,49 @@ def novel_calls(
     # Leaving the call itself out: the chance that another call is recent.
     p_recent = (float(recent.sum()) - 1.0) / (reference.size - 1.0)
     vectors = prepared[reference].astype(np.float32)
-    counts = np.zeros(new_idx.size, np.int64)
-    step = max(1, NOVELTY_CHUNK_CELLS // reference.size)
-    for start in range(0, new_idx.size, step):
-        stop = min(start + step, new_idx.size)
-        sims = vectors[start:stop] @ vectors.T  # new calls come first in `reference`
+    counts = recent_neighbours(vectors, recent, new_idx.size, k)
+    return np.sort(new_idx[recent_tail(counts, k, p_recent) <= settings.novelty_alpha])
+
+
+def recent_neighbours(vectors: np.ndarray, recent: np.ndarray, rows: int, k: int) -> np.ndarray:
+    """How many of each of the first `rows` vectors' `k` nearest others are recent.
+
+    Cosine over unit `vectors` (the call itself left out), in chunks of `NOVELTY_CHUNK_CELLS`.
+    Calls with the same text have the same similarity, so the k-th nearest is often one of a
+    tie (half the new calls of a generated week). A tie is shared, not cut: the calls above
+    the k-th similarity count whole, and the tied ones fill the remaining places at the recent
+    share among them, the expected count when the tie is broken at random. Without a tie it is
+    the plain count. (Cutting ties with `argpartition` made the count depend on its internal
+    order, and took seconds: a partition with many equal values is slow.)
+    """
+    weight = np.asarray(recent, dtype=np.float32)
+    counts = np.zeros(rows, np.float64)
+    step = max(1, NOVELTY_CHUNK_CELLS // max(vectors.shape[0], 1))
+    for start in range(0, rows, step):
+        stop = min(start + step, rows)
+        sims = vectors[start:stop] @ vectors.T
         sims[np.arange(stop - start), np.arange(start, stop)] = -np.inf
-        nearest = np.argpartition(sims, -k, axis=1)[:, -k:]
-        counts[start:stop] = recent[nearest].sum(axis=1)
-    p_values = binom.sf(counts - 1, k, p_recent)
-    return np.sort(new_idx[p_values <= settings.novelty_alpha])
+        kth = np.partition(sims, -k, axis=1)[:, -k][:, None]
+        above = sims > kth
+        tied = sims == kth
+        free = k - above.sum(axis=1)
+        counts[start:stop] = above @ weight + free * (tied @ weight) / tied.sum(axis=1)
+    return counts
+
+
+def recent_tail(counts: np.ndarray, k: int, p_recent: float) -> np.ndarray:
+    """P(X >= count) for X ~ Binomial(k, p_recent), continued to fractional counts.
+
+    The regularized incomplete beta function I_p(c, k - c + 1) equals the binomial tail at
+    every whole count c (`scipy.stats.binom.sf(c - 1, k, p)`) and runs smoothly between them,
+    so a shared tie moves the p-value by its share, not by a whole neighbour.
+    """
+    from scipy.special import betainc
+
+    counts = np.asarray(counts, dtype=np.float64)
+    positive = np.maximum(counts, 1e-12)
+    tail = betainc(positive, k - positive + 1.0, p_recent)
+    return np.where(counts > 0, tail, 1.0)
 
 
 def _new_row(

@@ -173,3 +173,30 @@ def test_weeks_before_crosses_the_year():
     assert cat.weeks_before("2026-W02", 3) == "2025-W51"
     assert cat.weeks_before("2026-W47", 0) == "2026-W47"
     assert cat.weeks_before("2021-W01", 1) == "2020-W53"
+
+
+def test_recent_tail_is_the_binomial_tail_at_whole_counts_and_between_them():
+    from scipy.stats import binom
+
+    k, p = 10, 0.3
+    whole = np.arange(0, k + 1, dtype=float)
+    assert np.allclose(cat.recent_tail(whole, k, p), binom.sf(whole - 1, k, p))
+    between = cat.recent_tail(np.array([6.0, 6.5, 7.0]), k, p)
+    assert between[0] > between[1] > between[2]
+
+
+def test_neighbours_tied_at_the_kth_place_are_shared_whatever_their_order():
+    """Duplicate texts tie: the k-th place is split among the tied calls by their recent share."""
+    rng = np.random.default_rng(5)
+    query = _unit(rng.normal(size=DIM))
+    near = _unit(query + 0.05 * rng.normal(size=(2, DIM)))  # two clearly nearest, both recent
+    tied = np.repeat(_unit(query + 0.09 * rng.normal(size=DIM))[None, :], 4, axis=0)
+    far = _unit(rng.normal(size=(20, DIM)))
+    vectors = np.vstack([query[None, :], near, tied, far]).astype(np.float32)
+    recent = np.array([True, True, True, True, True, False, False] + [False] * 20)
+    # k = 4: the two near ones, then two of the four tied ones (two recent, two not).
+    counts = cat.recent_neighbours(vectors, recent, 1, 4)
+    assert counts[0] == pytest.approx(2 + 2 * 2 / 4)
+    for seed in range(5):  # the same count whatever order the other calls come in
+        order = np.concatenate([[0], 1 + np.random.default_rng(seed).permutation(26)])
+        assert cat.recent_neighbours(vectors[order], recent[order], 1, 4)[0] == counts[0]
