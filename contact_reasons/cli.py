@@ -461,7 +461,20 @@ def _run_summary(summary: dict[str, object]) -> str:
         f"({float(summary['unexplained_share']) * 100:.1f}% unexplained); "  # type: ignore[arg-type]
         f"{summary['faq_gaps']} FAQ gaps; {total:.0f} s"
         f"{_not_read_lines(summary)}"
+        f"{_quarantined_lines(summary)}"
     )
+
+
+def _quarantined_lines(summary: dict[str, object]) -> str:
+    """The first quarantined rows with their reasons, and where the rest are."""
+    first = summary.get("quarantined_first") or []
+    assert isinstance(first, list)
+    lines = "".join(f"\n  quarantined: {reason}" for reason in first)
+    count = summary.get("rows_quarantined") or 0
+    assert isinstance(count, int)
+    if count > len(first):
+        lines += f"\n  ... and {count - len(first)} more: the `quarantine` table has every row"
+    return lines
 
 
 def _files_not_read(summary: dict[str, object]) -> str:

@@ -169,6 +169,10 @@ def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> N
     raise InputError("\n".join(lines))
 
 
+#: Quarantined rows a run's summary names (the rest are counted, all are in `quarantine`).
+QUARANTINE_SHOWN = 5
+
+
 def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) -> dict[str, Any]:
     accounting = ingested.accounting()
     return {
@@ -180,6 +184,11 @@ def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) ->
         "rows_duplicate": accounting["duplicates"],
         "files_rejected": accounting["files_rejected"],
         "files_not_read": ingested.quarantine.filter(pl.col("kind") == "file")["reason"].to_list(),
+        # The first rows set aside, with why (file, row, column, value redacted), so the run's
+        # line says it; every one is in the `quarantine` table.
+        "quarantined_first": ingested.quarantine.filter(pl.col("kind") == "invalid")["reason"]
+        .head(QUARANTINE_SHOWN)
+        .to_list(),
     }
 
 

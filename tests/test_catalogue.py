@@ -107,6 +107,25 @@ def test_a_file_not_read_is_counted_in_the_summary_and_printed(tmp_path, setting
     assert "not read" not in cli._run_summary(summary | {"files_rejected": 0, "files_not_read": []})
 
 
+def test_the_runs_line_names_the_first_quarantined_rows_and_where_the_rest_are(tmp_path, settings):
+    """A run that set rows aside says which and why, not only how many."""
+    bad = tmp_path / "bad.csv"
+    rows = "".join(f"B{i},not a date,Faktura for høj\n" for i in range(7))
+    bad.write_text(f"call_id,started_at,summary\n{rows}", encoding="utf-8")
+    read = ingest.read_inputs([WEEKS[0], bad])
+    summary = run(tmp_path / "cr.duckdb", read, settings)
+    assert summary["rows_quarantined"] == 7
+    line = cli._run_summary(summary)
+    shown = [x for x in line.splitlines() if x.startswith("  quarantined: ")]
+    assert len(shown) == 5
+    assert shown[0].startswith(f"  quarantined: {bad} row 1: ")
+    assert "'started_at'" in shown[0]
+    assert "'not a date'" in shown[0]
+    assert line.endswith("\n  ... and 2 more: the `quarantine` table has every row")
+    clean = summary | {"rows_quarantined": 0, "quarantined_first": []}
+    assert "quarantined:" not in cli._run_summary(clean)
+
+
 def test_a_first_run_without_enough_valid_calls_says_why(tmp_path, settings):
     # The only file has no call_id column (a header of another export): nothing to cluster.
     # The error names the file and the column, not "need at least 10 texts ... got 0".
