@@ -177,18 +177,8 @@ def refit_labels(
                 {"seeded": {"menu_labels": True, "wrapup_method": method}}
             )
         seeds = seeding.refit_seeds(window, no_assignments(), empty_catalogue(), settings.seeded)
-        discovery = unseeded
-        if settings.seeded.wrapup_method == "metric":
-            discovery = seeding.learned_discovery(
-                discovery, vectors, prepared, seeds, settings.cluster, settings.seeded, languages
-            )
-        constrained = seeding.constrain_discovery(
-            discovery,
-            prepared,
-            seeds,
-            settings.catalogue.align_piece_share,
-            settings.cluster.representative_docs,
-            settings.seeded.wrapup_cluster_share,
+        constrained = seeding.seeded_discovery(
+            unseeded, vectors, prepared, seeds, settings, languages
         )
         out[method] = np.asarray(constrained.discovery.labels, dtype=np.int64)
     return out

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,7 @@ import polars as pl
 from contact_reasons.catalogue import resolve_ids, with_generated_names
 from contact_reasons.cluster import UNEXPLAINED, ReasonDiscovery, centroids
 from contact_reasons.cluster_settings import ClusterSettings
-from contact_reasons.config import SeededSettings
+from contact_reasons.config import SeededSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -524,3 +524,50 @@ def coded_assignments(
         if rid is not None and status.get(rid) in CODED_STATUSES:
             out[i] = rid
     return out
+
+
+def seeded_discovery(
+    discovery: ReasonDiscovery,
+    vectors: np.ndarray,
+    prepared: np.ndarray,
+    seeds: RefitSeeds,
+    settings: Settings,
+    languages: Sequence[str | None] | None,
+    call: Callable[..., Any] | None = None,
+) -> ConstrainedDiscovery:
+    """A refit's discovery with its seeds: learned metric (if set), then must-link groups.
+
+    The learned metric runs when `seeded.wrapup_method` is "metric" (wrap-up codes); the
+    seeds then act as must-link groups (`constrain_discovery`).
+
+    `call(name, fn, *args)` runs each step (the pipeline's stage timer: `seeded_discover`,
+    `seed`); None runs them directly.
+    """
+
+    def direct(_name: str, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(*args)
+
+    run = call or direct
+    if settings.seeded.wrapup_method == "metric":
+        discovery = run(
+            "seeded_discover",
+            learned_discovery,
+            discovery,
+            vectors,
+            prepared,
+            seeds,
+            settings.cluster,
+            settings.seeded,
+            languages,
+        )
+    constrained: ConstrainedDiscovery = run(
+        "seed",
+        constrain_discovery,
+        discovery,
+        prepared,
+        seeds,
+        settings.catalogue.align_piece_share,
+        settings.cluster.representative_docs,
+        settings.seeded.wrapup_cluster_share,
+    )
+    return constrained

@@ -281,27 +281,8 @@ def run_weekly(
             cluster.fit_space(vectors, langs, settings.cluster, mask),
         )
         prepared = space.space.transform(vectors, langs)
-        if settings.seeded.wrapup_method == "metric":
-            discovery = t(
-                "seeded_discover",
-                seeding.learned_discovery,
-                discovery,
-                vectors,
-                prepared,
-                seeds,
-                settings.cluster,
-                settings.seeded,
-                langs,
-            )
-        constrained = t(
-            "seed",
-            seeding.constrain_discovery,
-            discovery,
-            prepared,
-            seeds,
-            settings.catalogue.align_piece_share,
-            settings.cluster.representative_docs,
-            settings.seeded.wrapup_cluster_share,
+        constrained = seeding.seeded_discovery(
+            discovery, vectors, prepared, seeds, settings, langs, call=t
         )
         discovery = constrained.discovery
         change = t(
