@@ -247,6 +247,8 @@ _CALENDAR = frozenset(
     "monday tuesday wednesday thursday friday saturday sunday christmas easter".split()
 )
 _SENTENCE_END = re.compile(r"[.!?:\n\"{\[(]\s*$")
+# A list item's first word starts a sentence too ("- Les av måleren", "2. Ring os").
+_LIST_ITEM = re.compile(r"(?:^|\n)[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+$")
 
 
 def _is_capitalised(word: str) -> bool:
@@ -255,7 +257,12 @@ def _is_capitalised(word: str) -> bool:
 
 def _sentence_start(text: str, start: int) -> bool:
     before = text[max(0, start - 3) : start]
-    return start == 0 or bool(_SENTENCE_END.search(before)) or text[:start].strip() == ""
+    return (
+        start == 0
+        or bool(_SENTENCE_END.search(before))
+        or text[:start].strip() == ""
+        or bool(_LIST_ITEM.search(text[max(0, start - 8) : start]))
+    )
 
 
 def _name_run(
@@ -385,12 +392,15 @@ def _names_in_run(text: str, run: list[re.Match[str]], lex: Lexicon) -> Iterator
         else:
             word = bases[lo]
             lower = word.lower()
+            # A word as written counts too: "Les" (Norwegian "read") is no genitive of "Le".
+            written = run[lo].group().lower()
             strong_verb = _STRONG_PERSON_VERB.match(text, run[lo].end()) is not None
             alone_ok = (
                 (lower not in _NEVER_ALONE or (strong_verb and lower not in _CALENDAR))
                 and (word not in lex.places or lex.is_first(word) or strong_verb)
                 and (
                     lower not in _ORDINARY
+                    and written not in _ORDINARY
                     and lower not in stopwords.ALL
                     or not _sentence_start(text, run[lo].start())
                     or _PERSON_VERB.match(text, run[lo].end()) is not None

@@ -725,3 +725,21 @@ def test_a_failed_redaction_process_leaves_nothing_unredacted(monkeypatch, caplo
     assert "a@b.dk" not in out[1]
     assert "Hansen" not in out[2]
     assert "redaction process failed" in caplog.text
+
+
+def test_an_imperative_that_looks_like_a_genitive_name_is_no_name():
+    """Norwegian "Les av måleren" ("read the meter"): "Les" is no genitive of the name "Le".
+
+    A list item's first word starts a sentence as after a full stop; a name there is still
+    redacted when a person verb or a full name says so.
+    """
+    assert redact_text("Les av strømmåleren.") == "Les av strømmåleren."
+    assert redact_text("- Les av vannmåleren hvis boligen har det.") == (
+        "- Les av vannmåleren hvis boligen har det."
+    )
+    assert redact_text("Kunden skal lese av. Les av måleren i dag.").endswith(
+        "Les av måleren i dag."
+    )
+    assert "Les" not in redact_text("Ring Les Hansen i morgen.")
+    assert "Mette" not in redact_text("- Mette ringer om regningen")
+    assert "Le" not in redact_text("Snakket med Le om saken")
