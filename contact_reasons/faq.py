@@ -105,28 +105,24 @@ def _robust_residuals(
     these rows only and applied to every row; None: on all rows. A row's own median is always
     its own.
     """
+    fit = slice(None) if fit_rows is None else fit_rows
     centred = sims - np.median(sims, axis=1, keepdims=True)
-    fit = centred if fit_rows is None else centred[fit_rows]
-    column_medians = np.median(fit, axis=0, keepdims=True)
-    centred -= column_medians
-    if fit_rows is not None:
-        fit = centred[fit_rows]
+    centred -= np.median(centred[fit], axis=0, keepdims=True)
     if row_groups is not None and column_groups is not None:
         rows = np.array([_group(x) for x in row_groups])
-        fit_groups = rows if fit_rows is None else rows[fit_rows]
         columns = np.array([_group(x) for x in column_groups])
+        # The blocks are disjoint, so each one's median is read before any subtraction
+        # reaches it, whether `sample` is a view of `centred` or a copy of its fit rows.
+        sample, sample_groups = centred[fit], rows[fit]
         for row_group in np.unique(rows):
-            in_rows = rows == row_group
-            in_fit = fit_groups == row_group
-            if not in_fit.any():  # a language only outside the sample: its block as it is
+            in_sample = sample_groups == row_group
+            if not in_sample.any():  # a language only outside the sample: its block as it is
                 continue
             for column_group in np.unique(columns):
                 in_columns = columns == column_group
-                offset = np.median(fit[np.ix_(in_fit, in_columns)])
-                centred[np.ix_(in_rows, in_columns)] -= offset
-                if fit_rows is not None:
-                    fit[np.ix_(in_fit, in_columns)] -= offset
-    scale = 1.4826 * float(np.median(np.abs(fit)))
+                offset = np.median(sample[np.ix_(in_sample, in_columns)])
+                centred[np.ix_(rows == row_group, in_columns)] -= offset
+    scale = 1.4826 * float(np.median(np.abs(centred[fit])))
     return centred / max(scale, 1e-9)
 
 
