@@ -139,6 +139,11 @@ def embedding_rows(model_id: str, hashes: list[str], vectors: np.ndarray) -> pl.
     )
 
 
+#: Quarantined rows a run's summary and a refused first run name with their reasons (the
+#: rest are counted; all are in `quarantine`).
+QUARANTINE_SHOWN = 5
+
+
 def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> None:
     """Say why, when the window holds too few calls to discover reasons in (a first run).
 
@@ -157,7 +162,7 @@ def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> N
         f"{acc['quarantined']} quarantined, {acc['duplicates']} duplicates, "
         f"{acc['files_rejected']} files not read"
     ]
-    shown = 5
+    shown = QUARANTINE_SHOWN
     quarantined = ingested.quarantine.filter(pl.col("kind") != "duplicate")
     files = quarantined.filter(pl.col("kind") == "file")["reason"].to_list()
     rows = quarantined.filter(pl.col("kind") != "file")["reason"].to_list()
@@ -167,10 +172,6 @@ def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> N
     if more:
         lines.append(f"  ... and {more} more in the quarantine")
     raise InputError("\n".join(lines))
-
-
-#: Quarantined rows a run's summary names (the rest are counted, all are in `quarantine`).
-QUARANTINE_SHOWN = 5
 
 
 def _row_accounting(run_id: str, ingested: IngestResult, fresh: pl.DataFrame) -> dict[str, Any]:
@@ -237,13 +238,7 @@ def reason_names(
     default name measured is the generated one (a human name is a person's choice). Reasons in
     `fixed` keep their generated name (a wrap-up code's, `catalogue_seeds.code_names`).
     """
-    reason_of = dict(
-        zip(call_reasons["call_id"].to_list(), call_reasons["reason_id"].to_list(), strict=True)
-    )
-    labels = np.asarray(
-        [reason_of.get(cid, UNEXPLAINED_ID) for cid in window["call_id"].to_list()],
-        dtype=np.int64,
-    )
+    labels = window_labels(window, call_reasons)
     active = catalogue.filter(pl.col("status") == "active")
     defaults = {
         int(r): str(g or lab)
