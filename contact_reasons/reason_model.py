@@ -122,7 +122,6 @@ def refit_topics(
     representations: dict[int, list[tuple[str, float]]] = {}
     embeddings: list[np.ndarray] = []
     custom: list[str] = []
-    out: list[dict[str, Any]] = []
     for row_index, topic in enumerate(order):
         weights = c_tf_idf[row_index].toarray().ravel()
         rid = ids[topic] if topic >= 0 else None
@@ -140,17 +139,7 @@ def refit_topics(
         if rid is None:
             custom.append(UNEXPLAINED_LABEL)
             continue
-        label = str(rows[rid]["label"] or rid)
-        custom.append(label)
-        out.append(
-            {
-                "reason_id": rid,
-                "topic": int(topic),
-                "label": label,
-                "keywords": keywords,
-                "calls": int((topic_arr == topic).sum()),
-            }
-        )
+        custom.append(str(rows[rid]["label"] or rid))
     topic_model.c_tf_idf_ = c_tf_idf
     topic_model.topics_ = topics
     topic_model.topic_sizes_ = Counter(topics)
@@ -160,7 +149,7 @@ def refit_topics(
     topic_model.custom_labels_ = custom
     topic_model.topic_aspects_ = {}
     topic_model.representative_docs_ = {}
-    return out
+    return _reason_rows(labels, catalogue)
 
 
 def save_reason_model(
@@ -240,7 +229,7 @@ def rewrite_manifest(model_dir: Path | str | None, text: str) -> bool:
 
 
 def _reason_rows(labels: np.ndarray, catalogue: pl.DataFrame) -> list[dict[str, Any]]:
-    """The manifest's reasons without a topic model (`refit_topics`'s rows, topics numbered)."""
+    """The manifest's reasons: one per reason with calls, topics numbered in reason-id order."""
     rows = {int(r["reason_id"]): r for r in catalogue.iter_rows(named=True)}
     labels = np.asarray(labels, dtype=np.int64)
     ids = sorted(int(r) for r in np.unique(labels) if r != UNEXPLAINED)
