@@ -3,8 +3,9 @@
 Calls come from the sample generator (`contact_reasons.sample_data`). A history of `--stored N`
 calls (twelve weeks, 2026-W36 ... W47, seed `--seed`) is run once through `pipeline.run_weekly`
 (the first run: discovery over the window) into a history database cached under
-`.cache/pipeline_bench/`, keyed by embedding model, seed and size, so reruns embed nothing of it
-again. Then, each in its own process (so each peak RSS is its own):
+`.cache/pipeline_bench/`, keyed by embedding model, seed, size and a hash of the discovery
+settings (`cluster`), so reruns embed nothing of it again (a history rebuilt after a discovery
+setting changed takes its embeddings from the earlier one). Then, each in its own process (so each peak RSS is its own):
 
   update    one weekly run of `--new M` new calls (generated with another seed, all moved into
             2026-W48) against a copy of the history: input read, redaction, embedding the new
@@ -151,10 +152,28 @@ def _run(db_path: Path, input_path: Path, settings: Any, *, refit: bool) -> dict
     }
 
 
-def history_path(model_id: str, seed: int, stored: int) -> Path:
-    """Where the history database of this model, seed and size is cached."""
+def history_path(model_id: str, seed: int, stored: int, cluster: Any) -> Path:
+    """Where the history database of this model, seed, size and discovery is cached.
+
+    The discovery settings (`cluster`, a `ClusterSettings`) are part of the key by a short
+    hash: a history found with other settings is another history, and timing an update
+    against it would time the old catalogue.
+    """
+    import hashlib
+
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
-    return CACHE / f"history-{slug}-seed{seed}-n{stored}.duckdb"
+    digest = hashlib.sha1(cluster.model_dump_json().encode()).hexdigest()[:8]
+    return CACHE / f"history-{slug}-seed{seed}-n{stored}-c{digest}.duckdb"
+
+
+def _earlier_history(target: Path) -> Path | None:
+    """A cached history of the same model, seed and size under other discovery settings.
+
+    Or one from before the settings were part of the key: its embeddings are the same.
+    """
+    stem = target.name.rsplit("-c", 1)[0]
+    found = [*CACHE.glob(f"{stem}-c*.duckdb"), CACHE / f"{stem}.duckdb"]
+    return next((p for p in sorted(found) if p != target and p.exists()), None)
 
 
 def phase_history(args: argparse.Namespace) -> dict[str, Any]:
@@ -163,20 +182,21 @@ def phase_history(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = _settings(args.model, args.device)
     model_id = _embedder(settings).model_id
-    target = history_path(model_id, args.seed, args.stored)
+    target = history_path(model_id, args.seed, args.stored, settings.cluster)
     if target.exists():
         return {
             "path": str(target),
             "built": False,
             "faq_units_embedded": _faq_up_to_date(target, settings),
         }
+    source = args.embeddings_from or _earlier_history(target)
     work = CACHE / f"history-{uuid.uuid4().hex[:8]}.partial"
     work.mkdir(parents=True)
     try:
         calls = write_calls(work / "input", args.stored, args.seed, into_week=None)
         db_path = work / "history.duckdb"
-        if args.embeddings_from:
-            with Database(Path(args.embeddings_from), read_only=True) as src:
+        if source:
+            with Database(Path(source), read_only=True) as src:
                 cache = src.query("SELECT * FROM embeddings WHERE model_id = ?", [model_id])
             with Database(db_path) as db:
                 db.add_embeddings(cache)

@@ -327,7 +327,7 @@ def learned_discovery(
     must-link groups afterwards, `constrain_discovery`). A reason's keywords (and, for a new
     one, its label) are those of the unseeded discovery's cluster sharing most of its calls.
     The discovery is returned as it is when there are no code seeds, or more calls than
-    `cluster.fit_max_texts` (seeded discovery fits every row; no sample).
+    `seeded.wrapup_max_calls` (seeded discovery fits every row; no sample).
     """
     from contact_reasons.seeded import discover_seeded
 
@@ -336,12 +336,12 @@ def learned_discovery(
     ]
     if not any(codes):
         return discovery
-    if len(codes) > cluster.fit_max_texts:
+    if len(codes) > seeded.wrapup_max_calls:
         log.warning(
-            "wrap-up codes: %d calls is over cluster.fit_max_texts (%d), which seeded "
+            "wrap-up codes: %d calls is over seeded.wrapup_max_calls (%d), which seeded "
             "discovery does not sample; the codes act as must-link groups instead",
             len(codes),
-            cluster.fit_max_texts,
+            seeded.wrapup_max_calls,
         )
         return discovery
     found = discover_seeded(vectors, codes, cluster, seeded, languages=languages)

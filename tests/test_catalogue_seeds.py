@@ -539,6 +539,15 @@ def test_learned_discovery_finds_the_codes_reasons_and_keeps_the_clusters_keywor
     curated_only = RefitSeeds(group, ["A", "B"], [1, 2], [True, True])
     same = learned_discovery(found, x, x, curated_only, ClusterSettings(), SeededSettings())
     assert same is found, "curated reasons are no seeds of the learned metric"
+    # Seeded discovery has no sample: a window over `seeded.wrapup_max_calls` keeps the
+    # unseeded discovery (the codes then act as must-link groups), whatever the unseeded
+    # discovery's own sample size is.
+    small_fit = ClusterSettings(fit_max_texts=100)
+    learned_again = learned_discovery(found, x, x, seeds, small_fit, SeededSettings())
+    assert learned_again is not found, "cluster.fit_max_texts is not the limit"
+    assert {r["label"] for r in learned_again.reasons.iter_rows(named=True)} >= {"A", "B"}
+    over = learned_discovery(found, x, x, seeds, small_fit, SeededSettings(wrapup_max_calls=150))
+    assert over is found
 
 
 def test_coded_assignments_follow_names_merges_and_statuses():
