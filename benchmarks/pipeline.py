@@ -5,7 +5,8 @@ calls (twelve weeks, 2026-W36 ... W47, seed `--seed`) is run once through `pipel
 (the first run: discovery over the window) into a history database cached under
 `.cache/pipeline_bench/`, keyed by embedding model, seed, size and a hash of the discovery
 settings (`cluster`), so reruns embed nothing of it again (a history rebuilt after a discovery
-setting changed takes its embeddings from the earlier one). Then, each in its own process (so each peak RSS is its own):
+setting changed takes its embeddings from the earlier one). Then, each in its own process (so
+each peak RSS is its own):
 
   update    one weekly run of `--new M` new calls (generated with another seed, all moved into
             2026-W48) against a copy of the history: input read, redaction, embedding the new

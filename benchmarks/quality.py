@@ -882,9 +882,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
     if args.variants_only:
+        # A filtered run holds only some variants' rows: written alone, it would drop the
+        # others from the section. It writes only when it merges earlier rows.
+        partial = bool(args.variant_filter) and not (
+            args.variants_json is not None and args.variants_json.exists()
+        )
         lines = variants_section(args, datasets, models[0])
         section = "\n".join([*lines[1:], "", "Produced by:", "", "```", command, "```", ""])
-        write_section(args.output, VARIANTS_HEADING, section)
+        if partial:
+            print(f"{args.output} not written: --variant-filter without the earlier rows")
+            print("(give --variants-json with a file of them to merge and write)")
+        else:
+            write_section(args.output, VARIANTS_HEADING, section)
         print(section)
         return 0
     name_tables: dict[str, pl.DataFrame] = {}
