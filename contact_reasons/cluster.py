@@ -24,12 +24,12 @@ work on the full embeddings (BERTopic's own reduction step is the identity):
 4. a text stays unexplained (-1) only where HDBSCAN called it noise AND it lies further from its
    reason's centre than almost every member does (a quantile, so it holds for any model's
    cosine scale).
-5. beyond `fit_max_texts` (12,000) texts, `discover_reasons` finds the reasons on a seeded
+5. beyond `fit_max_texts` (20,000) texts, `discover_reasons` finds the reasons on a seeded
    sample of that many and assigns the others to the nearest reason (unexplained when none is
    close), as an update assigns a week: fitted on all of 100,000 generated calls, UMAP's
    15-neighbour layout broke each reason into far-apart pieces and the count rule kept 2
-   reasons (NMI 0.047); on the 110,000-call window a 25,000 sample gave NMI 0.507, a 12,000
-   one 0.578 (mean of three seeds).
+   reasons (NMI 0.047); on the 110,000-call window a 25,000 sample gave NMI 0.507, a 20,000
+   one 0.552 (two seeds).
 
 On BANKING77 and CLINC150 the Ward step gave +4 NMI / +15 ARI points over HDBSCAN's own
 labels with outliers reassigned to the nearest centroid (see docs/benchmarks.md). BERTopic then

@@ -299,7 +299,7 @@ class SeededSettings(_Section):
     """Seeded discovery by wrap-up codes (`wrapup_method` "metric") fits every call of the
     refit's window, with no sample: over this many calls the codes act as must-link groups
     instead, with a warning in the log. (It was `cluster.fit_max_texts`, 25,000, until the
-    unseeded discovery's sample went down to 12,000.)"""
+    unseeded discovery's sample went down to 20,000.)"""
     wrapup_min_calls: int = Field(default=5, ge=1)
     """A wrap-up code is a seed only when at least this many of the refit's calls carry it
     (a stray code does not make a reason of its own)."""
