@@ -212,7 +212,7 @@ def run_weekly(
         db: the open database; the run's `runs` row must be started.
         run_id: this run.
         ingested: the validated input (`ingest.read_inputs`).
-        faq_paths: FAQ page files or folders.
+        faq_paths: FAQ page files or folders; none: the FAQ units earlier runs stored.
         settings: all settings.
         refit: discover reasons afresh over the window and align them to the catalogue.
             Without it, the run updates the catalogue (a refit anyway when there is none yet,
@@ -398,9 +398,12 @@ def run_weekly(
     )
     week_table = alerts.flag_emerging(week_table, week_alerts)
     sources = [str(p) for p in faq_paths]
-    units = db.sync_faq_units(
-        t("read_faq", faq.read_faq_units, sources, redact=settings.faq.redact)
-    )
+    if sources:
+        units = db.sync_faq_units(
+            t("read_faq", faq.read_faq_units, sources, redact=settings.faq.redact)
+        )
+    else:  # no pages named (`run --input new_week.csv`): the pages earlier runs read
+        units = db.faq_units()
     unit_prompt = settings.faq.unit_prompt
     faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units, unit_prompt))
     faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached, unit_prompt)

@@ -35,11 +35,11 @@ def week_calls(index: int, n: int = 120) -> ingest.IngestResult:
     return dataclasses.replace(read, calls=calls, rows_read=calls.height, duplicates=0)
 
 
-def run(db_path: Path, ingested, settings, *, refit=False, run_id="run-x") -> dict:
+def run(db_path: Path, ingested, settings, *, refit=False, run_id="run-x", faq=(FAQ,)) -> dict:
     with Database(db_path) as db:
         db.start_run(run_id, ingested.files.to_dicts(), "{}")
         return pipeline.run_weekly(
-            db, run_id, ingested, [FAQ], settings, refit=refit, embedder=HashingEmbedder()
+            db, run_id, ingested, list(faq), settings, refit=refit, embedder=HashingEmbedder()
         )
 
 
@@ -179,6 +179,21 @@ def test_rerun_of_the_same_week_changes_nothing(tmp_path, settings, two_weeks):
     assert summary["rows_new"] == 0
     assert summary["new_reasons"] == []
     after = tables(copy, (*CURATED, "faq_recommendations"))
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
+
+
+def test_a_run_without_faq_sources_reads_the_pages_stored_before(tmp_path, settings, two_weeks):
+    # `contact-reasons run --input new_week.csv` (no --faq) after runs that read the FAQ: the
+    # pages are in `faq_units`, but the run compared the calls with no page at all, and every
+    # reason became a NEW PAGE ("FAQ answers 0% of these calls"), covered ones included.
+    db_path, *_ = two_weeks
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    before = tables(copy, ("faq_units", "faq_documents", "faq_recommendations"))
+    assert before["faq_units"].height > 0
+    run(copy, week_calls(1), settings, run_id="run-no-faq", faq=())
+    after = tables(copy, ("faq_units", "faq_documents", "faq_recommendations"))
     for name, frame in before.items():
         assert frame.equals(after[name]), name
 
