@@ -18,6 +18,7 @@ from rich.table import Table
 from contact_reasons.alerts import ALERT_SCHEMA
 from contact_reasons.alerts import markdown as alerts_md
 from contact_reasons.errors import StorageError
+from contact_reasons.faq import EXCLUDED_STATUSES
 from contact_reasons.naming import WEAK_MARKER, mark_weak, shown_names
 from contact_reasons.storage import Database
 
@@ -284,8 +285,29 @@ def _rich_text(renderable: Table) -> str:
 
 
 def faq_gaps(db: Database, language: str | None = None) -> pl.DataFrame:
-    """Return the stored FAQ recommendations, best first, names as `language` shows them."""
-    return localise(db, db.query("SELECT * FROM faq_recommendations ORDER BY rank"), language)
+    """Return the stored FAQ recommendations, best first, names as `language` shows them.
+
+    Reasons people have ignored, marked not-FAQ or merged away since the run are left out
+    (`without_curated_out`).
+    """
+    gaps = db.query("SELECT * FROM faq_recommendations ORDER BY rank")
+    return localise(db, without_curated_out(db, gaps), language)
+
+
+def without_curated_out(db: Database, gaps: pl.DataFrame) -> pl.DataFrame:
+    """FAQ rows less those of reasons the catalogue now keeps out of the FAQ gaps.
+
+    A run leaves them out itself (`faq.EXCLUDED_STATUSES`); a decision made after the run
+    (`reasons ignore`, `not-faq`, `merge`) takes effect in every report at once. The calls of a
+    merged reason join the gap of the reason it joined at the next run.
+    """
+    if gaps.height == 0 or "reason_id" not in gaps.columns:
+        return gaps
+    out = db.query(
+        "SELECT reason_id FROM reasons WHERE list_contains(?, status)", [sorted(EXCLUDED_STATUSES)]
+    )
+    ids = out["reason_id"].cast(gaps.schema["reason_id"])
+    return gaps.filter(~pl.col("reason_id").is_in(ids.implode()))
 
 
 _ACTIONS = {
@@ -474,7 +496,8 @@ def faq_gap_table(db: Database, language: str | None = None) -> pl.DataFrame:
     """The FAQ gaps with the columns a reader needs, whichever of them the table has."""
     if not _has_table(db, "faq_recommendations"):
         return pl.DataFrame()
-    gaps = localise(db, db.query("SELECT * FROM faq_recommendations"), language)
+    gaps = db.query("SELECT * FROM faq_recommendations")
+    gaps = localise(db, without_curated_out(db, gaps), language)
     if "recommendation" in gaps.columns:  # a covered reason is not a gap
         gaps = gaps.filter(pl.col("recommendation") != "covered")
     if "rank" in gaps.columns:

@@ -284,6 +284,36 @@ def test_renaming_a_merged_reason_is_refused_and_names_its_target(two_weeks, tmp
     assert cli_main("reasons", "rename", str(a), "Ny navn", "--db", str(db_path))[0] == 0
 
 
+def test_faq_gaps_leave_out_reasons_curated_out_of_them_before_the_next_run(two_weeks, tmp_path):
+    # `reasons ignore` / `not-faq` / `merge` say "out of the FAQ gaps", and the weekly report
+    # drops an ignored reason at once; `contact-reasons faq` and the HTML report kept listing
+    # them (as NEW PAGE) until the next weekly run rewrote faq_recommendations.
+    from contact_reasons import report
+
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    gaps = json.loads(cli_main("faq", "--db", db, "--format", "json", "--top", "500")[1])
+    gaps = [g for g in gaps if g["recommendation"] != "covered"]
+    ignored, not_faq, keep, merged = (g["reason_id"] for g in gaps[:4])
+    assert cli_main("reasons", "ignore", str(ignored), "--db", db)[0] == 0
+    assert cli_main("reasons", "not-faq", str(not_faq), "--db", db)[0] == 0
+    assert cli_main("reasons", "merge", str(keep), str(merged), "--db", db)[0] == 0
+    out = set()
+    for fmt in ("json", "csv"):
+        text = cli_main("faq", "--db", db, "--format", fmt, "--top", "500")[1]
+        rows = json.loads(text) if fmt == "json" else pl.read_csv(io.StringIO(text)).to_dicts()
+        out |= {r["reason_id"] for r in rows}
+    assert keep in out
+    assert not {ignored, not_faq, merged} & out
+    with Database(db_path, read_only=True) as opened:  # what the HTML and xlsx reports show
+        shown = report.faq_gap_table(opened)["label"].to_list()
+        labels = dict(zip(*opened.query("SELECT reason_id, label FROM reasons"), strict=True))
+    picked = [labels[i] for i in (keep, ignored, not_faq, merged)]
+    assert len(set(picked)) == 4
+    assert labels[keep] in shown
+    assert not set(picked[1:]) & set(shown)
+
+
 def test_rename_merge_history_undo(two_weeks, tmp_path):
     db_path = _copy(two_weeks[0], tmp_path)
     db = str(db_path)
