@@ -78,7 +78,8 @@ def top_reasons(
     """Return the week (latest when None) and its reasons, most calls first, with examples.
 
     Names are as a reader of `language` is shown them (`reason_display`), with their evidence
-    (`name_share`, `weak_name`).
+    (`name_share`, `weak_name`). `week_calls` is every call of the week, those of ignored
+    reasons (left out of the rows, counted in every share) included.
 
     Raises:
         StorageError: the week is malformed or has no statistics.
@@ -92,7 +93,8 @@ def top_reasons(
     # The catalogue's human name wins over the name stored with the week; ignored reasons
     # are left out (their calls still count in every share).
     stats = db.query(
-        "SELECT s.* REPLACE (coalesce(r.name, s.label) AS label) "
+        "SELECT s.* REPLACE (coalesce(r.name, s.label) AS label), "
+        "(SELECT sum(calls) FROM weekly_reason_stats WHERE week = s.week) AS week_calls "
         "FROM weekly_reason_stats s LEFT JOIN reasons r USING (reason_id) "
         "WHERE s.week = ? AND s.calls > 0 AND coalesce(r.status, '') <> 'ignored' "
         "ORDER BY (s.reason_id = -1), s.calls DESC, s.reason_id",
@@ -217,7 +219,7 @@ def render_top_reasons(
     )
     shown = rows.join(hidden.select("reason_id"), on="reason_id", how="anti")
     grid = Table(
-        title=f"Top contact reasons, week {week} ({int(table['calls'].sum())} calls)",
+        title=f"Top contact reasons, week {week} ({week_total(table, '; ')})",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -275,6 +277,17 @@ def render_top_reasons(
     if "weak_name" in shown.columns and shown["weak_name"].fill_null(False).any():
         lines.append(WEAK_NOTE)
     return "\n".join(lines)
+
+
+def week_total(table: pl.DataFrame, sep: str = " (", end: str = "") -> str:
+    """The week's calls as "N calls", and how many are in ignored reasons (not in `table`)."""
+    shown = int(table["calls"].sum())
+    total = shown
+    if "week_calls" in table.columns and table.height:
+        total = int(table["week_calls"].cast(pl.Int64).max() or shown)  # type: ignore[arg-type]
+    if total <= shown:
+        return f"{shown} calls"
+    return f"{total} calls{sep}{total - shown} in ignored reasons, not shown{end}"
 
 
 def _rich_text(renderable: Table) -> str:

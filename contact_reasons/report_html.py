@@ -53,14 +53,14 @@ def render_html(
     alerts = report.week_alerts(db, week, weeks=4, language=language)
     this_week = alerts.filter(pl.col("week") == week).height
     gaps = report.faq_gap_table(db, language)
-    total = int(table["calls"].sum())
+    total = report.week_total(table, " (", ")")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Contact reasons, week {escape(week)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Contact reasons, week {escape(week)}</h1>",
-        f'<p class="muted">{total} calls; {this_week} alert(s) this week.</p>',
+        f'<p class="muted">{escape(total)}; {this_week} alert(s) this week.</p>',
         "<h2>Top reasons</h2>",
         _top_table(table.head(top)),
         _weak_note(table.head(top)),

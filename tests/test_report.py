@@ -175,3 +175,28 @@ def test_html_faq_table_says_a_new_pages_nearest_page_does_not_answer():
     assert "<th>page</th>" in html
     assert "nearest, does not answer: Betaling" in html
     assert "to improve: Målerstand" in html
+
+
+def _ignored_copy(report_db: Path, tmp_path: Path, reason_id: int) -> Path:
+    db = tmp_path / "ignored.duckdb"
+    db.write_bytes(report_db.read_bytes())
+    assert main(["reasons", "ignore", str(reason_id), "--db", str(db)]) == 0
+    return db
+
+
+def test_the_weeks_total_counts_the_calls_of_ignored_reasons(report_db, tmp_path, capsys):
+    # W47 had 80 calls; with reason 4 (10 calls) ignored the title said "(70 calls)" while every
+    # share was still of 80: the shares did not add up to the total shown.
+    db = _ignored_copy(report_db, tmp_path, 4)
+    capsys.readouterr()
+    assert main(["report", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "Top contact reasons, week 2026-W47 (80 calls; 10 in ignored reasons, not shown)"
+    )
+    page = tmp_path / "weekly.html"
+    assert main(["report", "--db", str(db), "--format", "html", "--output", str(page)]) == 0
+    assert "80 calls (10 in ignored reasons, not shown);" in page.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["report", "--db", str(report_db)]) == 0
+    assert capsys.readouterr().out.startswith("Top contact reasons, week 2026-W47 (80 calls)\n")
