@@ -489,16 +489,20 @@ def week_alerts(
     """Return the stored alerts of `week` and the `weeks - 1` before it (all when None).
 
     The latest week comes first, then by kind and strength; names as `language` shows them.
+    Alerts of reasons people ignored are left out, as the reasons are from the weekly table.
     """
     if not _has_table(db, "alerts"):
         return pl.DataFrame(schema=ALERT_SCHEMA)
+    shown = "a.reason_id NOT IN (SELECT reason_id FROM reasons WHERE status = 'ignored')"
     if week is None:
-        found = db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
+        found = db.query(
+            f"SELECT a.* FROM alerts a WHERE {shown} ORDER BY week, kind, q_value, reason_id"
+        )
         return localise(db, found, language)
     found = db.query(
         "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats WHERE week <= ? "
         "ORDER BY week DESC LIMIT ?) "
-        "SELECT a.* FROM alerts a JOIN w USING (week) "
+        f"SELECT a.* FROM alerts a JOIN w USING (week) WHERE {shown} "
         "ORDER BY a.week DESC, a.kind, a.q_value, a.reason_id",
         [week, weeks],
     )

@@ -200,3 +200,18 @@ def test_the_weeks_total_counts_the_calls_of_ignored_reasons(report_db, tmp_path
     capsys.readouterr()
     assert main(["report", "--db", str(report_db)]) == 0
     assert capsys.readouterr().out.startswith("Top contact reasons, week 2026-W47 (80 calls)\n")
+
+
+def test_an_ignored_reason_leaves_the_alerts_too(report_db, tmp_path):
+    # `reasons ignore` takes a reason out of the report: the top table dropped it, but the
+    # HTML's "Alerts, last 4 weeks", the xlsx alerts sheet and the alerts artifact kept its
+    # "31 calls against ..." until the next run, and after it as well.
+    db = _ignored_copy(report_db, tmp_path, 2)
+    page = tmp_path / "weekly.html"
+    assert main(["report", "--db", str(db), "--format", "html", "--output", str(page)]) == 0
+    assert "31 calls against" not in page.read_text(encoding="utf-8")
+    with Database(db, read_only=True) as opened:
+        assert 2 not in report.week_alerts(opened)["reason_id"].to_list()
+        assert 2 not in report.week_alerts(opened, "2026-W47", weeks=4)["reason_id"].to_list()
+        assert LABELS[2] not in report.alerts_markdown(opened)
+        assert 3 in report.week_alerts(opened)["reason_id"].to_list()
