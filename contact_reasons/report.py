@@ -198,6 +198,12 @@ def render_top_reasons(
         "label",
         "calls",
         (pl.col("share") * 100).round(1).alias("share_pct"),
+        *[c for c in ("last_week_calls",) if c in table.columns],
+        *[
+            pl.col(c).mul(100).round(0).alias(c)
+            for c in ("change_last_week_pct",)
+            if c in table.columns
+        ],
         pl.col("baseline_calls").round(1),
         pl.col("change_pct").mul(100).round(0).alias("change_pct"),
         "is_emerging",
@@ -229,12 +235,15 @@ def render_top_reasons(
     grid.add_column("reason", overflow="fold", max_width=60)
     grid.add_column("calls", justify="right")
     grid.add_column("share", justify="right")
+    grid.add_column("vs last wk", justify="right")
     grid.add_column("4-wk avg", justify="right")
-    grid.add_column("change", justify="right")
+    grid.add_column("vs 4-wk avg", justify="right")
     grid.add_column("", style="bold")
     for i, r in enumerate(shown.iter_rows(named=True), start=1):
         change = "new" if r["change_pct"] is None and r["calls"] else f"{r['change_pct']:+.0f}%"
         base = "-" if r["baseline_calls"] is None else f"{r['baseline_calls']:.1f}"
+        last = r.get("change_last_week_pct")
+        last_week = "-" if last is None else f"{last:+.0f}%"
         reason = escape(_cut(r["label"], 60))
         for example in r["examples"][:2]:
             reason += f"\n[dim]e.g. {escape(_cut(example, 80))}[/dim]"
@@ -243,6 +252,7 @@ def render_top_reasons(
             reason,
             str(r["calls"]),
             f"{r['share_pct']:.1f}%",
+            last_week,
             base,
             change,
             "EMERGING" if r["is_emerging"] else "STILL RISING" if r.get("still_rising") else "",

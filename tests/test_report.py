@@ -215,3 +215,20 @@ def test_an_ignored_reason_leaves_the_alerts_too(report_db, tmp_path):
         assert 2 not in report.week_alerts(opened, "2026-W47", weeks=4)["reason_id"].to_list()
         assert LABELS[2] not in report.alerts_markdown(opened)
         assert 3 in report.week_alerts(opened)["reason_id"].to_list()
+
+
+def test_the_printed_table_shows_the_change_against_last_week(report_db, capsys):
+    # README: ops teams read each reason's "change against last week and against the past
+    # four weeks"; the terminal table, CSV and JSON had only the change against the 4-week
+    # average (the HTML and xlsx had both).
+    assert main(["report", "--db", str(report_db), "--top", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "vs last wk" in lines[1]
+    assert "vs 4-wk avg" in lines[1]
+    top = next(line for line in lines if TOP_LABEL in line).split()
+    # 32 calls in W47 against 33 in W46 (-3 %) and a 4-week average of 30.5 (+5 %)
+    assert top[-4:] == ["40.0%", "-3%", "30.5", "+5%"]
+    assert main(["report", "--db", str(report_db), "--format", "csv"]) == 0
+    header, first = capsys.readouterr().out.splitlines()[:2]
+    row = dict(zip(header.split(","), first.split(","), strict=False))
+    assert (row["last_week_calls"], row["change_last_week_pct"]) == ("33", "-3.0")
