@@ -417,8 +417,14 @@ def _before_after(r: dict[str, Any]) -> str:
         return "page date unknown"
     before, after = r.get("calls_per_week_before"), r.get("calls_per_week_after")
     said = f"page dated {day} ({source})"
-    if before is None or after is None:
+    if before is None and after is None:
         return f"{said}; no weeks on both sides of it yet"
+    if before is None:  # no week kept before it: there never will be one
+        return f"{said}, before the first week kept: {after:.1f} calls/week since"
+    if after is None:
+        return (
+            f"{said}, after the last week: {before:.1f} calls/week before it, no week after it yet"
+        )
     change = f" ({(after - before) / before:+.0%})" if before else ""
     return f"{said}: {before:.1f} -> {after:.1f} calls/week{change}"
 

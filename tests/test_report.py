@@ -232,3 +232,53 @@ def test_the_printed_table_shows_the_change_against_last_week(report_db, capsys)
     header, first = capsys.readouterr().out.splitlines()[:2]
     row = dict(zip(header.split(","), first.split(","), strict=False))
     assert (row["last_week_calls"], row["change_last_week_pct"]) == ("33", "-3.0")
+
+
+def test_a_page_older_than_every_call_is_not_waiting_for_weeks(capsys):
+    # The demo's "Skattekort for 2023" page is dated 2022-12-14, before the first call kept:
+    # `faq` said "no weeks on both sides of it yet", as if a later run would show a before.
+    from datetime import date
+
+    import polars as pl
+
+    row = {
+        "rank": 1,
+        "reason_id": 7,
+        "label": "Skattekort bør endres",
+        "recommendation": "covered",
+        "best_url": "faq/skattekort.md",
+        "best_doc_title": "Skattekort for 2023",
+        "best_question": "Skattekort for 2023",
+        "page_date_source": "text",
+    }
+    cases = [
+        (
+            date(2022, 12, 14),
+            None,
+            6.25,
+            "page dated 2022-12-14 (text), before the first week kept: 6.2 calls/week since",
+        ),
+        (
+            date(2026, 12, 6),
+            9.08,
+            None,
+            "page dated 2026-12-06 (text), after the last week: "
+            "9.1 calls/week before it, no week after it yet",
+        ),
+        (
+            date(2026, 10, 5),
+            11.2,
+            3.3,
+            "page dated 2026-10-05 (text): 11.2 -> 3.3 calls/week (-71%)",
+        ),
+    ]
+    for day, before, after, said in cases:
+        gaps = pl.DataFrame(
+            [
+                row
+                | {"page_date": day, "calls_per_week_before": before, "calls_per_week_after": after}
+            ]
+        )
+        text = report.render_faq_gaps(gaps)
+        assert said in text, text
+        assert "no weeks on both sides" not in text
