@@ -126,7 +126,10 @@ class SentenceTransformerEmbedder:
     @property
     def dimension(self) -> int:
         """The vectors' length."""
-        dim = self._model.get_sentence_embedding_dimension()
+        # The method's newer name where the installed sentence-transformers has it (the old
+        # one warns on every call there).
+        get = getattr(self._model, "get_embedding_dimension", None)
+        dim = get() if get is not None else self._model.get_sentence_embedding_dimension()
         return int(dim) if dim else 0
 
 

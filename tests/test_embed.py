@@ -47,3 +47,15 @@ def test_packaged_english_model_loads_offline_by_its_name():
     vectors = embedder.embed(["my card was stolen", "I lost my card", "what time is it"])
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_the_vector_length_is_read_without_a_deprecation_warning(real_model_dir):
+    # Every weekly update printed sentence-transformers' FutureWarning "The
+    # `get_sentence_embedding_dimension` method has been renamed to `get_embedding_dimension`"
+    # with the line of our code that asked, amid the run's one-line summary.
+    import warnings
+
+    embedder = load_embedder(EmbeddingSettings(model=str(real_model_dir)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert embedder.dimension == 384
