@@ -167,6 +167,10 @@ def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> N
     files = quarantined.filter(pl.col("kind") == "file")["reason"].to_list()
     rows = quarantined.filter(pl.col("kind") != "file")["reason"].to_list()
     lines += [f"  file not read: {reason}" for reason in files[:shown]]
+    read = ingested.files
+    if "rows_read" in read.columns and read.height:  # an empty export, or a header only
+        empty = read.filter((pl.col("rows_read") == 0) & pl.col("error").is_null())["path"]
+        lines += [f"  no rows in: {path}" for path in empty.to_list()[:shown]]
     lines += [f"  quarantined: {reason}" for reason in rows[:shown]]
     more = max(len(files) - shown, 0) + max(len(rows) - shown, 0)
     if more:

@@ -145,6 +145,17 @@ def test_a_first_run_without_enough_valid_calls_says_why(tmp_path, settings):
     assert "read 3 rows, 3 quarantined" in message
 
 
+@pytest.mark.parametrize("content", ["", "call_id,started_at,summary\n"])
+def test_a_first_run_on_an_empty_export_names_the_file(tmp_path, settings, content):
+    # An empty export (0 bytes, or a header only) said "no valid calls ... read 0 rows,
+    # 0 quarantined, 0 duplicates, 0 files not read" without naming the file that had no rows.
+    empty = tmp_path / "calls_2026-W48.csv"
+    empty.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        run(tmp_path / "cr.duckdb", ingest.read_inputs([empty]), settings)
+    assert f"  no rows in: {empty}" in str(raised.value)
+
+
 def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
     db_path, first, before, second = two_weeks
     assert first["mode"] == "refit"
