@@ -614,6 +614,14 @@ def write_xlsx(db: Database, week: str | None, path: Path, language: str | None 
     if "customer_phrasings" in gaps.columns:
         gaps = gaps.with_columns(pl.col("customer_phrasings").list.join(" | "))
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Shares and changes are fractions (0.078, 3.85): shown as Excel percentages (7.8 %,
+    # +385 %), as the text, CSV and JSON reports show them.
+    percent = {
+        "share": "0.0%",
+        "change_last_week_pct": "+0%;-0%;0%",
+        "change_pct": "+0%;-0%;0%",
+        "name_share": "0%",
+    }
     with xlsxwriter.Workbook(str(path)) as book:
         for name, frame in (
             (f"top reasons {week}", top),
@@ -621,7 +629,13 @@ def write_xlsx(db: Database, week: str | None, path: Path, language: str | None 
             ("alerts", alerts),
             ("faq gaps", gaps),
         ):
-            frame.write_excel(book, worksheet=name[:31], autofit=True)
+            formats = {c: f for c, f in percent.items() if c in frame.columns}
+            frame.write_excel(
+                book,
+                worksheet=name[:31],
+                autofit=True,
+                column_formats=formats or None,  # type: ignore[arg-type]
+            )
     return week
 
 

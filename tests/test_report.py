@@ -282,3 +282,17 @@ def test_a_page_older_than_every_call_is_not_waiting_for_weeks(capsys):
         text = report.render_faq_gaps(gaps)
         assert said in text, text
         assert "no weeks on both sides" not in text
+
+
+def test_xlsx_shares_and_changes_read_as_percentages(report_db, tmp_path):
+    # The sheet held share 0.4 and change_pct 0.049 in Excel's plain number format ("0.400",
+    # "0.049"): a reader took +4.9 % for 0.049 %, and the CSV's change_pct is 4.9 for the same.
+    out = tmp_path / "weekly.xlsx"
+    assert main(["report", "--db", str(report_db), "--format", "xlsx", "--output", str(out)]) == 0
+    sheet = openpyxl.load_workbook(out)["top reasons 2026-W47"]
+    header = [c.value for c in sheet[1]]
+    top = {name: cell for name, cell in zip(header, sheet[2], strict=True)}
+    assert top["label"].value == TOP_LABEL
+    for column in ("share", "change_last_week_pct", "change_pct", "name_share"):
+        assert "%" in top[column].number_format, column
+    assert top["share"].value == 0.4
