@@ -562,3 +562,26 @@ def test_ignoring_a_reason_changes_no_other_reasons_faq_gap(two_weeks, tmp_path,
     after = gaps()
     assert ignored not in after["reason_id"].to_list()
     assert after.equals(before.filter(pl.col("reason_id") != ignored))
+
+
+def test_the_catalogue_table_marks_a_name_it_cuts():
+    # `reasons` printed "Mangler tilbud fra håndverker før godkjennin" for a 51-character name,
+    # cut at 44 characters without a mark: it read as the reason's whole name.
+    name = "Mangler tilbud fra håndverker før godkjenning av jobb"
+    frame = pl.DataFrame(
+        {
+            "reason_id": [24, 7, 9],
+            "name": [name, "Faktura ikke i e-boks", name],
+            "renamed": [False, True, True],
+            "status": ["active", "active", "active"],
+            "merged_into": [None, None, None],
+            "calls": [76, 117, 5],
+            "first_week": ["2026-W36", "2026-W36", "2026-W36"],
+            "last_week": ["2026-W47", "2026-W47", "2026-W47"],
+            "keywords": [["tilbud"], ["faktura"], ["tilbud"]],
+        }
+    )
+    lines = curation.render_reasons(frame, "table").splitlines()
+    assert "Mangler tilbud fra håndverker før godkjenni… active" in lines[2]
+    assert "Faktura ikke i e-boks *" in lines[3]
+    assert "Mangler tilbud fra håndverker før godkjen… * active" in lines[4]
