@@ -382,6 +382,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "report":
             week, table = report.top_reasons(db, args.week, language)
             text = report.render_top_reasons(week, table, args.format, args.top)
+            if args.format == "table":
+                alerts = report.week_alerts(db, week, language=language)
+                text += "\n\n" + report.render_week_alerts(week, alerts)
             if args.output is None:
                 _out(text)
             else:

@@ -300,6 +300,18 @@ def week_total(table: pl.DataFrame, sep: str = " (", end: str = "") -> str:
     return f"{total} calls{sep}{total - shown} in ignored reasons, not shown{end}"
 
 
+def render_week_alerts(week: str, alerts: pl.DataFrame) -> str:
+    """The week's alerts for the printed report: kind, reason and one line of evidence each."""
+    found = alerts.filter(pl.col("week") == week) if alerts.height else alerts
+    if found.height == 0:
+        return f"Alerts, week {week}: none (no reason rose, fell or appeared beyond chance)"
+    lines = [f"Alerts, week {week}:"]
+    lines += [
+        f"  {r['kind']:<7} {r['label']}: {r['evidence']}" for r in found.iter_rows(named=True)
+    ]
+    return "\n".join(lines)
+
+
 def _rich_text(renderable: Table) -> str:
     console = Console(file=io.StringIO(), width=130, color_system=None, force_terminal=False)
     console.print(renderable)

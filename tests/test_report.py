@@ -296,3 +296,20 @@ def test_xlsx_shares_and_changes_read_as_percentages(report_db, tmp_path):
     for column in ("share", "change_last_week_pct", "change_pct", "name_share"):
         assert "%" in top[column].number_format, column
     assert top["share"].value == 0.4
+
+
+def test_the_printed_report_lists_the_weeks_alerts_with_their_evidence(report_db, capsys):
+    # README: ops teams read "the week's alerts: reasons that are new, rising or falling, each
+    # with one line of evidence". The printed report had only "Emerging: ..." names: no
+    # evidence, and a falling reason was not mentioned at all (HTML and xlsx only).
+    with Database(report_db, read_only=True) as db:
+        alerts = report.week_alerts(db)
+    assert {"rising", "falling"} <= set(alerts["kind"])
+    for r in alerts.iter_rows(named=True):
+        assert main(["report", "--db", str(report_db), "--week", r["week"], "--top", "1"]) == 0
+        out = capsys.readouterr().out
+        assert f"Alerts, week {r['week']}:" in out
+        assert f"  {r['kind']:<7} {r['label']}: {r['evidence']}" in out
+    quiet = sorted(set(alerts["week"].to_list()) ^ {f"2026-W{w}" for w in range(36, 48)})[0]
+    assert main(["report", "--db", str(report_db), "--week", quiet]) == 0
+    assert f"Alerts, week {quiet}: none" in capsys.readouterr().out
