@@ -300,7 +300,11 @@ def run_weekly(
             pinned=constrained.pinned,
             fixed=seeds.group >= 0 if seeds.count else None,
         )
-        stats_weeks = sorted(window["week"].unique().to_list())
+        stored_stats = db.query(  # the window's weeks as stored: which of them it rewrites
+            "SELECT week, reason_id, calls FROM weekly_reason_stats WHERE list_contains(?, week)",
+            [window["week"].unique().to_list()],
+        )
+        stats_weeks = sorted(weekly.rewritable_weeks(stored_stats, window))
     else:
         assert space_row is not None
         space = cat.CatalogueSpace.from_row(space_row)

@@ -362,3 +362,23 @@ def collect_ingest(
         embedding_rows(embedder_id, embedded.new_hashes, embedded.new_vectors),
         summary,
     )
+
+
+def rewritable_weeks(stored: pl.DataFrame, window: pl.DataFrame) -> set[str]:
+    """The window's weeks whose statistics a refit writes afresh.
+
+    Those with no statistics stored, and those the window holds at least as many calls of as
+    the stored statistics count. The window starts `stats.lookback_weeks` before the newest
+    call, mid-week when a refit runs mid-week: its cut first week keeps the statistics of all
+    its calls, as a week whose calls were purged keeps its own (`privacy`).
+
+    Args:
+        stored: `weekly_reason_stats` rows (`week`, `calls`).
+        window: the run's calls (`week`).
+    """
+    held = window.group_by("week").agg(pl.len().cast(pl.Int64).alias("held"))
+    counted = stored.group_by("week").agg(pl.col("calls").sum().cast(pl.Int64).alias("counted"))
+    weeks = held.join(counted, on="week", how="left").filter(
+        pl.col("counted").is_null() | (pl.col("held") >= pl.col("counted"))
+    )
+    return set(weeks["week"].to_list())

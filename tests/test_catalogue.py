@@ -181,6 +181,39 @@ def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
     assert (new["reason_id"] > before["reasons"]["reason_id"].max()).all()
 
 
+def test_a_refit_keeps_the_statistics_of_a_week_its_window_holds_only_part_of(tmp_path, settings):
+    # The monthly refit runs mid-week, so its window (`stats.lookback_weeks` back from the
+    # newest call) starts mid-week: the refit rewrote that first week's statistics from the
+    # calls after the cut only, and the week lost its Monday-to-Wednesday calls in every
+    # report, the trend's first point and the alerts' history.
+    read = ingest.read_inputs([WEEKS[0]])
+    spread = read.calls.sort("started_at").gather_every(4)  # W36, Monday to Sunday
+    first = dataclasses.replace(read, calls=spread, rows_read=spread.height, duplicates=0)
+    later_calls = spread.with_columns(
+        pl.col("started_at").dt.offset_by("11w3d"), ("later-" + pl.col("call_id")).alias("call_id")
+    )
+    later = dataclasses.replace(first, calls=later_calls)
+    db_path = tmp_path / "cr.duckdb"
+    run(db_path, first, settings, run_id="run-w36")
+    w36 = tables(db_path)["weekly_reason_stats"].filter(pl.col("week") == "2026-W36")
+    run(db_path, later, settings, refit=True, run_id="run-refit")
+    after = tables(db_path)["weekly_reason_stats"].filter(pl.col("week") == "2026-W36")
+    assert after["calls"].sum() == w36["calls"].sum() == spread.height
+    assert after.equals(w36)
+
+
+def test_rewritable_weeks_are_new_or_held_whole_by_the_window():
+    from contact_reasons.weekly import rewritable_weeks
+
+    stored = pl.DataFrame(
+        {"week": ["W1", "W1", "W2", "W3"], "reason_id": [1, 2, 1, 1], "calls": [3, 2, 4, 2]}
+    )
+    # W1: cut (4 of its 5 calls) or purged; W2: whole; W3: whole and a late call; W4: new
+    weeks = ["W1"] * 4 + ["W2"] * 4 + ["W3"] * 3 + ["W4"]
+    window = pl.DataFrame({"call_id": [str(i) for i in range(len(weeks))], "week": weeks})
+    assert rewritable_weeks(stored, window) == {"W2", "W3", "W4"}
+
+
 def test_rerun_of_the_same_week_changes_nothing(tmp_path, settings, two_weeks):
     db_path, *_ = two_weeks
     copy = tmp_path / "copy.duckdb"
