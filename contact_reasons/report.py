@@ -372,7 +372,12 @@ def render_faq_gaps(gaps: pl.DataFrame, fmt: ReportFormat = "table", top: int = 
     kinds = gaps["recommendation"] if gaps.height else pl.Series([], dtype=pl.String)
     open_gaps = gaps.filter(kinds != "covered").head(top)
     lines = ["FAQ gaps: pages that would answer calls before the phone rings", ""]
-    if open_gaps.height == 0:
+    if gaps.height == 0:  # nothing was compared with the FAQ: no claim about it
+        lines.append(
+            "No FAQ recommendations yet: no weekly run has finished, or every reason is "
+            "ignored or marked not-FAQ."
+        )
+    elif open_gaps.height == 0:
         lines.append("No gaps: the FAQ answers every reason's calls.")
     for r in open_gaps.iter_rows(named=True):
         lines += _gap_lines(r)

@@ -313,3 +313,15 @@ def test_the_printed_report_lists_the_weeks_alerts_with_their_evidence(report_db
     quiet = sorted(set(alerts["week"].to_list()) ^ {f"2026-W{w}" for w in range(36, 48)})[0]
     assert main(["report", "--db", str(report_db), "--week", quiet]) == 0
     assert f"Alerts, week {quiet}: none" in capsys.readouterr().out
+
+
+def test_faq_on_a_database_without_recommendations_does_not_claim_full_coverage(tmp_path, capsys):
+    # A database whose first run failed (or has not finished) printed "No gaps: the FAQ
+    # answers every reason's calls." though no call had been compared with any page.
+    path = tmp_path / "cr.duckdb"
+    with Database(path):
+        pass
+    assert main(["faq", "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "answers every reason" not in out
+    assert "No FAQ recommendations yet" in out
