@@ -325,3 +325,16 @@ def test_faq_on_a_database_without_recommendations_does_not_claim_full_coverage(
     out = capsys.readouterr().out
     assert "answers every reason" not in out
     assert "No FAQ recommendations yet" in out
+
+
+def test_the_html_top_table_says_how_many_reasons_and_calls_it_leaves_out(report_db):
+    # The page showed the 15 largest reasons under "N calls" with nothing on the rest: on the
+    # demo 15 rows with 223 calls under "510 calls", the unexplained 30 among the missing.
+    from contact_reasons.report_html import render_html
+
+    with Database(report_db, read_only=True) as db:
+        page = render_html(db, "2026-W47", top=2)
+        full = render_html(db, "2026-W47")
+    # W47: 32 + 31 shown; 10 + 7 in the two left out
+    assert "2 more reasons with 17 calls (report --format csv lists them all)" in page
+    assert "more reasons with" not in full
