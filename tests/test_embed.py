@@ -59,3 +59,24 @@ def test_the_vector_length_is_read_without_a_deprecation_warning(real_model_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert embedder.dimension == 384
+
+
+def test_loading_the_model_prints_nothing(real_model_dir):
+    # Every `contact-reasons run` printed transformers' "Loading weights: 100%|████| 199/199"
+    # bar and sentence-transformers' "WARNING ... Default prompt name is set to 'query'" before
+    # its one-line summary.
+    import subprocess
+    import sys
+
+    code = (
+        "from contact_reasons.config import EmbeddingSettings\n"
+        "from contact_reasons.embed import load_embedder\n"
+        f"e = load_embedder(EmbeddingSettings(model={str(real_model_dir)!r}))\n"
+        "print(e.dimension, e.embed(['hej']).shape)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "384 (1, 384)"
+    assert "Loading weights" not in done.stderr
+    assert "Default prompt name" not in done.stderr
