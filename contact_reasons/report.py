@@ -259,10 +259,14 @@ def render_top_reasons(
         )
     lines = [_rich_text(grid)]
     if hidden.height:
-        lines.append(
-            f"     ... {hidden.height} more reasons with {int(hidden['calls'].sum())} calls "
-            "(--format csv or json lists them all)"
-        )
+        unexplained = hidden.filter(pl.col("reason_id") == -1)
+        reasons = hidden.filter(pl.col("reason_id") != -1)
+        parts = [f"{reasons.height} more reasons with {int(reasons['calls'].sum())} calls"]
+        parts = parts if reasons.height else []
+        if unexplained.height:  # calls no reason explains: not one more reason
+            parts.append(f"{int(unexplained['calls'].sum())} unexplained calls")
+        more = ", and ".join(parts)
+        lines.append(f"     ... {more} (--format csv or json lists them all)")
     emerging = rows.filter(pl.col("is_emerging"))
     lines.append("")
     if emerging.height:

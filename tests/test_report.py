@@ -338,3 +338,27 @@ def test_the_html_top_table_says_how_many_reasons_and_calls_it_leaves_out(report
     # W47: 32 + 31 shown; 10 + 7 in the two left out
     assert "2 more reasons with 17 calls (report --format csv lists them all)" in page
     assert "more reasons with" not in full
+
+
+def test_the_printed_table_does_not_count_the_unexplained_as_a_reason():
+    # "... 79 more reasons with 287 calls": one of the 79 was "(unexplained)", 30 calls no
+    # reason explains, counted as if it were a reason.
+    import polars as pl
+
+    table = pl.DataFrame(
+        {
+            "reason_id": [1, 2, 3, -1],
+            "label": ["Faktura", "Pakke", "Adresse", "(unexplained)"],
+            "calls": [40, 20, 10, 30],
+            "share": [0.4, 0.2, 0.1, 0.3],
+            "baseline_calls": [30.0, 20.0, 10.0, 25.0],
+            "change_pct": [0.33, 0.0, 0.0, 0.2],
+            "is_emerging": [False] * 4,
+            "p_value": [0.5] * 4,
+            "examples": [[], [], [], []],
+        }
+    )
+    text = report.render_top_reasons("2026-W47", table, "table", top=1)
+    assert "... 2 more reasons with 30 calls, and 30 unexplained calls (" in text
+    text = report.render_top_reasons("2026-W47", table.slice(2), "table", top=1)
+    assert "... 30 unexplained calls (--format csv or json lists them all)" in text
