@@ -240,7 +240,10 @@ def render_top_reasons(
     grid.add_column("vs 4-wk avg", justify="right")
     grid.add_column("", style="bold")
     for i, r in enumerate(shown.iter_rows(named=True), start=1):
-        change = "new" if r["change_pct"] is None and r["calls"] else f"{r['change_pct']:+.0f}%"
+        if r["change_pct"] is not None:
+            change = f"{r['change_pct']:+.0f}%"
+        else:  # no calls in the past weeks: new; too few past weeks for an average: none yet
+            change = "-" if r["baseline_calls"] is None else "new"
         base = "-" if r["baseline_calls"] is None else f"{r['baseline_calls']:.1f}"
         last = r.get("change_last_week_pct")
         last_week = "-" if last is None else f"{last:+.0f}%"

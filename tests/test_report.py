@@ -362,3 +362,32 @@ def test_the_printed_table_does_not_count_the_unexplained_as_a_reason():
     assert "... 2 more reasons with 30 calls, and 30 unexplained calls (" in text
     text = report.render_top_reasons("2026-W47", table.slice(2), "table", top=1)
     assert "... 30 unexplained calls (--format csv or json lists them all)" in text
+
+
+def test_a_reason_without_a_baseline_yet_is_not_called_new():
+    # Week 2 of the history (one past week, too few for a baseline) showed "new" against the
+    # 4-week average for every reason, next to "+33%" against last week.
+    import polars as pl
+
+    table = pl.DataFrame(
+        {
+            "reason_id": [1, 2],
+            "label": ["Faktura", "App-fejl"],
+            "calls": [12, 9],
+            "share": [0.5, 0.375],
+            "last_week_calls": [9, None],
+            "change_last_week_pct": [1 / 3, None],
+            "baseline_calls": [None, 0.0],
+            "change_pct": [None, None],
+            "is_emerging": [False, False],
+            "p_value": [None, 0.01],
+            "examples": [[], []],
+        }
+    )
+    rows = [
+        line.split()
+        for line in report.render_top_reasons("2026-W37", table, "table").splitlines()
+        if line[:3].strip().isdigit()
+    ]
+    assert rows[0][-4:] == ["50.0%", "+33%", "-", "-"]  # no baseline yet: not new
+    assert rows[1][-4:] == ["37.5%", "-", "0.0", "new"]  # none in the past weeks: new
