@@ -36,6 +36,8 @@ def read_table(path: Path, columns: list[str]) -> pl.DataFrame:
         InputError: the file is missing, empty, unreadable, or lacks a column.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; cluster and evaluate read one file")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     try:

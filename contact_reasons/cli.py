@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run the weekly flow on call exports")
+    run = _command(sub, "run", "run the weekly flow on call exports")
     run.add_argument(
         "--input",
         action="append",
@@ -109,9 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         "(ids, names, merges and ignores survive); without it a run updates the catalogue",
     )
 
-    back = sub.add_parser(
-        "backfill",
-        help="run historic exports week by week, in order, as the weekly job would have",
+    back = _command(
+        sub, "backfill", "run historic exports week by week, in order, as the weekly job would have"
     )
     back.add_argument(
         "--input",
@@ -121,30 +120,35 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FOLDER",
         help="folder (or file) of historic call exports (repeatable)",
     )
-    back.add_argument("--faq", action="append", default=[], type=Path, metavar="PATH")
+    back.add_argument(
+        "--faq",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="FAQ pages: a folder or file of Markdown/HTML pages, or a CSV (repeatable)",
+    )
     back.add_argument("--db", type=Path, default=None, help=f"DuckDB file (default {DEFAULT_DB})")
     back.add_argument("--config", type=Path, default=None, help="settings TOML file")
 
     _reasons_parser(sub)
 
-    clus = sub.add_parser("cluster", help="cluster one file of texts, no database")
-    clus.add_argument("--input", required=True, type=Path)
-    clus.add_argument("--id-column", required=True)
-    clus.add_argument("--text-column", required=True)
-    clus.add_argument("--output", required=True, type=Path)
-    clus.add_argument("--config", type=Path, default=None)
+    clus = _command(sub, "cluster", "cluster one file of texts, no database")
+    _file_arguments(clus)
+    clus.add_argument(
+        "--output", required=True, type=Path, help="CSV to write: id,reason_id,reason_label"
+    )
+    clus.add_argument("--config", type=Path, default=None, help="settings TOML file")
     clus.add_argument(
         "--seed-column",
         default=None,
         help="a column naming known reasons: a row with a value is a labelled example of it",
     )
 
-    ev = sub.add_parser("evaluate", help="cluster a labelled file and print NMI/ARI/accuracy")
-    ev.add_argument("--input", required=True, type=Path)
-    ev.add_argument("--id-column", required=True)
-    ev.add_argument("--text-column", required=True)
-    ev.add_argument("--label-column", required=True)
-    ev.add_argument("--config", type=Path, default=None)
+    ev = _command(sub, "evaluate", "cluster a labelled file and print NMI/ARI/accuracy")
+    _file_arguments(ev)
+    ev.add_argument("--label-column", required=True, help="column of the true reason labels")
+    ev.add_argument("--config", type=Path, default=None, help="settings TOML file")
     ev.add_argument(
         "--seed-column",
         default=None,
@@ -152,8 +156,8 @@ def _parser() -> argparse.ArgumentParser:
         + "; only rows without one are scored",
     )
 
-    rep = sub.add_parser("report", help="print or write the weekly report")
-    rep.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    rep = _command(sub, "report", "print or write the weekly report")
+    _db_argument(rep)
     rep.add_argument("--week", default=None, help="ISO week YYYY-Www (default: latest)")
     rep.add_argument(
         "--format",
@@ -169,22 +173,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--top", type=_rows, default=20, help="reasons in the text table (default 20)")
 
-    red = sub.add_parser(
-        "redact", help="re-redact the text already stored (after a redaction upgrade)"
-    )
-    red.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    red = _command(sub, "redact", "re-redact the text already stored (after a redaction upgrade)")
+    _db_argument(red)
 
-    purge = sub.add_parser(
-        "purge", help="delete calls started before a date (weekly aggregates stay)"
-    )
+    purge = _command(sub, "purge", "delete calls started before a date (weekly aggregates stay)")
     purge.add_argument("--before", required=True, help="YYYY-MM-DD (UTC midnight)")
-    purge.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
+    _db_argument(purge)
 
-    faq = sub.add_parser(
-        "faq", help="print the FAQ gaps: new pages, pages to improve, pages to make findable"
+    faq = _command(
+        sub, "faq", "print the FAQ gaps: new pages, pages to improve, pages to make findable"
     )
-    faq.add_argument("--db", type=Path, default=Path(DEFAULT_DB))
-    faq.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    _db_argument(faq)
+    faq.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="(default table)"
+    )
     faq.add_argument("--top", type=_rows, default=15, help="gaps shown (default 15)")
     for p in (rep, faq):
         p.add_argument(
@@ -198,6 +200,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, what: str
+) -> argparse.ArgumentParser:
+    """A command, its help line in the command list and the description its --help shows."""
+    return sub.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
+
+
+def _db_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db", type=Path, default=Path(DEFAULT_DB), help=f"DuckDB file (default {DEFAULT_DB})"
+    )
+
+
+def _file_arguments(p: argparse.ArgumentParser) -> None:
+    """--input, --id-column and --text-column of `cluster` and `evaluate`."""
+    p.add_argument("--input", required=True, type=Path, help="one CSV, Parquet or JSONL file")
+    p.add_argument("--id-column", required=True, help="column of the rows' ids")
+    p.add_argument("--text-column", required=True, help="column of the texts to cluster")
+
+
 def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rs = sub.add_parser(
         "reasons",
@@ -206,7 +228,9 @@ def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "who made them, respected by every later update and refit, and can be undone.",
     )
     rs.add_argument("--db", type=Path, default=Path(DEFAULT_DB), help="DuckDB file")
-    rs.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    rs.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="(default table)"
+    )
     acts = rs.add_subparsers(dest="action", required=False, metavar="ACTION")
 
     def action(name: str, help_: str) -> argparse.ArgumentParser:
@@ -219,17 +243,21 @@ def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         p.add_argument("--by", default=None, help="who decides (default: the OS user)")
 
     p = action("rename", "give a reason a human name, shown instead of the generated one")
-    p.add_argument("reason_id", type=int, metavar="ID")
-    p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "reason_id", type=int, metavar="ID", help="the reason's id (`reasons` lists them)"
+    )
+    p.add_argument("name", metavar="NAME", help="the name reports show")
     by(p)
     p = action(
         "merge",
         "merge reasons: the later ids are merged INTO THE FIRST (their calls, now and later)",
     )
-    p.add_argument("reason_ids", type=int, nargs="+", metavar="ID")
+    p.add_argument(
+        "reason_ids", type=int, nargs="+", metavar="ID", help="the reason to keep, then the others"
+    )
     by(p)
     p = action("split", "re-cluster a reason's calls into new reasons")
-    p.add_argument("reason_id", type=int, metavar="ID")
+    p.add_argument("reason_id", type=int, metavar="ID", help="the reason's id")
     p.add_argument("--config", type=Path, default=None, help="settings TOML file")
     by(p)
     for name, help_ in (
@@ -238,10 +266,15 @@ def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ("restore", "make an ignored, not-faq or merged reason active again"),
     ):
         p = action(name, help_)
-        p.add_argument("reason_id", type=int, metavar="ID")
+        p.add_argument("reason_id", type=int, metavar="ID", help="the reason's id")
         by(p)
     p = action("history", "print the catalogue's event log (every change, who, before/after)")
-    p.add_argument("--format", choices=["table", "csv", "json"], default=argparse.SUPPRESS)
+    p.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default=argparse.SUPPRESS,
+        help="(default table)",
+    )
     p = action("undo", "revert the last decision")
     by(p)
 
@@ -349,6 +382,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         elif args.command == "report":
             week, table = report.top_reasons(db, args.week, language)
             text = report.render_top_reasons(week, table, args.format, args.top)
+            if args.format == "table":
+                alerts = report.week_alerts(db, week, language=language)
+                text += "\n\n" + report.render_week_alerts(week, alerts)
             if args.output is None:
                 _out(text)
             else:

@@ -76,8 +76,10 @@ def render_reasons(frame: pl.DataFrame, fmt: Literal["table", "csv", "json"]) ->
     for r in frame.iter_rows(named=True):
         status = r["status"] + (f" {r['merged_into']}" if r["merged_into"] is not None else "")
         weeks = f"{r['first_week'] or '-'}..{r['last_week'] or '-'}"
-        name = r["name"] + (" *" if r["renamed"] else "")
-        lines.append(f"{r['reason_id']:>5}  {name[:44]:<44} {status:<10} {r['calls']:>6}  {weeks}")
+        mark = " *" if r["renamed"] else ""
+        room = 44 - len(mark)  # a cut name is marked as cut, and keeps its "*"
+        name = (r["name"] if len(r["name"]) <= room else r["name"][: room - 1] + "…") + mark
+        lines.append(f"{r['reason_id']:>5}  {name:<44} {status:<10} {r['calls']:>6}  {weeks}")
     lines.append("")
     lines.append(f"{frame.height} reasons; * = named by a person")
     return "\n".join(lines)

@@ -12,7 +12,8 @@ import importlib
 import json
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -126,7 +127,10 @@ class SentenceTransformerEmbedder:
     @property
     def dimension(self) -> int:
         """The vectors' length."""
-        dim = self._model.get_sentence_embedding_dimension()
+        # The method's newer name where the installed sentence-transformers has it (the old
+        # one warns on every call there).
+        get = getattr(self._model, "get_embedding_dimension", None)
+        dim = get() if get is not None else self._model.get_sentence_embedding_dimension()
         return int(dim) if dim else 0
 
 
@@ -162,8 +166,31 @@ def _load_model(model: str, device: str, threads: int | None) -> Any:
 
             torch.set_num_threads(threads)
         log.info("loading embedding model %s on %s", model, device)
-        _MODELS[key] = SentenceTransformer(model, device=device)
+        with _quiet_loading():
+            _MODELS[key] = SentenceTransformer(model, device=device)
     return _MODELS[key]
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """Load without transformers' "Loading weights" bar and sentence-transformers' notices.
+
+    Every run printed both (the bar, and "Default prompt name is set to 'query'") before its
+    one-line summary; errors still show. Both settings are put back as they were.
+    """
+    from transformers.utils import logging as hf_logging
+
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    notices = logging.getLogger("sentence_transformers")
+    level = notices.level
+    notices.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        notices.setLevel(level)
+        if bar:
+            hf_logging.enable_progress_bar()
 
 
 class HashingEmbedder:

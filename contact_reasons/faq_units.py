@@ -516,14 +516,23 @@ def _as_url(source: str) -> str | None:
 
 
 def check_sources(sources: Sequence[str | Path]) -> None:
-    """Refuse a local FAQ source that does not exist, before a run spends its time.
+    """Refuse a bad local FAQ source before a run spends its time on the calls.
+
+    A source must be a URL or an existing file or folder; a CSV is read through (its columns,
+    empty required values and dates), so that its error comes before the calls are read,
+    redacted, embedded and clustered, not after.
 
     Raises:
-        InputError: the first source that is neither a URL nor an existing file or folder.
+        InputError: the first source that is neither a URL nor an existing file or folder, or
+            the first error of a CSV source (as `read_faq_csv` names it).
     """
     for source in sources:
-        if _as_url(str(source)) is None and not Path(source).exists():
+        if _as_url(str(source)) is not None:
+            continue
+        if not Path(source).exists():
             raise InputError(f"{source}: FAQ path does not exist")
+        if str(source).lower().endswith(".csv"):
+            read_faq_csv(Path(source))
 
 
 def read_faq_units(sources: Sequence[str | Path], *, redact: bool = False) -> pl.DataFrame:

@@ -212,7 +212,7 @@ def run_weekly(
         db: the open database; the run's `runs` row must be started.
         run_id: this run.
         ingested: the validated input (`ingest.read_inputs`).
-        faq_paths: FAQ page files or folders.
+        faq_paths: FAQ page files or folders; none: the FAQ units earlier runs stored.
         settings: all settings.
         refit: discover reasons afresh over the window and align them to the catalogue.
             Without it, the run updates the catalogue (a refit anyway when there is none yet,
@@ -300,7 +300,11 @@ def run_weekly(
             pinned=constrained.pinned,
             fixed=seeds.group >= 0 if seeds.count else None,
         )
-        stats_weeks = sorted(window["week"].unique().to_list())
+        stored_stats = db.query(  # the window's weeks as stored: which of them it rewrites
+            "SELECT week, reason_id, calls FROM weekly_reason_stats WHERE list_contains(?, week)",
+            [window["week"].unique().to_list()],
+        )
+        stats_weeks = sorted(weekly.rewritable_weeks(stored_stats, window))
     else:
         assert space_row is not None
         space = cat.CatalogueSpace.from_row(space_row)
@@ -398,9 +402,12 @@ def run_weekly(
     )
     week_table = alerts.flag_emerging(week_table, week_alerts)
     sources = [str(p) for p in faq_paths]
-    units = db.sync_faq_units(
-        t("read_faq", faq.read_faq_units, sources, redact=settings.faq.redact)
-    )
+    if sources:
+        units = db.sync_faq_units(
+            t("read_faq", faq.read_faq_units, sources, redact=settings.faq.redact)
+        )
+    else:  # no pages named (`run --input new_week.csv`): the pages earlier runs read
+        units = db.faq_units()
     unit_prompt = settings.faq.unit_prompt
     faq_cached = db.cached_embeddings(embedder.model_id, faq_cache_keys(units, unit_prompt))
     faq_embedded: Embedded = t("embed_faq", embed_faq, embedder, units, faq_cached, unit_prompt)

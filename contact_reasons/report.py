@@ -18,6 +18,7 @@ from rich.table import Table
 from contact_reasons.alerts import ALERT_SCHEMA
 from contact_reasons.alerts import markdown as alerts_md
 from contact_reasons.errors import StorageError
+from contact_reasons.faq import EXCLUDED_STATUSES
 from contact_reasons.naming import WEAK_MARKER, mark_weak, shown_names
 from contact_reasons.storage import Database
 
@@ -77,7 +78,8 @@ def top_reasons(
     """Return the week (latest when None) and its reasons, most calls first, with examples.
 
     Names are as a reader of `language` is shown them (`reason_display`), with their evidence
-    (`name_share`, `weak_name`).
+    (`name_share`, `weak_name`). `week_calls` is every call of the week, those of ignored
+    reasons (left out of the rows, counted in every share) included.
 
     Raises:
         StorageError: the week is malformed or has no statistics.
@@ -91,7 +93,8 @@ def top_reasons(
     # The catalogue's human name wins over the name stored with the week; ignored reasons
     # are left out (their calls still count in every share).
     stats = db.query(
-        "SELECT s.* REPLACE (coalesce(r.name, s.label) AS label) "
+        "SELECT s.* REPLACE (coalesce(r.name, s.label) AS label), "
+        "(SELECT sum(calls) FROM weekly_reason_stats WHERE week = s.week) AS week_calls "
         "FROM weekly_reason_stats s LEFT JOIN reasons r USING (reason_id) "
         "WHERE s.week = ? AND s.calls > 0 AND coalesce(r.status, '') <> 'ignored' "
         "ORDER BY (s.reason_id = -1), s.calls DESC, s.reason_id",
@@ -195,6 +198,12 @@ def render_top_reasons(
         "label",
         "calls",
         (pl.col("share") * 100).round(1).alias("share_pct"),
+        *[c for c in ("last_week_calls",) if c in table.columns],
+        *[
+            pl.col(c).mul(100).round(0).alias(c)
+            for c in ("change_last_week_pct",)
+            if c in table.columns
+        ],
         pl.col("baseline_calls").round(1),
         pl.col("change_pct").mul(100).round(0).alias("change_pct"),
         "is_emerging",
@@ -216,7 +225,7 @@ def render_top_reasons(
     )
     shown = rows.join(hidden.select("reason_id"), on="reason_id", how="anti")
     grid = Table(
-        title=f"Top contact reasons, week {week} ({int(table['calls'].sum())} calls)",
+        title=f"Top contact reasons, week {week} ({week_total(table, '; ')})",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -226,12 +235,18 @@ def render_top_reasons(
     grid.add_column("reason", overflow="fold", max_width=60)
     grid.add_column("calls", justify="right")
     grid.add_column("share", justify="right")
+    grid.add_column("vs last wk", justify="right")
     grid.add_column("4-wk avg", justify="right")
-    grid.add_column("change", justify="right")
+    grid.add_column("vs 4-wk avg", justify="right")
     grid.add_column("", style="bold")
     for i, r in enumerate(shown.iter_rows(named=True), start=1):
-        change = "new" if r["change_pct"] is None and r["calls"] else f"{r['change_pct']:+.0f}%"
+        if r["change_pct"] is not None:
+            change = f"{r['change_pct']:+.0f}%"
+        else:  # no calls in the past weeks: new; too few past weeks for an average: none yet
+            change = "-" if r["baseline_calls"] is None else "new"
         base = "-" if r["baseline_calls"] is None else f"{r['baseline_calls']:.1f}"
+        last = r.get("change_last_week_pct")
+        last_week = "-" if last is None else f"{last:+.0f}%"
         reason = escape(_cut(r["label"], 60))
         for example in r["examples"][:2]:
             reason += f"\n[dim]e.g. {escape(_cut(example, 80))}[/dim]"
@@ -240,16 +255,21 @@ def render_top_reasons(
             reason,
             str(r["calls"]),
             f"{r['share_pct']:.1f}%",
+            last_week,
             base,
             change,
             "EMERGING" if r["is_emerging"] else "STILL RISING" if r.get("still_rising") else "",
         )
     lines = [_rich_text(grid)]
     if hidden.height:
-        lines.append(
-            f"     ... {hidden.height} more reasons with {int(hidden['calls'].sum())} calls "
-            "(--format csv or json lists them all)"
-        )
+        unexplained = hidden.filter(pl.col("reason_id") == -1)
+        reasons = hidden.filter(pl.col("reason_id") != -1)
+        parts = [f"{reasons.height} more reasons with {int(reasons['calls'].sum())} calls"]
+        parts = parts if reasons.height else []
+        if unexplained.height:  # calls no reason explains: not one more reason
+            parts.append(f"{int(unexplained['calls'].sum())} unexplained calls")
+        more = ", and ".join(parts)
+        lines.append(f"     ... {more} (--format csv or json lists them all)")
     emerging = rows.filter(pl.col("is_emerging"))
     lines.append("")
     if emerging.height:
@@ -276,6 +296,29 @@ def render_top_reasons(
     return "\n".join(lines)
 
 
+def week_total(table: pl.DataFrame, sep: str = " (", end: str = "") -> str:
+    """The week's calls as "N calls", and how many are in ignored reasons (not in `table`)."""
+    shown = int(table["calls"].sum())
+    total = shown
+    if "week_calls" in table.columns and table.height:
+        total = int(table["week_calls"].cast(pl.Int64).max() or shown)  # type: ignore[arg-type]
+    if total <= shown:
+        return f"{shown} calls"
+    return f"{total} calls{sep}{total - shown} in ignored reasons, not shown{end}"
+
+
+def render_week_alerts(week: str, alerts: pl.DataFrame) -> str:
+    """The week's alerts for the printed report: kind, reason and one line of evidence each."""
+    found = alerts.filter(pl.col("week") == week) if alerts.height else alerts
+    if found.height == 0:
+        return f"Alerts, week {week}: none (no reason rose, fell or appeared beyond chance)"
+    lines = [f"Alerts, week {week}:"]
+    lines += [
+        f"  {r['kind']:<7} {r['label']}: {r['evidence']}" for r in found.iter_rows(named=True)
+    ]
+    return "\n".join(lines)
+
+
 def _rich_text(renderable: Table) -> str:
     console = Console(file=io.StringIO(), width=130, color_system=None, force_terminal=False)
     console.print(renderable)
@@ -284,8 +327,29 @@ def _rich_text(renderable: Table) -> str:
 
 
 def faq_gaps(db: Database, language: str | None = None) -> pl.DataFrame:
-    """Return the stored FAQ recommendations, best first, names as `language` shows them."""
-    return localise(db, db.query("SELECT * FROM faq_recommendations ORDER BY rank"), language)
+    """Return the stored FAQ recommendations, best first, names as `language` shows them.
+
+    Reasons people have ignored, marked not-FAQ or merged away since the run are left out
+    (`without_curated_out`).
+    """
+    gaps = db.query("SELECT * FROM faq_recommendations ORDER BY rank")
+    return localise(db, without_curated_out(db, gaps), language)
+
+
+def without_curated_out(db: Database, gaps: pl.DataFrame) -> pl.DataFrame:
+    """FAQ rows less those of reasons the catalogue now keeps out of the FAQ gaps.
+
+    A run leaves them out itself (`faq.EXCLUDED_STATUSES`); a decision made after the run
+    (`reasons ignore`, `not-faq`, `merge`) takes effect in every report at once. The calls of a
+    merged reason join the gap of the reason it joined at the next run.
+    """
+    if gaps.height == 0 or "reason_id" not in gaps.columns:
+        return gaps
+    out = db.query(
+        "SELECT reason_id FROM reasons WHERE list_contains(?, status)", [sorted(EXCLUDED_STATUSES)]
+    )
+    ids = out["reason_id"].cast(gaps.schema["reason_id"])
+    return gaps.filter(~pl.col("reason_id").is_in(ids.implode()))
 
 
 _ACTIONS = {
@@ -315,7 +379,12 @@ def render_faq_gaps(gaps: pl.DataFrame, fmt: ReportFormat = "table", top: int = 
     kinds = gaps["recommendation"] if gaps.height else pl.Series([], dtype=pl.String)
     open_gaps = gaps.filter(kinds != "covered").head(top)
     lines = ["FAQ gaps: pages that would answer calls before the phone rings", ""]
-    if open_gaps.height == 0:
+    if gaps.height == 0:  # nothing was compared with the FAQ: no claim about it
+        lines.append(
+            "No FAQ recommendations yet: no weekly run has finished, or every reason is "
+            "ignored or marked not-FAQ."
+        )
+    elif open_gaps.height == 0:
         lines.append("No gaps: the FAQ answers every reason's calls.")
     for r in open_gaps.iter_rows(named=True):
         lines += _gap_lines(r)
@@ -372,8 +441,14 @@ def _before_after(r: dict[str, Any]) -> str:
         return "page date unknown"
     before, after = r.get("calls_per_week_before"), r.get("calls_per_week_after")
     said = f"page dated {day} ({source})"
-    if before is None or after is None:
+    if before is None and after is None:
         return f"{said}; no weeks on both sides of it yet"
+    if before is None:  # no week kept before it: there never will be one
+        return f"{said}, before the first week kept: {after:.1f} calls/week since"
+    if after is None:
+        return (
+            f"{said}, after the last week: {before:.1f} calls/week before it, no week after it yet"
+        )
     change = f" ({(after - before) / before:+.0%})" if before else ""
     return f"{said}: {before:.1f} -> {after:.1f} calls/week{change}"
 
@@ -454,16 +529,20 @@ def week_alerts(
     """Return the stored alerts of `week` and the `weeks - 1` before it (all when None).
 
     The latest week comes first, then by kind and strength; names as `language` shows them.
+    Alerts of reasons people ignored are left out, as the reasons are from the weekly table.
     """
     if not _has_table(db, "alerts"):
         return pl.DataFrame(schema=ALERT_SCHEMA)
+    shown = "a.reason_id NOT IN (SELECT reason_id FROM reasons WHERE status = 'ignored')"
     if week is None:
-        found = db.query("SELECT * FROM alerts ORDER BY week, kind, q_value, reason_id")
+        found = db.query(
+            f"SELECT a.* FROM alerts a WHERE {shown} ORDER BY week, kind, q_value, reason_id"
+        )
         return localise(db, found, language)
     found = db.query(
         "WITH w AS (SELECT DISTINCT week FROM weekly_reason_stats WHERE week <= ? "
         "ORDER BY week DESC LIMIT ?) "
-        "SELECT a.* FROM alerts a JOIN w USING (week) "
+        f"SELECT a.* FROM alerts a JOIN w USING (week) WHERE {shown} "
         "ORDER BY a.week DESC, a.kind, a.q_value, a.reason_id",
         [week, weeks],
     )
@@ -474,7 +553,8 @@ def faq_gap_table(db: Database, language: str | None = None) -> pl.DataFrame:
     """The FAQ gaps with the columns a reader needs, whichever of them the table has."""
     if not _has_table(db, "faq_recommendations"):
         return pl.DataFrame()
-    gaps = localise(db, db.query("SELECT * FROM faq_recommendations"), language)
+    gaps = db.query("SELECT * FROM faq_recommendations")
+    gaps = localise(db, without_curated_out(db, gaps), language)
     if "recommendation" in gaps.columns:  # a covered reason is not a gap
         gaps = gaps.filter(pl.col("recommendation") != "covered")
     if "rank" in gaps.columns:
@@ -558,6 +638,14 @@ def write_xlsx(db: Database, week: str | None, path: Path, language: str | None 
     if "customer_phrasings" in gaps.columns:
         gaps = gaps.with_columns(pl.col("customer_phrasings").list.join(" | "))
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Shares and changes are fractions (0.078, 3.85): shown as Excel percentages (7.8 %,
+    # +385 %), as the text, CSV and JSON reports show them.
+    percent = {
+        "share": "0.0%",
+        "change_last_week_pct": "+0%;-0%;0%",
+        "change_pct": "+0%;-0%;0%",
+        "name_share": "0%",
+    }
     with xlsxwriter.Workbook(str(path)) as book:
         for name, frame in (
             (f"top reasons {week}", top),
@@ -565,7 +653,13 @@ def write_xlsx(db: Database, week: str | None, path: Path, language: str | None 
             ("alerts", alerts),
             ("faq gaps", gaps),
         ):
-            frame.write_excel(book, worksheet=name[:31], autofit=True)
+            formats = {c: f for c, f in percent.items() if c in frame.columns}
+            frame.write_excel(
+                book,
+                worksheet=name[:31],
+                autofit=True,
+                column_formats=formats or None,  # type: ignore[arg-type]
+            )
     return week
 
 

@@ -53,16 +53,17 @@ def render_html(
     alerts = report.week_alerts(db, week, weeks=4, language=language)
     this_week = alerts.filter(pl.col("week") == week).height
     gaps = report.faq_gap_table(db, language)
-    total = int(table["calls"].sum())
+    total = report.week_total(table, " (", ")")
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Contact reasons, week {escape(week)}</title>",
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Contact reasons, week {escape(week)}</h1>",
-        f'<p class="muted">{total} calls; {this_week} alert(s) this week.</p>',
+        f'<p class="muted">{escape(total)}; {this_week} alert(s) this week.</p>',
         "<h2>Top reasons</h2>",
         _top_table(table.head(top)),
+        _rest(table, top),
         _weak_note(table.head(top)),
         f"<h2>Trend, last {trend['week'].n_unique()} weeks</h2>",
         _trend_chart(trend),
@@ -73,6 +74,22 @@ def render_html(
         "</body></html>",
     ]
     return "\n".join(parts)
+
+
+def _rest(table: pl.DataFrame, top: int) -> str:
+    """What the top table leaves out, so that its rows and the week's total add up."""
+    rest = table.slice(top)
+    if rest.height == 0:
+        return ""
+    unexplained = int(rest.filter(pl.col("reason_id") == -1)["calls"].sum())
+    reasons = rest.filter(pl.col("reason_id") != -1).height
+    what = f"{reasons} more reasons" + (
+        f" and {unexplained} unexplained calls" if unexplained else ""
+    )
+    return (
+        f'<p class="muted">… {what} with {int(rest["calls"].sum())} calls '
+        "(report --format csv lists them all)</p>"
+    )
 
 
 def _top_table(table: pl.DataFrame) -> str:

@@ -343,6 +343,13 @@ class Database:
         rows = self._con.execute("SELECT reason_id, language, name FROM reason_names").fetchall()
         return {(int(r), str(lang)): str(name) for r, lang, name in rows}
 
+    def faq_units(self) -> pl.DataFrame:
+        """The FAQ units stored by earlier runs, by page and position, with their timestamps.
+
+        The columns `sync_faq_units` returns: a run given no FAQ source reads these.
+        """
+        return self._frame("SELECT * FROM faq_units ORDER BY url, position, unit_id")
+
     def stats_weeks(self) -> set[str]:
         """Return the weeks that have weekly statistics."""
         rows = self._con.execute("SELECT DISTINCT week FROM weekly_reason_stats").fetchall()

@@ -167,6 +167,10 @@ def require_calls_to_discover(window: pl.DataFrame, ingested: IngestResult) -> N
     files = quarantined.filter(pl.col("kind") == "file")["reason"].to_list()
     rows = quarantined.filter(pl.col("kind") != "file")["reason"].to_list()
     lines += [f"  file not read: {reason}" for reason in files[:shown]]
+    read = ingested.files
+    if "rows_read" in read.columns and read.height:  # an empty export, or a header only
+        empty = read.filter((pl.col("rows_read") == 0) & pl.col("error").is_null())["path"]
+        lines += [f"  no rows in: {path}" for path in empty.to_list()[:shown]]
     lines += [f"  quarantined: {reason}" for reason in rows[:shown]]
     more = max(len(files) - shown, 0) + max(len(rows) - shown, 0)
     if more:
@@ -358,3 +362,23 @@ def collect_ingest(
         embedding_rows(embedder_id, embedded.new_hashes, embedded.new_vectors),
         summary,
     )
+
+
+def rewritable_weeks(stored: pl.DataFrame, window: pl.DataFrame) -> set[str]:
+    """The window's weeks whose statistics a refit writes afresh.
+
+    Those with no statistics stored, and those the window holds at least as many calls of as
+    the stored statistics count. The window starts `stats.lookback_weeks` before the newest
+    call, mid-week when a refit runs mid-week: its cut first week keeps the statistics of all
+    its calls, as a week whose calls were purged keeps its own (`privacy`).
+
+    Args:
+        stored: `weekly_reason_stats` rows (`week`, `calls`).
+        window: the run's calls (`week`).
+    """
+    held = window.group_by("week").agg(pl.len().cast(pl.Int64).alias("held"))
+    counted = stored.group_by("week").agg(pl.col("calls").sum().cast(pl.Int64).alias("counted"))
+    weeks = held.join(counted, on="week", how="left").filter(
+        pl.col("counted").is_null() | (pl.col("held") >= pl.col("counted"))
+    )
+    return set(weeks["week"].to_list())

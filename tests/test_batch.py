@@ -63,3 +63,14 @@ def test_too_few_rows_are_refused_before_the_model_loads(tmp_path, monkeypatch):
     path = _csv(tmp_path / "t.csv")
     with pytest.raises(InputError, match=r"t\.csv: 2 rows; discovering reasons needs at least 10"):
         cluster_file(path, "id", "text", Settings())
+
+
+def test_a_folder_is_named_as_a_folder_not_as_missing(tmp_path):
+    # `cluster --input data/sample/calls` said "data/sample/calls: file not found": the folder
+    # is there (run reads folders), cluster and evaluate read one file.
+    _csv(tmp_path / "t.csv")
+    with pytest.raises(InputError) as raised:
+        read_table(tmp_path, ["id", "text"])
+    assert str(raised.value) == f"{tmp_path}: is a folder; cluster and evaluate read one file"
+    with pytest.raises(InputError, match=r"nope\.csv: file not found"):
+        read_table(tmp_path / "nope.csv", ["id", "text"])

@@ -35,11 +35,11 @@ def week_calls(index: int, n: int = 120) -> ingest.IngestResult:
     return dataclasses.replace(read, calls=calls, rows_read=calls.height, duplicates=0)
 
 
-def run(db_path: Path, ingested, settings, *, refit=False, run_id="run-x") -> dict:
+def run(db_path: Path, ingested, settings, *, refit=False, run_id="run-x", faq=(FAQ,)) -> dict:
     with Database(db_path) as db:
         db.start_run(run_id, ingested.files.to_dicts(), "{}")
         return pipeline.run_weekly(
-            db, run_id, ingested, [FAQ], settings, refit=refit, embedder=HashingEmbedder()
+            db, run_id, ingested, list(faq), settings, refit=refit, embedder=HashingEmbedder()
         )
 
 
@@ -145,6 +145,17 @@ def test_a_first_run_without_enough_valid_calls_says_why(tmp_path, settings):
     assert "read 3 rows, 3 quarantined" in message
 
 
+@pytest.mark.parametrize("content", ["", "call_id,started_at,summary\n"])
+def test_a_first_run_on_an_empty_export_names_the_file(tmp_path, settings, content):
+    # An empty export (0 bytes, or a header only) said "no valid calls ... read 0 rows,
+    # 0 quarantined, 0 duplicates, 0 files not read" without naming the file that had no rows.
+    empty = tmp_path / "calls_2026-W48.csv"
+    empty.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        run(tmp_path / "cr.duckdb", ingest.read_inputs([empty]), settings)
+    assert f"  no rows in: {empty}" in str(raised.value)
+
+
 def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
     db_path, first, before, second = two_weeks
     assert first["mode"] == "refit"
@@ -170,6 +181,39 @@ def test_first_run_discovers_then_an_update_keeps_ids_and_past_weeks(two_weeks):
     assert (new["reason_id"] > before["reasons"]["reason_id"].max()).all()
 
 
+def test_a_refit_keeps_the_statistics_of_a_week_its_window_holds_only_part_of(tmp_path, settings):
+    # The monthly refit runs mid-week, so its window (`stats.lookback_weeks` back from the
+    # newest call) starts mid-week: the refit rewrote that first week's statistics from the
+    # calls after the cut only, and the week lost its Monday-to-Wednesday calls in every
+    # report, the trend's first point and the alerts' history.
+    read = ingest.read_inputs([WEEKS[0]])
+    spread = read.calls.sort("started_at").gather_every(4)  # W36, Monday to Sunday
+    first = dataclasses.replace(read, calls=spread, rows_read=spread.height, duplicates=0)
+    later_calls = spread.with_columns(
+        pl.col("started_at").dt.offset_by("11w3d"), ("later-" + pl.col("call_id")).alias("call_id")
+    )
+    later = dataclasses.replace(first, calls=later_calls)
+    db_path = tmp_path / "cr.duckdb"
+    run(db_path, first, settings, run_id="run-w36")
+    w36 = tables(db_path)["weekly_reason_stats"].filter(pl.col("week") == "2026-W36")
+    run(db_path, later, settings, refit=True, run_id="run-refit")
+    after = tables(db_path)["weekly_reason_stats"].filter(pl.col("week") == "2026-W36")
+    assert after["calls"].sum() == w36["calls"].sum() == spread.height
+    assert after.equals(w36)
+
+
+def test_rewritable_weeks_are_new_or_held_whole_by_the_window():
+    from contact_reasons.weekly import rewritable_weeks
+
+    stored = pl.DataFrame(
+        {"week": ["W1", "W1", "W2", "W3"], "reason_id": [1, 2, 1, 1], "calls": [3, 2, 4, 2]}
+    )
+    # W1: cut (4 of its 5 calls) or purged; W2: whole; W3: whole and a late call; W4: new
+    weeks = ["W1"] * 4 + ["W2"] * 4 + ["W3"] * 3 + ["W4"]
+    window = pl.DataFrame({"call_id": [str(i) for i in range(len(weeks))], "week": weeks})
+    assert rewritable_weeks(stored, window) == {"W2", "W3", "W4"}
+
+
 def test_rerun_of_the_same_week_changes_nothing(tmp_path, settings, two_weeks):
     db_path, *_ = two_weeks
     copy = tmp_path / "copy.duckdb"
@@ -179,6 +223,21 @@ def test_rerun_of_the_same_week_changes_nothing(tmp_path, settings, two_weeks):
     assert summary["rows_new"] == 0
     assert summary["new_reasons"] == []
     after = tables(copy, (*CURATED, "faq_recommendations"))
+    for name, frame in before.items():
+        assert frame.equals(after[name]), name
+
+
+def test_a_run_without_faq_sources_reads_the_pages_stored_before(tmp_path, settings, two_weeks):
+    # `contact-reasons run --input new_week.csv` (no --faq) after runs that read the FAQ: the
+    # pages are in `faq_units`, but the run compared the calls with no page at all, and every
+    # reason became a NEW PAGE ("FAQ answers 0% of these calls"), covered ones included.
+    db_path, *_ = two_weeks
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(db_path.read_bytes())
+    before = tables(copy, ("faq_units", "faq_documents", "faq_recommendations"))
+    assert before["faq_units"].height > 0
+    run(copy, week_calls(1), settings, run_id="run-no-faq", faq=())
+    after = tables(copy, ("faq_units", "faq_documents", "faq_recommendations"))
     for name, frame in before.items():
         assert frame.equals(after[name]), name
 
@@ -267,6 +326,36 @@ def test_renaming_a_merged_reason_is_refused_and_names_its_target(two_weeks, tmp
     assert f"rename {a}, or restore {b} first" in err
     assert all(before[t].equals(tables(db_path)[t]) for t in CURATED)
     assert cli_main("reasons", "rename", str(a), "Ny navn", "--db", str(db_path))[0] == 0
+
+
+def test_faq_gaps_leave_out_reasons_curated_out_of_them_before_the_next_run(two_weeks, tmp_path):
+    # `reasons ignore` / `not-faq` / `merge` say "out of the FAQ gaps", and the weekly report
+    # drops an ignored reason at once; `contact-reasons faq` and the HTML report kept listing
+    # them (as NEW PAGE) until the next weekly run rewrote faq_recommendations.
+    from contact_reasons import report
+
+    db_path = _copy(two_weeks[0], tmp_path)
+    db = str(db_path)
+    gaps = json.loads(cli_main("faq", "--db", db, "--format", "json", "--top", "500")[1])
+    gaps = [g for g in gaps if g["recommendation"] != "covered"]
+    ignored, not_faq, keep, merged = (g["reason_id"] for g in gaps[:4])
+    assert cli_main("reasons", "ignore", str(ignored), "--db", db)[0] == 0
+    assert cli_main("reasons", "not-faq", str(not_faq), "--db", db)[0] == 0
+    assert cli_main("reasons", "merge", str(keep), str(merged), "--db", db)[0] == 0
+    out = set()
+    for fmt in ("json", "csv"):
+        text = cli_main("faq", "--db", db, "--format", fmt, "--top", "500")[1]
+        rows = json.loads(text) if fmt == "json" else pl.read_csv(io.StringIO(text)).to_dicts()
+        out |= {r["reason_id"] for r in rows}
+    assert keep in out
+    assert not {ignored, not_faq, merged} & out
+    with Database(db_path, read_only=True) as opened:  # what the HTML and xlsx reports show
+        shown = report.faq_gap_table(opened)["label"].to_list()
+        labels = dict(zip(*opened.query("SELECT reason_id, label FROM reasons"), strict=True))
+    picked = [labels[i] for i in (keep, ignored, not_faq, merged)]
+    assert len(set(picked)) == 4
+    assert labels[keep] in shown
+    assert not set(picked[1:]) & set(shown)
 
 
 def test_rename_merge_history_undo(two_weeks, tmp_path):
@@ -506,3 +595,26 @@ def test_ignoring_a_reason_changes_no_other_reasons_faq_gap(two_weeks, tmp_path,
     after = gaps()
     assert ignored not in after["reason_id"].to_list()
     assert after.equals(before.filter(pl.col("reason_id") != ignored))
+
+
+def test_the_catalogue_table_marks_a_name_it_cuts():
+    # `reasons` printed "Mangler tilbud fra håndverker før godkjennin" for a 51-character name,
+    # cut at 44 characters without a mark: it read as the reason's whole name.
+    name = "Mangler tilbud fra håndverker før godkjenning av jobb"
+    frame = pl.DataFrame(
+        {
+            "reason_id": [24, 7, 9],
+            "name": [name, "Faktura ikke i e-boks", name],
+            "renamed": [False, True, True],
+            "status": ["active", "active", "active"],
+            "merged_into": [None, None, None],
+            "calls": [76, 117, 5],
+            "first_week": ["2026-W36", "2026-W36", "2026-W36"],
+            "last_week": ["2026-W47", "2026-W47", "2026-W47"],
+            "keywords": [["tilbud"], ["faktura"], ["tilbud"]],
+        }
+    )
+    lines = curation.render_reasons(frame, "table").splitlines()
+    assert "Mangler tilbud fra håndverker før godkjenni… active" in lines[2]
+    assert "Faktura ikke i e-boks *" in lines[3]
+    assert "Mangler tilbud fra håndverker før godkjen… * active" in lines[4]

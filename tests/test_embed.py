@@ -47,3 +47,36 @@ def test_packaged_english_model_loads_offline_by_its_name():
     vectors = embedder.embed(["my card was stolen", "I lost my card", "what time is it"])
     assert vectors.shape == (3, 384)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_the_vector_length_is_read_without_a_deprecation_warning(real_model_dir):
+    # Every weekly update printed sentence-transformers' FutureWarning "The
+    # `get_sentence_embedding_dimension` method has been renamed to `get_embedding_dimension`"
+    # with the line of our code that asked, amid the run's one-line summary.
+    import warnings
+
+    embedder = load_embedder(EmbeddingSettings(model=str(real_model_dir)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert embedder.dimension == 384
+
+
+def test_loading_the_model_prints_nothing(real_model_dir):
+    # Every `contact-reasons run` printed transformers' "Loading weights: 100%|████| 199/199"
+    # bar and sentence-transformers' "WARNING ... Default prompt name is set to 'query'" before
+    # its one-line summary.
+    import subprocess
+    import sys
+
+    code = (
+        "from contact_reasons.config import EmbeddingSettings\n"
+        "from contact_reasons.embed import load_embedder\n"
+        f"e = load_embedder(EmbeddingSettings(model={str(real_model_dir)!r}))\n"
+        "print(e.dimension, e.embed(['hej']).shape)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.strip() == "384 (1, 384)"
+    assert "Loading weights" not in done.stderr
+    assert "Default prompt name" not in done.stderr

@@ -9,6 +9,7 @@ import pytest
 
 from contact_reasons.errors import InputError
 from contact_reasons.faq_units import (
+    check_sources,
     page_documents,
     parse_date,
     read_faq_csv,
@@ -294,3 +295,19 @@ def test_pages_without_a_date_take_the_day_they_were_first_read(tmp_path: Path):
     dated = units_as_of(units, first)
     assert dated["page_date"][0] == units["first_read_at"][0].date()
     assert dated["page_date_source"][0] == "first_read"
+
+
+def test_a_bad_faq_csv_is_refused_before_the_run_reads_any_call(tmp_path):
+    # `run --faq faq.csv` with an empty answer on row 1 failed only once the calls were read,
+    # redacted, embedded and clustered: minutes into a first run of a big export.
+    from contact_reasons.cli import main
+
+    bad = tmp_path / "faq.csv"
+    bad.write_text("url,question,answer\nhttps://x.dk/a,Hvad koster det?,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"faq\.csv row 1: column 'answer' is empty"):
+        check_sources([bad])
+    calls = tmp_path / "calls.csv"
+    calls.write_text("call_id,started_at,summary\n", encoding="utf-8")
+    db = tmp_path / "cr.duckdb"
+    assert main(["run", "--input", str(calls), "--faq", str(bad), "--db", str(db)]) == 2
+    assert not db.exists()  # refused before the flow opened (and created) the database
