@@ -98,12 +98,25 @@ def _keeping_call_ids(redact: Callable[[str], str]) -> Callable[[str], str]:
     return redact_event
 
 
+def faq_vector_keys(db: Database) -> list[str]:
+    """The cache keys of the stored FAQ units' vectors, under either prompt.
+
+    They are the company's published pages, no call's words: a `redact` or `purge` that drops
+    the vectors no call uses keeps these (the next run would only embed the same pages again).
+    """
+    from contact_reasons import faq
+    from contact_reasons.embed import cache_key
+
+    passages = faq.faq_passages(db.faq_units())
+    return [cache_key(p, kind) for kind in ("query", "passage") for p in passages]
+
+
 def redact_database(db: Database, redact: Callable[[str], str] = redact_text) -> dict[str, int]:
     """Re-redact every free-text column of every table, in one transaction.
 
     Calls whose reason text changes get a new `text_hash`; cached vectors that no call uses
-    any more are dropped (the next run embeds the new text). The change is recorded in `runs`
-    with status `redact`.
+    any more are dropped (the next run embeds the new text), but the FAQ units'. The change is
+    recorded in `runs` with status `redact`.
 
     Returns:
         Rows changed per table, and `embeddings` for the cached vectors dropped.
@@ -120,7 +133,7 @@ def redact_database(db: Database, redact: Callable[[str], str] = redact_text) ->
             changed = redact_frame(db.read_with_rowid(table, columns), columns, redactor)
             db.update_rows(table, changed)
             counts[table] = changed.height
-        counts["embeddings"] = db.drop_unreferenced_embeddings()
+        counts["embeddings"] = db.drop_unreferenced_embeddings(faq_vector_keys(db))
         db.record_maintenance("redact", {"command": "redact", "changed": counts})
     return counts
 
@@ -161,7 +174,7 @@ def purge_database(db: Database, before: datetime) -> dict[str, int]:
     manifests: list[tuple[str | None, str]] = []
     with db.transaction():
         purged = db.call_texts(before)
-        counts = db.purge_before(before)
+        counts = db.purge_before(before, faq_vector_keys(db))
         rewritten: dict[str, int] = {}
         if purged.height:
             said = Verbatim(_texts(purged))

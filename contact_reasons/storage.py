@@ -655,19 +655,26 @@ class Database:
         finally:
             self._con.unregister("changed_rows")
 
-    def drop_unreferenced_embeddings(self) -> int:
-        """Delete cached vectors whose text no stored call has any more; return how many."""
+    def drop_unreferenced_embeddings(self, keep: Sequence[str] = ()) -> int:
+        """Delete cached vectors whose text no stored call has any more; return how many.
+
+        `keep`: cache keys kept all the same (the stored FAQ units' vectors: the company's
+        published pages, which the next run would only embed again).
+        """
         return self._count(
-            "DELETE FROM embeddings WHERE text_hash NOT IN (SELECT text_hash FROM calls)"
+            "DELETE FROM embeddings WHERE text_hash NOT IN (SELECT text_hash FROM calls) "
+            "AND NOT list_contains(?, text_hash)",
+            [list(keep)],
         )
 
-    def purge_before(self, before: datetime) -> dict[str, int]:
+    def purge_before(self, before: datetime, keep: Sequence[str] = ()) -> dict[str, int]:
         """Delete calls started before `before` and what hangs on them (inside a transaction).
 
         Deletes the calls, their reason assignments (current and earlier), quarantined rows
         first seen by a run that started before `before`, and cached vectors no remaining call
-        uses. Weekly aggregates (`weekly_reason_stats`), reasons and FAQ recommendations are
-        kept (`privacy.purge_database` rewrites what in them the purged calls said).
+        uses but those of the cache keys `keep` (`drop_unreferenced_embeddings`). Weekly
+        aggregates (`weekly_reason_stats`), reasons and FAQ recommendations are kept
+        (`privacy.purge_database` rewrites what in them the purged calls said).
 
         Returns:
             Rows deleted per table.
@@ -691,7 +698,7 @@ class Database:
                 [cutoff],
             ),
         }
-        counts["embeddings"] = self.drop_unreferenced_embeddings()
+        counts["embeddings"] = self.drop_unreferenced_embeddings(keep)
         return counts
 
     def call_texts(self, before: datetime | None = None) -> pl.DataFrame:

@@ -262,6 +262,47 @@ def test_purge_deletes_old_calls_and_what_hangs_on_them_but_keeps_aggregates(tmp
     assert details["before"].startswith("2026-03-01")
 
 
+def _faq_unit_with_vectors(db: Database) -> list[str]:
+    """Store one FAQ unit and its cached vectors under both prompts; return their keys."""
+    from contact_reasons import faq
+    from contact_reasons.embed import cache_key
+
+    db._con.execute(
+        "INSERT INTO faq_units VALUES ('u1', 'opsig.md', 'Opsig', 'Hvordan opsiger jeg?', "
+        "'Skriv til os.', 0, 'da', NULL, NULL, 'h', 'p', '2026-01-01', '2026-01-01')"
+    )
+    (passage,) = faq.faq_passages(db.faq_units())
+    keys = [cache_key(passage, "query"), cache_key(passage, "passage")]
+    stale = text_hash("a text no call and no page has")
+    db.add_embeddings(
+        pl.DataFrame(
+            {
+                "text_hash": [*keys, stale],
+                "model_id": ["m"] * 3,
+                "vector": [[0.1, 0.2]] * 3,
+            }
+        ).with_columns(pl.col("vector").cast(pl.List(pl.Float32)))
+    )
+    return keys
+
+
+def test_redact_and_purge_keep_the_faq_units_vectors(tmp_path: Path):
+    # The FAQ pages are the company's published text, no call's: dropping their vectors only
+    # made the next weekly run embed every page again (with retention set: every run).
+    path = tmp_path / "cr.duckdb"
+    _stored(path)
+    with Database(path) as db:
+        keys = _faq_unit_with_vectors(db)
+        before = db.table("embeddings").height
+        counts = privacy.redact_database(db)
+        kept = set(db.table("embeddings")["text_hash"].to_list())
+        assert set(keys) <= kept
+        assert text_hash("a text no call and no page has") not in kept
+        assert counts["embeddings"] == before - len(kept)
+        privacy.purge_database(db, datetime(2026, 3, 1, tzinfo=UTC))
+        assert set(keys) <= set(db.table("embeddings")["text_hash"].to_list())
+
+
 # What only a purged call said: its own words, a question made direct from them, a name.
 GONE_TEXT = "Kunden flytter til Aarhus og vil tage abonnementet med til den nye adresse"
 GONE_WORDS = "Jeg flytter til Aarhus. Hvordan jeg tager abonnementet med?"
