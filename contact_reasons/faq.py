@@ -43,6 +43,7 @@ import polars as pl
 from contact_reasons.config import FaqSettings
 from contact_reasons.faq_units import page_documents, read_faq_units, units_as_of
 from contact_reasons.language import detect_languages
+from contact_reasons.redact import has_placeholder
 from contact_reasons.stats import iso_week_of
 from contact_reasons.stopwords import ALL as STOPWORDS
 from contact_reasons.transcripts import split_sentences
@@ -676,7 +677,9 @@ def rank_titles(
                 break
     if label:
         ranked.append(_as_question(label))
-    return ranked
+    # A caller's question with a redaction placeholder in it ("Kan du lige rette min adresse,
+    # det er [ADDRESS]?") is no page title: it goes after every title without one.
+    return sorted(ranked, key=has_placeholder)
 
 
 def distinct_titles(rows: list[dict[str, Any]]) -> None:

@@ -166,6 +166,12 @@ _AMOUNT_AFTER = re.compile(r"(?i)\s?(?:kr\b|kroner\b|dkk\b|nok\b|eur\b|,-)")
 
 _PLACEHOLDER = re.compile(r"\[(?:" + "|".join(KINDS) + r")\]")
 
+
+def has_placeholder(text: str) -> bool:
+    """Whether `text` holds a redaction placeholder such as `[ADDRESS]`."""
+    return _PLACEHOLDER.search(text) is not None
+
+
 _IBAN_COUNTRIES = frozenset(
     """
     AD AE AL AT AZ BA BE BG BH BI BR BY CH CR CY CZ DE DJ DK DO EE EG ES FI FK FO FR GB GE GI GL

@@ -588,3 +588,18 @@ def test_calibration_rows_are_all_up_to_the_cap_then_a_fixed_sample():
     assert rows.size == 800
     assert np.array_equal(rows, np.unique(rows))  # sorted, no repeats
     assert np.array_equal(rows, calibration_rows(10_000, 800))  # the same every run
+
+
+def test_a_title_with_a_redaction_placeholder_goes_after_every_title_without_one():
+    from contact_reasons.faq import rank_titles
+
+    asked = [
+        "Kan du lige rette min adresse, det er [ADDRESS]?",
+        "Kan du lige rette min adresse, det er [ADDRESS]?",
+        "Hvordan retter jeg min adresse i appen?",
+    ]
+    ranked = rank_titles(asked, [], "Adresseændring", language="da")
+    assert ranked[0] == "Hvordan retter jeg min adresse i appen?"
+    assert all("[ADDRESS]" in t for t in ranked[ranked.index(asked[0]) :])
+    # with nothing else to offer, the placeholder question is still a title
+    assert rank_titles(asked[:1], [], "", language="da") == asked[:1]
