@@ -332,7 +332,7 @@ def _recommend_all(
         rows.append(row)
     distinct_titles(rows)
     for row in rows:
-        del row["_titles"], row["_asked"]
+        del row["_titles"], row["_asked"], row["_recent_per_week"]
     return rows
 
 
@@ -413,11 +413,15 @@ def _recommend(
     }
 
 
+RECENT_WEEKS = 4
+"""The trend compares the last this-many weeks with the ones before; savings use their rate."""
+
+
 def _volume(mine: pl.DataFrame, all_weeks: list[str], weeks: int, page_date: date | None) -> dict:
     per_week = mine.height / max(weeks, 1)
     counts = Counter(mine["week"].to_list()) if "week" in mine.columns else Counter()
     series = [counts.get(w, 0) for w in all_weeks]
-    recent, earlier = series[-4:], series[-8:-4]
+    recent, earlier = series[-RECENT_WEEKS:], series[-2 * RECENT_WEEKS : -RECENT_WEEKS]
     trend, trend_pct = "steady", None
     if earlier and sum(earlier) == 0 and sum(recent) > 0:
         trend = "new"
@@ -437,6 +441,9 @@ def _volume(mine: pl.DataFrame, all_weeks: list[str], weeks: int, page_date: dat
         unanswered = int((~mine["answered_call"].fill_null(True)).sum())
     return {
         "calls_per_week": round(per_week, 2),
+        # The calls a page can save are those still to come: the rate of the trend's last
+        # weeks, not the window's mean (an emerging reason's mean is a fraction of its rate).
+        "_recent_per_week": float(np.mean(recent)) if recent else per_week,
         "trend": trend,
         "trend_pct": trend_pct,
         "unanswered_calls_per_week": round(unanswered / max(weeks, 1), 2),
@@ -449,6 +456,7 @@ def _kind_and_savings(row: dict, busy: float, settings: FaqSettings) -> dict:
     """The kind of gap, and the calls a page could save a week with its assumption in words."""
     per_week, coverage = row["calls_per_week"], row["coverage"]
     before, after = row["calls_per_week_before"], row["calls_per_week_after"]
+    now = row.get("_recent_per_week", per_week)
     if coverage >= 0.5:
         # Answered, yet callers still call: judged by the page's own before/after where the
         # window has both, else by whether the reason is among the busier half.
@@ -461,14 +469,14 @@ def _kind_and_savings(row: dict, busy: float, settings: FaqSettings) -> dict:
         kind = "improve_page"
     else:
         kind = "new_page"
-    open_calls = per_week * (1 - coverage)
+    open_calls = now * (1 - coverage)
     if kind == "new_page":
         rate, base, what = settings.deflection_new_page, open_calls, "a new page answers"
     elif kind == "improve_page":
         rate, base, what = settings.deflection_improve_page, open_calls, "a better page answers"
     elif kind == "findability":
         rate = settings.deflection_findability
-        base, what = per_week * coverage, "linking the page where people look answers"
+        base, what = now * coverage, "linking the page where people look answers"
     else:
         rate, base, what = 0.0, 0.0, "nothing to gain:"
     saved = round(base * rate, 1)
@@ -478,6 +486,7 @@ def _kind_and_savings(row: dict, busy: float, settings: FaqSettings) -> dict:
         assumption = f"{what} {rate:.0%} of the {base:.1f} calls/week " + (
             "that reach a page which answers them" if kind == "findability" else "no unit answers"
         )
+        assumption += f" (the rate of the last {RECENT_WEEKS} weeks)"
     lost = row["unanswered_calls_per_week"]
     if lost and kind != "covered":
         assumption += (
