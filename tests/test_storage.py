@@ -79,3 +79,21 @@ def test_second_process_is_stopped_with_a_clear_message(tmp_path: Path):
         child.join(30)
     with Database(path) as db:  # released: usable again, intact
         assert db.schema_version() == len(migrations())
+
+
+def test_the_bi_view_ranks_reasons_and_leaves_the_unexplained_calls_unranked(tmp_path):
+    # The unexplained calls (reason -1) were ranked among the reasons: the demo's W47 showed
+    # "(unexplained)" as the week's second contact reason.
+    with Database(tmp_path / "v.duckdb") as db:
+        db._con.execute(
+            "INSERT INTO weekly_reason_stats (week, reason_id, label, calls, share, "
+            "baseline_calls, change, change_pct, p_value, is_emerging, example_call_ids) VALUES "
+            "('2026-W47', 1, 'Faktura', 50, 0.42, NULL, NULL, NULL, NULL, false, []), "
+            "('2026-W47', -1, '(unexplained)', 40, 0.33, NULL, NULL, NULL, NULL, false, []), "
+            "('2026-W47', 2, 'Flytning', 30, 0.25, NULL, NULL, NULL, NULL, false, [])"
+        )
+        top = db.query(
+            "SELECT reason_id, rank, calls FROM v_weekly_top_reasons ORDER BY calls DESC"
+        )
+    assert dict(zip(top["reason_id"], top["rank"], strict=True)) == {1: 1, -1: None, 2: 2}
+    assert top["calls"].sum() == 120  # the week's rows still add up to its calls
