@@ -75,6 +75,11 @@ def _rows(value: str) -> int:
     return number
 
 
+def _iso_week(value: str) -> str:
+    """An ISO week as typed, in the stored spelling ("2026-w47" -> "2026-W47")."""
+    return value.strip().upper()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contact-reasons",
@@ -158,7 +163,9 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = _command(sub, "report", "print or write the weekly report")
     _db_argument(rep)
-    rep.add_argument("--week", default=None, help="ISO week YYYY-Www (default: latest)")
+    rep.add_argument(
+        "--week", default=None, type=_iso_week, help="ISO week YYYY-Www (default: latest)"
+    )
     rep.add_argument(
         "--format",
         choices=["table", "csv", "json", "html", "xlsx"],

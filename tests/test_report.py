@@ -391,3 +391,10 @@ def test_a_reason_without_a_baseline_yet_is_not_called_new():
     ]
     assert rows[0][-4:] == ["50.0%", "+33%", "-", "-"]  # no baseline yet: not new
     assert rows[1][-4:] == ["37.5%", "-", "0.0", "new"]  # none in the past weeks: new
+
+
+def test_a_week_typed_in_lower_case_is_the_same_week(report_db, capsys):
+    assert main(["report", "--db", str(report_db), "--week", "2026-W47", "--top", "1"]) == 0
+    upper = capsys.readouterr().out
+    assert main(["report", "--db", str(report_db), "--week", " 2026-w47", "--top", "1"]) == 0
+    assert capsys.readouterr().out == upper
