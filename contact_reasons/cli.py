@@ -447,6 +447,8 @@ def _maintain(args: argparse.Namespace) -> int:
 
 
 def _reasons(args: argparse.Namespace) -> int:
+    import polars as pl
+
     from contact_reasons import curation
     from contact_reasons.config import load_settings
     from contact_reasons.storage import Database
@@ -468,6 +470,11 @@ def _reasons(args: argparse.Namespace) -> int:
             [args.reason_id] if hasattr(args, "reason_id") else []
         )
         settings = load_settings(args.config) if getattr(args, "config", None) else None
+        merged_into = None
+        if act == "restore" and ids:
+            row = db.catalogue().filter(pl.col("reason_id") == int(ids[0]))
+            if row.height and row["status"][0] == "merged":
+                merged_into = row["merged_into"][0]
         event = curation.decide(
             db,
             act.replace("-", "_"),
@@ -477,6 +484,12 @@ def _reasons(args: argparse.Namespace) -> int:
             settings=settings,
         )
         line = f"{act} {' '.join(str(i) for i in ids)}".strip() + f": done (event {event})"
+        if merged_into is not None:
+            line += (
+                f"; its calls so far stay with reason {merged_into}, its new calls are its own "
+                "again (to take the merge back with its calls, `reasons undo` a merge that is "
+                "the last decision)"
+            )
         from contact_reasons.redact import redact_text
 
         if act == "rename":

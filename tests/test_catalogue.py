@@ -314,6 +314,21 @@ def test_merge_twice_is_refused(two_weeks, tmp_path):
     assert all(before[t].equals(tables(db_path)[t]) for t in CURATED)
 
 
+def test_restoring_a_merged_reason_says_where_its_calls_stay(two_weeks, tmp_path):
+    # "restore: done" alone read as if the reason had its calls back; they stay with the
+    # reason it was merged into.
+    db_path = _copy(two_weeks[0], tmp_path)
+    a, b = tables(db_path)["reasons"].sort("calls", descending=True)["reason_id"][:2]
+    assert cli_main("reasons", "merge", str(a), str(b), "--db", str(db_path))[0] == 0
+    code, out, _ = cli_main("reasons", "restore", str(b), "--db", str(db_path))
+    assert code == 0
+    assert f"its calls so far stay with reason {a}" in out
+    row = tables(db_path)["reasons"].filter(pl.col("reason_id") == b).row(0, named=True)
+    assert row["status"] == "active"
+    code, out, _ = cli_main("reasons", "ignore", str(b), "--db", str(db_path))
+    assert "stay with" not in out
+
+
 def test_renaming_a_merged_reason_is_refused_and_names_its_target(two_weeks, tmp_path):
     # Its calls are shown under the reason it joined: a name there would be seen nowhere.
     db_path = _copy(two_weeks[0], tmp_path)
