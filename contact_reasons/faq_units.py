@@ -393,6 +393,25 @@ def read_faq_csv(path: Path, *, redact: bool = False) -> pl.DataFrame:
             required value or an unreadable date (rows numbered from 1 after the header, as
             in call files).
     """
+    rows: list[dict[str, Any]] = []
+    for url, items in _csv_pages(path).items():
+        title = next((i["title"].strip() for i in items if (i.get("title") or "").strip()), "")
+        title = title or items[0]["question"].strip()
+        dates = [i["_date"] for i in items if i["_date"].value is not None]
+        page_date = max(dates, key=lambda d: d.value) if dates else PageDate(None, None)
+        units = [{"question": i["question"], "answer": i["answer"]} for i in items]
+        page_hash = _digest(repr([(i["question"], i["answer"]) for i in items]))
+        language = next((i["language"] for i in items if (i.get("language") or "").strip()), None)
+        rows.extend(_unit_rows(url, title, units, page_date, page_hash, language, redact=redact))
+    return _with_language(rows)
+
+
+def _csv_pages(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """A FAQ CSV's rows by page url, each with its parsed `_date`; every row checked.
+
+    Raises:
+        InputError: as `read_faq_csv` names it.
+    """
     try:
         content = Path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError as exc:
@@ -425,17 +444,7 @@ def read_faq_csv(path: Path, *, redact: bool = False) -> pl.DataFrame:
                 )
             page_date = PageDate(value, "text")
         pages.setdefault(row["url"].strip(), []).append({**row, "_date": page_date})
-    rows: list[dict[str, Any]] = []
-    for url, items in pages.items():
-        title = next((i["title"].strip() for i in items if (i.get("title") or "").strip()), "")
-        title = title or items[0]["question"].strip()
-        dates = [i["_date"] for i in items if i["_date"].value is not None]
-        page_date = max(dates, key=lambda d: d.value) if dates else PageDate(None, None)
-        units = [{"question": i["question"], "answer": i["answer"]} for i in items]
-        page_hash = _digest(repr([(i["question"], i["answer"]) for i in items]))
-        language = next((i["language"] for i in items if (i.get("language") or "").strip()), None)
-        rows.extend(_unit_rows(url, title, units, page_date, page_hash, language, redact=redact))
-    return _with_language(rows)
+    return pages
 
 
 def read_faq_sitemap(
@@ -532,7 +541,7 @@ def check_sources(sources: Sequence[str | Path]) -> None:
         if not Path(source).exists():
             raise InputError(f"{source}: FAQ path does not exist")
         if str(source).lower().endswith(".csv"):
-            read_faq_csv(Path(source))
+            _csv_pages(Path(source))  # its rows checked, no units built, no language detected
 
 
 def read_faq_units(sources: Sequence[str | Path], *, redact: bool = False) -> pl.DataFrame:
