@@ -234,7 +234,7 @@ def _reasons_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Without an action: list the catalogue. Decisions are stored, logged with "
         "who made them, respected by every later update and refit, and can be undone.",
     )
-    rs.add_argument("--db", type=Path, default=Path(DEFAULT_DB), help="DuckDB file")
+    _db_argument(rs)
     rs.add_argument(
         "--format", choices=["table", "csv", "json"], default="table", help="(default table)"
     )

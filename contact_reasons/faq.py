@@ -456,7 +456,7 @@ def _kind_and_savings(row: dict, busy: float, settings: FaqSettings) -> dict:
     """The kind of gap, and the calls a page could save a week with its assumption in words."""
     per_week, coverage = row["calls_per_week"], row["coverage"]
     before, after = row["calls_per_week_before"], row["calls_per_week_after"]
-    now = row.get("_recent_per_week", per_week)
+    now = row["_recent_per_week"]  # the rate savings are figured on (`_volume`)
     if coverage >= 0.5:
         # Answered, yet callers still call: judged by the page's own before/after where the
         # window has both, else by whether the reason is among the busier half.

@@ -264,8 +264,11 @@ def render_top_reasons(
     if hidden.height:
         unexplained = hidden.filter(pl.col("reason_id") == -1)
         reasons = hidden.filter(pl.col("reason_id") != -1)
-        parts = [f"{reasons.height} more reasons with {int(reasons['calls'].sum())} calls"]
-        parts = parts if reasons.height else []
+        parts = (
+            [f"{reasons.height} more reasons with {int(reasons['calls'].sum())} calls"]
+            if reasons.height
+            else []
+        )
         if unexplained.height:  # calls no reason explains: not one more reason
             parts.append(f"{int(unexplained['calls'].sum())} unexplained calls")
         more = ", and ".join(parts)
